@@ -1,0 +1,45 @@
+"""The one builder: architecture config + placement -> wired SimPy components."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from neurosim.components.adc import AdcBank
+from neurosim.components.core import SpikingCore
+from neurosim.components.dram import DramChannel
+from neurosim.components.interconnect import Interconnect
+from neurosim.components.memory import OnChipMemory
+from neurosim.config.architecture import Architecture
+from neurosim.engine import ReservationTable, SimContext
+from neurosim.mapping import Placement
+from neurosim.topology import Routing
+
+
+@dataclass
+class System:
+    """A built system: one context and every component model."""
+
+    ctx: SimContext
+    arch: Architecture
+    cores: list[SpikingCore]
+    channels: list[DramChannel]
+    onchip: OnChipMemory
+    interconnect: Interconnect
+    adc: AdcBank | None
+
+
+def build_system(
+    arch: Architecture, placement: Placement, routing: Routing, seed: int, contention: bool
+) -> System:
+    """Create the context and one model per component, sized from the config."""
+    ctx = SimContext.create(seed=seed, contention=contention)
+    table = ReservationTable(len(arch.dram.channels), contention)
+    return System(
+        ctx=ctx,
+        arch=arch,
+        cores=[SpikingCore(ctx, arch.compute, i) for i in range(arch.compute.count)],
+        channels=[DramChannel(ctx, ch, i, table) for i, ch in enumerate(arch.dram.channels)],
+        onchip=OnChipMemory(ctx, arch.onchip_memory, placement.stream_buffer_bytes),
+        interconnect=Interconnect(ctx, arch.interconnect, routing),
+        adc=AdcBank(ctx, arch.adc) if arch.adc is not None else None,
+    )

@@ -1,0 +1,197 @@
+"""Command line: argument parsing, printing and exit codes; nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from neurosim import __version__
+from neurosim.errors import ConfigError, NeurosimError
+
+ROOT = Path(__file__).resolve().parent.parent
+PRESET_DIRS = (Path("architectures"), ROOT / "architectures")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="neurosim",
+        description="Discrete-event simulator of neuromorphic and in-memory-compute systems "
+        "running spiking LLMs.",
+    )
+    p.add_argument("--version", action="version", version=f"neurosim {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a workload on an architecture and print the results")
+    run.add_argument(
+        "architecture", type=Path, help="architecture YAML (e.g. architectures/vck190_nsllm.yaml)"
+    )
+    run.add_argument("workload", type=Path, help="workload YAML (e.g. workloads/nsllm-1.5b.yaml)")
+    run.add_argument("--tokens", type=int, default=8, help="tokens to decode (default 8)")
+    run.add_argument("--seed", type=int, default=0, help="seed of the synthetic spikes (default 0)")
+    run.add_argument(
+        "--fidelity",
+        choices=("des", "analytic"),
+        default="des",
+        help="des: SimPy with contention (default); analytic: no contention, fast",
+    )
+    run.add_argument(
+        "--no-contention",
+        action="store_true",
+        help="DES without shared-resource contention (equals analytic)",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output directory (default results/<arch>__<workload>__<fidelity>__s<seed>)",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    val = sub.add_parser("validate", help="check an architecture or workload file")
+    val.add_argument("file", type=Path)
+    return p
+
+
+def _kind_of(path: Path) -> str:
+    from neurosim.config.loader import load_yaml_with_lines
+
+    data, _ = load_yaml_with_lines(path)
+    if "blocks" in data or "embedding" in data:
+        return "workload"
+    if "compute" in data or "extends" in data or "dram" in data:
+        return "architecture"
+    raise ConfigError.single(
+        path,
+        "",
+        "cannot tell what this file describes: an architecture has a 'compute' "
+        "section, a workload has 'blocks' and 'embedding'",
+    )
+
+
+def load_architecture(path: Path):
+    """Load and validate an architecture file."""
+    from neurosim.config.architecture import Architecture
+    from neurosim.config.loader import load_config
+
+    return load_config(Architecture, path, search_dirs=PRESET_DIRS)
+
+
+def load_workload(path: Path):
+    """Load and validate a workload file."""
+    from neurosim.config.loader import load_config
+    from neurosim.config.workload import Workload
+
+    return load_config(Workload, path, search_dirs=(Path("workloads"), ROOT / "workloads"))
+
+
+def _validate(args) -> int:
+    from neurosim.config.loader import load_yaml_with_lines, resolve_extends
+    from neurosim.config.provenance import unsourced_numbers
+
+    kind = _kind_of(args.file)
+    if kind == "architecture":
+        arch = load_architecture(args.file)
+        print(f"{args.file}: valid architecture '{arch.name}'")
+        print(
+            f"  compute: {arch.compute.count} x {arch.compute.kind}, "
+            f"{arch.compute.lanes} lanes at {arch.compute.clock_hz / 1e6:g} MHz"
+        )
+        print(
+            f"  on-chip memory: {arch.onchip_memory.capacity_bytes / 2**20:.2f} MiB in "
+            f"{arch.onchip_memory.banks} banks"
+        )
+        for ch in arch.dram.channels:
+            print(
+                f"  dram {ch.name}: {ch.peak_bandwidth_bytes_per_s / 1e9:g} GB/s peak x "
+                f"{ch.efficiency:g}, {ch.capacity_bytes / 1e9:g} GB"
+            )
+        topo = arch.interconnect.topology
+        print(
+            f"  interconnect: {topo.kind} with {topo.nodes} nodes, "
+            f"{arch.interconnect.link_bandwidth_bytes_per_s / 1e9:g} GB/s links"
+        )
+        if arch.adc is not None:
+            print(
+                f"  adc: {arch.adc.count} x {arch.adc.bits}-bit, "
+                f"{arch.adc.columns_per_adc} columns each"
+            )
+    else:
+        from neurosim.workload.model import build_model_graph
+
+        wl = load_workload(args.file)
+        graph = build_model_graph(wl)
+        print(f"{args.file}: valid workload '{wl.name}'")
+        print(
+            f"  {graph.parameters / 1e9:.3f}B parameters, {len(graph.groups)} spike-coded "
+            f"site instances per token, {wl.weights.bits}-bit weights, {wl.coding.scheme} coding"
+        )
+        for name, site in wl.blocks.sites.items():
+            print(f"  site {name}: width {site.width}, L = {site.levels}")
+    data, lines = load_yaml_with_lines(args.file)
+    merged, _ = resolve_extends(args.file, data, lines, PRESET_DIRS)
+    missing = unsourced_numbers(merged)
+    if missing:
+        print(
+            f"  warning: {len(missing)} number(s) without a provenance entry: " + ", ".join(missing)
+        )
+    return 0
+
+
+def _run(args) -> int:
+    from neurosim.report import result_table
+    from neurosim.results import write_result
+    from neurosim.simulate.run import simulate
+
+    if args.tokens < 1:
+        raise ConfigError.single(
+            "command line", "--tokens", f"must be at least 1; got {args.tokens}"
+        )
+    arch = load_architecture(args.architecture)
+    workload = load_workload(args.workload)
+    progress = None
+    bar = None
+    if not args.quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=args.tokens, unit="token", desc=f"{args.fidelity}", leave=False)
+        progress = bar.update
+    try:
+        result = simulate(
+            arch,
+            workload,
+            n_tokens=args.tokens,
+            seed=args.seed,
+            fidelity=args.fidelity,
+            contention=not args.no_contention,
+            progress=progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    out = args.out or Path("results") / (
+        f"{arch.name}__{workload.name}__{args.fidelity}__s{args.seed}"
+    )
+    print(result_table(result))
+    paths = write_result(result, out)
+    print(f"\nwrote {', '.join(str(p) for p in paths)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `neurosim` command."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        return _validate(args)
+    except NeurosimError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,542 @@
+"""Load YAML config files into pydantic models, reporting every problem with file and line.
+
+Three steps, combined by :func:`load_config`: read the YAML while remembering the line of
+every key (:func:`load_yaml_with_lines`), merge a one-level ``extends`` preset while keeping
+track of which file each value came from (:func:`resolve_extends`), and validate into a
+model, turning pydantic's errors into one :class:`~neurosim.errors.ConfigError`
+(:func:`validate`).
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import re
+import types
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, Discriminator, Tag, ValidationError
+from pydantic.fields import FieldInfo
+
+from neurosim.errors import ConfigError, ConfigIssue
+
+__all__ = [
+    "KeyPath",
+    "SourceMap",
+    "format_key_path",
+    "load_config",
+    "load_yaml_with_lines",
+    "resolve_extends",
+    "validate",
+]
+
+KeyPath = tuple[Any, ...]
+"""Path of a value inside a document: mapping keys and list indices, outermost first."""
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+_MISSING: Any = object()
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+@dataclass(frozen=True)
+class SourceMap:
+    """Where each key of a (possibly merged) document was written: ``path -> (file, line)``.
+
+    ``path`` is the file that was loaded; it is the answer for keys with no known place.
+    """
+
+    path: Path
+    locations: Mapping[KeyPath, tuple[Path, int]] = field(default_factory=dict)
+
+    @classmethod
+    def from_lines(cls, path: str | Path, lines: Mapping[KeyPath, int]) -> SourceMap:
+        """Source map of a single file, from :func:`load_yaml_with_lines`'s line map."""
+        path = Path(path)
+        return cls(path, {key: (path, line) for key, line in lines.items()})
+
+    def locate(self, key_path: Iterable[Any]) -> tuple[Path, int | None]:
+        """File and line of ``key_path``, or of its nearest written parent if it is absent."""
+        key = tuple(key_path)
+        for end in range(len(key), 0, -1):
+            found = self.locations.get(key[:end])
+            if found is not None:
+                return found
+        return self.path, None
+
+
+# --------------------------------------------------------------------------- reading YAML
+
+
+def _read_text(path: Path) -> str:
+    if not path.exists():
+        raise ConfigError.single(path, "", "file not found")
+    if path.is_dir():
+        raise ConfigError.single(path, "", "is a directory, not a YAML file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError.single(path, "", f"not UTF-8 text ({exc.reason})") from exc
+    except OSError as exc:
+        raise ConfigError.single(path, "", f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def _yaml_error(path: Path, exc: yaml.YAMLError) -> ConfigError:
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return ConfigError.single(path, "", f"invalid YAML: {exc}")
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    constructing = isinstance(exc, yaml.constructor.ConstructorError)
+    kind = "cannot load YAML" if constructing else "YAML syntax error"
+    message = f"{kind}: {exc.problem or exc.context or 'invalid document'}"
+    if exc.problem and exc.context:
+        context = exc.context
+        if exc.context_mark is not None and exc.context_mark is not mark:
+            context += f" on line {exc.context_mark.line + 1}"
+        message += f" ({context})"
+    return ConfigError.single(path, "", message, line)
+
+
+def _collect_lines(
+    loader: yaml.SafeLoader,
+    node: yaml.Node,
+    key_path: KeyPath,
+    lines: dict[KeyPath, int],
+    duplicates: list[ConfigIssue],
+    active: set[int],
+) -> None:
+    """Record the 1-based line of every key and list item below ``node``."""
+    if id(node) in active:  # a recursive alias; its contents are already being walked
+        return
+    active.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first_seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG or not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = loader.construct_object(key_node)
+            line = key_node.start_mark.line + 1
+            if key in first_seen:
+                duplicates.append(
+                    ConfigIssue(
+                        format_key_path((*key_path, key)),
+                        f"duplicate key (first written on line {first_seen[key]})",
+                        line,
+                    )
+                )
+            else:
+                first_seen[key] = line
+        loader.flatten_mapping(node)  # resolve "<<" merge keys as the constructor will
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = loader.construct_object(key_node)
+            child = (*key_path, key)
+            lines[child] = key_node.start_mark.line + 1
+            _collect_lines(loader, value_node, child, lines, duplicates, active)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = (*key_path, index)
+            lines[child] = item.start_mark.line + 1
+            _collect_lines(loader, item, child, lines, duplicates, active)
+    active.discard(id(node))
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "an empty document"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f'a string ("{value[:40]}")'
+    return f"a {type(value).__name__} ({value!r})"
+
+
+def load_yaml_with_lines(path: str | Path) -> tuple[object, dict[KeyPath, int]]:
+    """Safe-load the mapping in ``path`` and map each key path to its 1-based line.
+
+    A missing file, a directory, invalid YAML, duplicate keys and a top level that is not
+    a mapping raise :class:`ConfigError`.
+    """
+    path = Path(path)
+    text = _read_text(path)
+    loader = yaml.SafeLoader(text)
+    lines: dict[KeyPath, int] = {}
+    duplicates: list[ConfigIssue] = []
+    try:
+        node = loader.get_single_node()
+        data: Any = None
+        if node is not None:
+            _collect_lines(loader, node, (), lines, duplicates, set())
+            data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(path, exc) from exc
+    finally:
+        loader.dispose()
+    if duplicates:
+        raise ConfigError(path, duplicates)
+    if not isinstance(data, dict):
+        line = node.start_mark.line + 1 if node is not None else None
+        message = f"the top level must be a mapping of keys to values; got {_kind_of(data)}"
+        raise ConfigError.single(path, "", message, line)
+    return data, lines
+
+
+# --------------------------------------------------------------------------- extends
+
+
+def _find_preset(
+    path: Path, ref: str, search_dirs: Sequence[str | Path]
+) -> tuple[Path | None, list[Path]]:
+    """Resolve an ``extends`` value to a file; also return every place looked at."""
+    if "/" in ref or "\\" in ref or ref.endswith((".yaml", ".yml")):
+        candidate = Path(ref)
+        if not candidate.is_absolute():
+            candidate = path.parent / candidate
+        candidates = [candidate]
+    else:
+        candidates = []
+        for directory in [*search_dirs, path.parent]:
+            candidate = Path(directory) / f"{ref}.yaml"
+            if candidate not in candidates:
+                candidates.append(candidate)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate, candidates
+    return None, candidates
+
+
+def _copy_locations(
+    source: Mapping[KeyPath, int], prefix: KeyPath, file: Path, out: dict[KeyPath, tuple]
+) -> None:
+    size = len(prefix)
+    for key, line in source.items():
+        if key[:size] == prefix:
+            out[key] = (file, line)
+
+
+def _deep_merge(
+    base: Mapping[Any, Any],
+    child: Mapping[Any, Any],
+    prefix: KeyPath,
+    sources: tuple[Mapping[KeyPath, int], Path, Mapping[KeyPath, int], Path],
+    out: dict[KeyPath, tuple[Path, int]],
+) -> dict[Any, Any]:
+    base_lines, base_file, child_lines, child_file = sources
+    merged: dict[Any, Any] = {}
+    for key in [*base, *(k for k in child if k not in base)]:
+        here = (*prefix, key)
+        if key not in child:
+            merged[key] = base[key]
+            _copy_locations(base_lines, here, base_file, out)
+        elif key in base and isinstance(base[key], dict) and isinstance(child[key], dict):
+            merged[key] = _deep_merge(base[key], child[key], here, sources, out)
+            if here in child_lines:
+                out[here] = (child_file, child_lines[here])
+        else:
+            merged[key] = child[key]
+            _copy_locations(child_lines, here, child_file, out)
+    return merged
+
+
+def resolve_extends(
+    path: str | Path,
+    data: object,
+    lines: Mapping[KeyPath, int],
+    search_dirs: Sequence[str | Path] = (),
+) -> tuple[object, SourceMap]:
+    """Merge the preset named by a top-level ``extends`` key under ``data``.
+
+    ``extends`` is a path relative to ``path``'s directory, or a bare name looked up as
+    ``<dir>/<name>.yaml`` in each of ``search_dirs`` and then in ``path``'s directory.
+    Mappings merge recursively; any other value in ``data`` replaces the preset's. A preset
+    may not itself extend another. Returns the merged data and where each key was written.
+    """
+    path = Path(path)
+    if not isinstance(data, dict) or "extends" not in data:
+        return data, SourceMap.from_lines(path, lines)
+    ref = data["extends"]
+    ref_line = lines.get(("extends",))
+    if not isinstance(ref, str) or not ref.strip():
+        message = f"expected the name or relative path of a preset; got {ref!r}"
+        raise ConfigError.single(path, "extends", message, ref_line)
+    base_path, searched = _find_preset(path, ref.strip(), search_dirs)
+    if base_path is None:
+        places = ", ".join(str(p) for p in searched)
+        message = f"preset '{ref}' not found; looked for {places}"
+        raise ConfigError.single(path, "extends", message, ref_line)
+    base_data, base_lines = load_yaml_with_lines(base_path)
+    assert isinstance(base_data, dict)  # guaranteed by load_yaml_with_lines
+    if "extends" in base_data:
+        where = f"{base_path}:{base_lines.get(('extends',), '?')}"
+        message = (
+            f"presets may extend at most one other preset, but '{ref}' ({where}) "
+            f"itself extends {base_data['extends']!r}"
+        )
+        raise ConfigError.single(path, "extends", message, ref_line)
+    child = {key: value for key, value in data.items() if key != "extends"}
+    child_lines = {key: line for key, line in lines.items() if key[:1] != ("extends",)}
+    locations: dict[KeyPath, tuple[Path, int]] = {}
+    merged = _deep_merge(
+        base_data, child, (), (base_lines, base_path, child_lines, path), locations
+    )
+    return merged, SourceMap(path, locations)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def format_key_path(key_path: Iterable[Any]) -> str:
+    """Render ``("dram", "channels", 0, "x")`` as ``dram.channels[0].x``."""
+    out = ""
+    for part in key_path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z0-9_\-]+", str(part)):
+            out += f".{part}" if out else str(part)
+        else:
+            out += f'["{part}"]'
+    return out
+
+
+def _discriminator_of(meta: Any) -> Any:
+    if isinstance(meta, FieldInfo) and meta.discriminator is not None:
+        return meta.discriminator
+    if isinstance(meta, Discriminator):
+        return meta
+    return None
+
+
+def _discriminator_name(disc: Any) -> str | None:
+    if isinstance(disc, str):
+        return disc
+    if isinstance(disc, Discriminator) and isinstance(disc.discriminator, str):
+        return disc.discriminator
+    return None
+
+
+def _unwrap(tp: Any, disc: Any) -> tuple[Any, Any]:
+    """Strip ``Annotated`` (keeping any discriminator) and ``Optional`` from a type."""
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            for meta in tp.__metadata__:
+                disc = _discriminator_of(meta) or disc
+            tp = get_args(tp)[0]
+            continue
+        if origin is Union or origin is types.UnionType:
+            members = [arg for arg in get_args(tp) if arg is not type(None)]
+            if len(members) == 1:
+                tp = members[0]
+                continue
+        return tp, disc
+
+
+def _union_members(tp: Any) -> list[Any]:
+    if get_origin(tp) is Union or get_origin(tp) is types.UnionType:
+        return [arg for arg in get_args(tp) if arg is not type(None)]
+    return []
+
+
+def _tags_of(member: Any, disc: Any) -> list[str]:
+    """Discriminator values that select ``member`` of a discriminated union."""
+    tags: list[str] = []
+    while get_origin(member) is Annotated:
+        tags += [str(m.tag) for m in member.__metadata__ if isinstance(m, Tag)]
+        member = get_args(member)[0]
+    name = _discriminator_name(disc)
+    if not tags and name and isinstance(member, type) and issubclass(member, BaseModel):
+        info = member.model_fields.get(name)
+        if info is not None and get_origin(info.annotation) is Literal:
+            tags = [str(value) for value in get_args(info.annotation)]
+    return tags
+
+
+def _member_name(member: Any) -> str:
+    while get_origin(member) is Annotated:
+        member = get_args(member)[0]
+    return getattr(member, "__name__", str(member))
+
+
+def _model_field(model: type[BaseModel], key: Any) -> FieldInfo | None:
+    for name, info in model.model_fields.items():
+        if key == (info.alias or name) or key == name:
+            return info
+    return None
+
+
+def _accepted_keys(model: type[BaseModel]) -> list[str]:
+    return sorted(info.alias or name for name, info in model.model_fields.items())
+
+
+def _child(data: Any, key: Any) -> Any:
+    if isinstance(data, dict):
+        try:
+            return data.get(key, _MISSING)
+        except TypeError:
+            return _MISSING
+    if isinstance(data, list | tuple) and isinstance(key, int) and -len(data) <= key < len(data):
+        return data[key]
+    return _MISSING
+
+
+_SEQUENCES = (list, tuple, set, frozenset, collections.abc.Sequence, collections.abc.Set)
+_MAPPINGS = (dict, collections.abc.Mapping, collections.abc.MutableMapping)
+
+
+@dataclass
+class _Located:
+    """Where a pydantic error points, in the document and in the model's types."""
+
+    key_path: list[Any]
+    value: Any  # the document's value at key_path, or _MISSING
+    container: type[BaseModel] | None  # model whose field is the last key of key_path
+    tp: Any  # type expected at key_path (unwrapped), None if unknown
+    disc: Any  # discriminator of tp when tp is a discriminated union
+
+
+def _locate(model_cls: type[BaseModel], data: Any, loc: Sequence[Any]) -> _Located:
+    """Follow a pydantic error ``loc`` through the model types and the document together.
+
+    Union member labels and discriminator tags that pydantic inserts into ``loc`` are
+    consumed without descending into the document.
+    """
+    key_path: list[Any] = []
+    value, container, tp, disc = data, None, model_cls, None
+    for part in loc:
+        if tp is not None:
+            tp, disc = _unwrap(tp, disc)
+        members = _union_members(tp)
+        if members:  # ``part`` labels the union member pydantic tried
+            if disc is not None:
+                chosen = [m for m in members if str(part) in _tags_of(m, disc)]
+            else:
+                chosen = [m for m in members if _member_name(m) == str(part)]
+            tp, disc = (chosen[0] if chosen else None), None
+            continue
+        origin, args = get_origin(tp), get_args(tp)
+        container, disc = None, None
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            container = tp
+            info = _model_field(tp, part)
+            tp, disc = (info.annotation, info.discriminator) if info else (None, None)
+        elif origin in _SEQUENCES:
+            if origin is tuple and args and args[-1] is not Ellipsis:
+                tp = args[part] if isinstance(part, int) and part < len(args) else None
+            else:
+                tp = args[0] if args else None
+        elif origin in _MAPPINGS:
+            if part == "[key]":
+                tp = args[0] if args else None
+                continue
+            tp = args[1] if len(args) == 2 else None
+        else:
+            if part == "[key]":
+                continue
+            tp = None
+        key_path.append(part)
+        value = _child(value, part)
+    if tp is not None:
+        tp, disc = _unwrap(tp, disc)
+    return _Located(key_path, value, container, tp, disc)
+
+
+def _show(value: Any) -> str | None:
+    """Short YAML-like rendering of a scalar, or None if it is not a short scalar."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"' if len(value) <= 40 and "\n" not in value else None
+    if isinstance(value, int | float):
+        text = repr(value)
+        return text if len(text) <= 40 else None
+    return None
+
+
+@dataclass(frozen=True)
+class _Issue:
+    key_path: KeyPath
+    message: str
+
+
+def _issue_for(model_cls: type[BaseModel], data: Any, error: Mapping[str, Any]) -> _Issue:
+    where = _locate(model_cls, data, error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    key_path = list(where.key_path)
+    if kind == "extra_forbidden":
+        message = "unknown key"
+        if where.container is not None:
+            message += "; accepted keys: " + ", ".join(_accepted_keys(where.container))
+    elif kind == "missing":
+        message = "missing required key"
+    elif kind in ("union_tag_invalid", "union_tag_not_found"):
+        name = _discriminator_name(where.disc) or str(ctx.get("discriminator", "kind")).strip("'")
+        tags: list[str] = []
+        for member in _union_members(where.tp):
+            tags += _tags_of(member, where.disc)
+        if not tags and "expected_tags" in ctx:
+            tags = [t.strip().strip("'") for t in str(ctx["expected_tags"]).split(",")]
+        known = f"known {name}s: {', '.join(sorted(tags))}"
+        key_path.append(name)
+        if kind == "union_tag_invalid":
+            message = f"unknown {name} '{ctx.get('tag', '?')}'; {known}"
+        else:
+            message = f"missing required key; {known}"
+    elif kind in ("value_error", "assertion_error") and "error" in ctx:
+        message = str(ctx["error"])
+    else:
+        message = error["msg"]
+        for prefix in ("Value error, ", "Assertion failed, "):
+            message = message.removeprefix(prefix)
+        value = where.value if where.value is not _MISSING else error.get("input")
+        shown = _show(value)
+        if shown is None and isinstance(value, list | dict):
+            shown = "a list" if isinstance(value, list) else "a mapping"
+        if shown is not None:
+            message += f" (got {shown})"
+    return _Issue(tuple(key_path), message)
+
+
+def validate(
+    model_cls: type[ModelT],
+    data: object,
+    path: str | Path,
+    source_map: SourceMap | None = None,
+) -> ModelT:
+    """Validate ``data`` into ``model_cls``; every pydantic error becomes one ConfigError.
+
+    Each issue carries the dotted key path, the file and line where that key (or its
+    nearest written parent) is, and a message meant for the person editing the YAML.
+    """
+    try:
+        return model_cls.model_validate(data)
+    except ValidationError as exc:
+        source_map = source_map or SourceMap(Path(path))
+        issues: list[ConfigIssue] = []
+        for error in exc.errors(include_url=False):
+            found = _issue_for(model_cls, data, error)
+            file, line = source_map.locate(found.key_path)
+            issue = ConfigIssue(
+                format_key_path(found.key_path),
+                found.message,
+                line,
+                None if file == source_map.path else file,
+            )
+            if issue not in issues:
+                issues.append(issue)
+        raise ConfigError(path, issues) from exc
+
+
+def load_config(
+    model_cls: type[ModelT], path: str | Path, search_dirs: Sequence[str | Path] = ()
+) -> ModelT:
+    """Read ``path``, merge its ``extends`` preset and validate it into ``model_cls``."""
+    data, lines = load_yaml_with_lines(path)
+    merged, source_map = resolve_extends(path, data, lines, search_dirs)
+    return validate(model_cls, merged, path, source_map)

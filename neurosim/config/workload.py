@@ -1,0 +1,163 @@
+"""Workload description: a spiking LLM's layers, coding and spike source, validated.
+
+A model is a stack of identical blocks plus an embedding and an LM head. Inside a
+block, *sites* are the activations that get spike-coded (each with its own number of
+integer levels L, i.e. mixed timesteps) and *linears* are the MatMul-free layers that
+accumulate a site's spikes into their outputs.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from neurosim.config.base import StrictModel
+from neurosim.units import Fraction
+
+
+class SiteConfig(StrictModel):
+    """A spike-coded activation: its width and its integer levels L (counts 0..L-1)."""
+
+    width: int = Field(gt=0)
+    levels: int = Field(ge=2, le=65536, description="integer spike levels L; counts in 0..L-1")
+
+
+class LinearConfig(StrictModel):
+    """A MatMul-free linear layer fed by one site."""
+
+    name: str = Field(min_length=1)
+    site: str = Field(min_length=1)
+    out: int = Field(gt=0, description="output features (fan-out of each input spike)")
+
+
+class LinearAttentionConfig(StrictModel):
+    """Spike-based linear attention: a fixed recurrent state per head (O(1) per token)."""
+
+    heads: int = Field(gt=0)
+    key_dim: int = Field(gt=0)
+    value_dim: int = Field(gt=0)
+    state_bits: int = Field(gt=0, le=64)
+
+
+class BlockConfig(StrictModel):
+    """One repeated block: token mixer (linear attention) and channel mixer."""
+
+    count: int = Field(gt=0)
+    sites: dict[str, SiteConfig] = Field(min_length=1)
+    linears: list[LinearConfig] = Field(min_length=1)
+    linear_attention: LinearAttentionConfig | None = None
+    norms: int = Field(ge=0, description="normalisation layers per block (element-wise work)")
+
+    @model_validator(mode="after")
+    def _linears_use_known_sites(self) -> BlockConfig:
+        names = [lin.name for lin in self.linears]
+        if len(set(names)) != len(names):
+            raise ValueError(f"linear names must be unique within a block; got {names}")
+        for lin in self.linears:
+            if lin.site not in self.sites:
+                raise ValueError(
+                    f"linear {lin.name!r} reads site {lin.site!r}, which is not in sites "
+                    f"(known sites: {', '.join(sorted(self.sites))})"
+                )
+        unused = sorted(set(self.sites) - {lin.site for lin in self.linears})
+        if unused:
+            raise ValueError(f"sites {unused} feed no linear layer")
+        return self
+
+
+class EmbeddingConfig(StrictModel):
+    """Token embedding table: one row is read per token."""
+
+    vocab: int = Field(gt=0)
+    dim: int = Field(gt=0)
+    tied_to_head: bool = Field(description="shares its weights with the LM head")
+
+
+class HeadConfig(StrictModel):
+    """LM head: the last site and its projection to the vocabulary."""
+
+    site: SiteConfig
+    out: int = Field(gt=0)
+
+
+class WeightConfig(StrictModel):
+    """Stored weight format."""
+
+    bits: int = Field(gt=0, le=32, description="bits per stored weight")
+    zero_fraction: Fraction = Field(description="fraction of weights that are exactly zero")
+
+
+class CodingConfig(StrictModel):
+    """How an integer count becomes binary spikes over timesteps."""
+
+    scheme: Literal["binary", "bitwise"] = Field(
+        description="binary: T = L-1 steps, count c -> c spikes; "
+        "bitwise: T = ceil(log2 L) steps, one bit per step"
+    )
+    signed: bool = Field(
+        default=True,
+        description="counts carry a sign (ternary spikes): same work, add or subtract",
+    )
+
+
+class SiteFiringConfig(StrictModel):
+    """Per-site count statistics for the synthetic generator."""
+
+    silent_fraction: Fraction = Field(description="probability that a neuron's count is 0")
+    mean_active_count: float = Field(
+        gt=1.0, description="mean count among non-silent neurons (before clipping at L-1)"
+    )
+    neuron_spread: float = Field(
+        ge=0.0, description="sigma of a per-neuron log-normal rate factor (heterogeneity)"
+    )
+
+
+class SyntheticSpikesConfig(StrictModel):
+    """Seeded generator of per-token, per-site integer spike counts."""
+
+    default: SiteFiringConfig
+    sites: dict[str, SiteFiringConfig] = Field(default_factory=dict)
+
+    def for_site(self, site: str) -> SiteFiringConfig:
+        """Statistics for a site (block site name, or 'head')."""
+        return self.sites.get(site, self.default)
+
+
+class SpikeSourceConfig(StrictModel):
+    """Where spikes come from when no trace file is given."""
+
+    kind: Literal["synthetic"] = "synthetic"
+    synthetic: SyntheticSpikesConfig
+
+
+class Workload(StrictModel):
+    """A whole spiking LLM workload."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    embedding: EmbeddingConfig
+    blocks: BlockConfig
+    head: HeadConfig
+    weights: WeightConfig
+    coding: CodingConfig
+    spikes: SpikeSourceConfig
+    context_tokens: int = Field(default=0, ge=0, description="prompt length before decoding")
+    provenance: dict[str, str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _known_firing_sites(self) -> Workload:
+        known = set(self.blocks.sites) | {"head"}
+        unknown = sorted(set(self.spikes.synthetic.sites) - known)
+        if unknown:
+            raise ValueError(
+                f"spikes.synthetic.sites names {unknown}, not sites of this model "
+                f"(known: {', '.join(sorted(known))})"
+            )
+        if self.embedding.tied_to_head and (
+            self.embedding.vocab != self.head.out or self.embedding.dim != self.head.site.width
+        ):
+            raise ValueError(
+                "embedding.tied_to_head needs embedding vocab x dim to equal head out x site width"
+            )
+        return self

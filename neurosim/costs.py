@@ -1,0 +1,116 @@
+"""Pricing: event counts times per-event energies, plus static power times time.
+
+Energy-only parameters can be re-priced from a saved ledger without re-simulating.
+An event with no price is an error, never zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from neurosim.config.architecture import Architecture
+from neurosim.errors import PricingError
+
+
+def price_table(arch: Architecture) -> dict[tuple[str, str], float]:
+    """Joules per event for every (component, event kind) the architecture can emit."""
+    e = arch.compute.energy
+    mem = arch.onchip_memory
+    table = {
+        ("compute", "synop"): e.synop_j,
+        ("compute", "neuron_update"): e.neuron_update_j,
+        ("compute", "state_update"): e.state_update_j,
+        ("onchip_memory", "read_bit"): mem.read_energy_j_per_bit,
+        ("onchip_memory", "write_bit"): mem.write_energy_j_per_bit,
+        ("interconnect", "bit_hop"): arch.interconnect.energy_j_per_bit_hop,
+    }
+    for ch in arch.dram.channels:
+        table[(f"dram.{ch.name}", "read_bit")] = ch.read_energy_j_per_bit
+        table[(f"dram.{ch.name}", "write_bit")] = ch.write_energy_j_per_bit
+    if arch.adc is not None:
+        table[("adc", "conversion")] = arch.adc.conversion_energy_j
+    return table
+
+
+def static_powers(arch: Architecture) -> dict[str, float]:
+    """Leakage power (W) of every component."""
+    powers = {
+        "compute": arch.compute.static_power_w,
+        "onchip_memory": arch.onchip_memory.static_power_w,
+        "interconnect": arch.interconnect.static_power_w,
+    }
+    for ch in arch.dram.channels:
+        powers[f"dram.{ch.name}"] = ch.static_power_w
+    if arch.adc is not None:
+        powers["adc"] = arch.adc.static_power_w
+    return powers
+
+
+_SECTION = {
+    "compute": "compute.energy",
+    "onchip_memory": "onchip_memory",
+    "interconnect": "interconnect",
+    "adc": "adc",
+}
+
+
+@dataclass(frozen=True)
+class EnergyBreakdown:
+    """Dynamic energy per (component, event) and static energy per component, in joules."""
+
+    dynamic: dict[tuple[str, str], float]
+    static: dict[str, float]
+
+    @property
+    def dynamic_j(self) -> float:
+        """All dynamic energy."""
+        return sum(self.dynamic.values())
+
+    @property
+    def static_j(self) -> float:
+        """All static energy."""
+        return sum(self.static.values())
+
+    @property
+    def total_j(self) -> float:
+        """Dynamic plus static."""
+        return self.dynamic_j + self.static_j
+
+    def by_component(self) -> dict[str, float]:
+        """Dynamic plus static energy of each component."""
+        out: dict[str, float] = {}
+        for (component, _), j in self.dynamic.items():
+            out[component] = out.get(component, 0.0) + j
+        for component, j in self.static.items():
+            out[component] = out.get(component, 0.0) + j
+        return out
+
+    def rows(self) -> list[dict]:
+        """Flat rows (component, kind, joules) for tables and CSV."""
+        rows = [
+            {"component": c, "kind": e, "energy_j": j} for (c, e), j in sorted(self.dynamic.items())
+        ]
+        rows += [
+            {"component": c, "kind": "static", "energy_j": j}
+            for c, j in sorted(self.static.items())
+        ]
+        return rows
+
+
+def price(
+    counts: Iterable[tuple[tuple[str, str], int]], arch: Architecture, elapsed_s: float
+) -> EnergyBreakdown:
+    """Energy of `counts` on `arch` over `elapsed_s` of simulated time."""
+    table = price_table(arch)
+    dynamic: dict[tuple[str, str], float] = {}
+    for key, n in counts:
+        if key not in table:
+            component, event = key
+            section = _SECTION.get(
+                component, "dram.channels" if component.startswith("dram.") else component
+            )
+            raise PricingError(event, component, section)
+        dynamic[key] = n * table[key]
+    static = {c: p * elapsed_s for c, p in static_powers(arch).items()}
+    return EnergyBreakdown(dynamic=dynamic, static=static)

@@ -1,0 +1,192 @@
+"""Place a model on a system: weight tiles on compute units, on chip or streamed from DRAM.
+
+Every linear layer's output columns are split evenly over the compute units, and each
+unit's share is cut into tiles of at most `mapping.tile_bytes`. Tiles that fit stay
+resident on chip (pinned in priority order); the rest stream from DRAM each token,
+assigned to the channel that would finish them earliest. Site neurons are owned by
+compute units in even contiguous slices; a site's spikes are multicast from their
+owners to every unit (every unit holds a slice of every layer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurosim.config.architecture import Architecture
+from neurosim.errors import ConfigError
+from neurosim.workload.model import ModelGraph
+
+
+def even_split(total: int, parts: int) -> np.ndarray:
+    """Boundaries (length parts+1) of `total` items split into `parts` contiguous slices."""
+    return (np.arange(parts + 1, dtype=np.int64) * total) // parts
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where every weight tile lives and which unit computes it (arrays in execution order)."""
+
+    tile_group: np.ndarray
+    tile_linear: np.ndarray
+    tile_core: np.ndarray
+    tile_cols: np.ndarray
+    tile_rows: np.ndarray
+    tile_bytes: np.ndarray
+    tile_nnz_per_row: np.ndarray
+    tile_resident: np.ndarray
+    tile_channel: np.ndarray
+    group_tiles: np.ndarray
+    site_owner_bounds: tuple[np.ndarray, ...]
+    linear_names: tuple[str, ...]
+    state_resident: bool
+    resident_weight_bytes: int
+    streamed_weight_bytes: int
+    onchip_capacity_bytes: int
+    stream_buffer_bytes: int
+
+    @property
+    def n_tiles(self) -> int:
+        """Number of weight tiles."""
+        return int(self.tile_group.size)
+
+    def summary(self, arch: Architecture) -> dict:
+        """A readable report of the placement."""
+        per_channel = {
+            ch.name: int(self.tile_bytes[self.tile_channel == i].sum())
+            for i, ch in enumerate(arch.dram.channels)
+        }
+        per_core = np.bincount(
+            self.tile_core, weights=self.tile_bytes, minlength=arch.compute.count
+        )
+        return {
+            "tiles": self.n_tiles,
+            "resident_tiles": int(self.tile_resident.sum()),
+            "resident_weight_bytes": self.resident_weight_bytes,
+            "streamed_weight_bytes": self.streamed_weight_bytes,
+            "streamed_bytes_per_channel": per_channel,
+            "weight_bytes_per_core": [int(x) for x in per_core],
+            "recurrent_state_on_chip": self.state_resident,
+            "onchip_capacity_bytes": self.onchip_capacity_bytes,
+            "stream_buffer_bytes": self.stream_buffer_bytes,
+        }
+
+
+def _expected_fetch_fraction(graph: ModelGraph, sparse: bool) -> np.ndarray:
+    """Per group, the expected fraction of weight rows fetched per token."""
+    if not sparse:
+        return np.ones(len(graph.groups))
+    synthetic = graph.workload.spikes.synthetic
+    return np.array([1.0 - synthetic.for_site(g.site).silent_fraction for g in graph.groups])
+
+
+def place(arch: Architecture, graph: ModelGraph) -> Placement:
+    """Split, place and assign every weight tile; raise ConfigError if the model cannot fit."""
+    cores = arch.compute.count
+    bits = graph.weight_bits
+    zero_fraction = graph.workload.weights.zero_fraction
+    mapping = arch.mapping
+    rows_g, cols_g, core_g, linear_g, group_g = [], [], [], [], []
+    group_tiles = [0]
+    linear_names: list[str] = []
+    for group in graph.groups:
+        per_core: list[list[tuple[int, int]]] = [[] for _ in range(cores)]
+        for lin in group.linears:
+            linear_idx = len(linear_names)
+            linear_names.append(lin.name)
+            bounds = even_split(lin.out_features, cores)
+            max_cols = max(1, int(mapping.tile_bytes * 8) // (lin.in_features * bits))
+            for c in range(cores):
+                start, stop = int(bounds[c]), int(bounds[c + 1])
+                for s in range(start, stop, max_cols):
+                    per_core[c].append((linear_idx, min(max_cols, stop - s)))
+        rounds = max(len(t) for t in per_core)
+        for r in range(rounds):
+            for c in range(cores):
+                if r < len(per_core[c]):
+                    linear_idx, ncols = per_core[c][r]
+                    rows_g.append(group.width)
+                    cols_g.append(ncols)
+                    core_g.append(c)
+                    linear_g.append(linear_idx)
+                    group_g.append(group.index)
+        group_tiles.append(len(rows_g))
+    rows = np.array(rows_g, dtype=np.int64)
+    cols = np.array(cols_g, dtype=np.int64)
+    tile_bytes = (rows * cols * bits + 7) // 8
+    if arch.compute.skip_zero_weights:
+        nnz = np.maximum(0, np.rint(cols * (1.0 - zero_fraction))).astype(np.int64)
+    else:
+        nnz = cols.copy()
+    tile_group = np.array(group_g, dtype=np.int64)
+
+    capacity = int(arch.onchip_memory.capacity_bytes)
+    buffer = int(mapping.stream_buffer_bytes)
+    if buffer > capacity:
+        raise ConfigError.single(
+            arch.name,
+            "mapping.stream_buffer_bytes",
+            f"stream buffer ({buffer} B) is larger than on-chip memory ({capacity} B)",
+        )
+    budget = capacity - buffer
+    state_bytes = graph.state_bytes
+    state_resident = state_bytes <= budget
+    if state_resident:
+        budget -= state_bytes
+
+    resident = np.zeros(rows.size, dtype=bool)
+    if mapping.pin_weights:
+        priority = _expected_fetch_fraction(graph, mapping.sparse_weight_fetch)[tile_group]
+        order = np.lexsort((np.arange(rows.size), -priority))
+        cumulative = np.cumsum(tile_bytes[order])
+        resident[order[cumulative <= budget]] = True
+
+    streamed = ~resident
+    if streamed.any():
+        largest = int(tile_bytes[streamed].max())
+        if largest > buffer:
+            raise ConfigError.single(
+                arch.name,
+                "mapping.stream_buffer_bytes",
+                f"stream buffer ({buffer} B) cannot hold the largest streamed tile "
+                f"({largest} B); raise it or lower mapping.tile_bytes",
+            )
+    channels = arch.dram.channels
+    bandwidth = np.array([ch.sustained_bandwidth_bytes_per_s for ch in channels])
+    assigned = np.zeros(len(channels))
+    tile_channel = np.full(rows.size, -1, dtype=np.int64)
+    for i in np.flatnonzero(streamed):
+        finish = (assigned + tile_bytes[i]) / bandwidth
+        ch = int(np.argmin(finish))
+        tile_channel[i] = ch
+        assigned[ch] += tile_bytes[i]
+    for ch, used in zip(channels, assigned, strict=True):
+        if used > ch.capacity_bytes:
+            raise ConfigError.single(
+                arch.name,
+                "dram.channels",
+                f"channel {ch.name} would hold {int(used)} B of weights but has "
+                f"{int(ch.capacity_bytes)} B",
+            )
+
+    owner_bounds = tuple(even_split(g.width, cores) for g in graph.groups)
+    return Placement(
+        tile_group=tile_group,
+        tile_linear=np.array(linear_g, dtype=np.int64),
+        tile_core=np.array(core_g, dtype=np.int64),
+        tile_cols=cols,
+        tile_rows=rows,
+        tile_bytes=tile_bytes,
+        tile_nnz_per_row=nnz,
+        tile_resident=resident,
+        tile_channel=tile_channel,
+        group_tiles=np.array(group_tiles, dtype=np.int64),
+        site_owner_bounds=owner_bounds,
+        linear_names=tuple(linear_names),
+        state_resident=state_resident,
+        resident_weight_bytes=int(tile_bytes[resident].sum()),
+        streamed_weight_bytes=int(tile_bytes[streamed].sum()),
+        onchip_capacity_bytes=capacity,
+        stream_buffer_bytes=buffer,
+    )

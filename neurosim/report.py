@@ -1,0 +1,83 @@
+"""Readable text tables of results (strings only; the CLI prints them)."""
+
+from __future__ import annotations
+
+from neurosim.results import Result
+from neurosim.units import format_quantity
+
+
+def _rows_to_text(rows: list[tuple[str, str]], title: str) -> str:
+    width = max(len(k) for k, _ in rows)
+    lines = [title, "-" * len(title)]
+    lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
+    return "\n".join(lines)
+
+
+def result_table(r: Result) -> str:
+    """Main metrics, energy breakdown, traffic, utilization and published comparison."""
+    m = r.metrics
+    rows = [
+        ("architecture", r.architecture),
+        ("workload", f"{r.workload} ({m['parameters'] / 1e9:.3g}B parameters)"),
+        ("fidelity", f"{r.fidelity}{'' if r.contention else ' (contention off)'}"),
+        ("tokens / seed", f"{r.tokens} / {r.seed}"),
+        ("throughput", f"{m['tokens_per_s']:.1f} tokens/s"),
+        (
+            "latency mean / p50 / p99",
+            " / ".join(
+                format_quantity(m[k], "time")
+                for k in ("latency_mean_s", "latency_p50_s", "latency_p99_s")
+            ),
+        ),
+        (
+            "energy per token",
+            f"{format_quantity(m['energy_per_token_j'], 'energy')} "
+            f"(dynamic {format_quantity(m['dynamic_energy_per_token_j'], 'energy')}, "
+            f"static {format_quantity(m['static_energy_per_token_j'], 'energy')})",
+        ),
+        ("power dynamic / static", f"{m['dynamic_power_w']:.3f} W / {m['static_power_w']:.3f} W"),
+        ("dynamic power on chip (no DRAM)", f"{m['dynamic_power_onchip_w']:.3f} W"),
+        ("synaptic ops per token", f"{m['synops_per_token']:.4g}"),
+        ("spikes per token", f"{m['spikes_per_token']:.4g}"),
+        ("bottleneck", r.bottleneck),
+    ]
+    parts = [_rows_to_text(rows, "Result")]
+    total = sum(r.energy_per_token_j.values())
+    energy_rows = [
+        (k, f"{format_quantity(v, 'energy'):>10}  {100 * v / total:5.1f} %")
+        for k, v in sorted(r.energy_per_token_j.items(), key=lambda kv: -kv[1])
+    ]
+    parts.append(_rows_to_text(energy_rows, "Energy per token by component and event"))
+    traffic_rows = [(k, format_quantity(v, "bytes")) for k, v in r.traffic_bytes_per_token.items()]
+    parts.append(_rows_to_text(traffic_rows, "Memory traffic per token"))
+    util_rows = [
+        (k.removeprefix("max "), f"{100 * v:.1f} %")
+        for k, v in r.utilization.items()
+        if k.startswith("max ")
+    ]
+    parts.append(_rows_to_text(util_rows, "Utilization (busiest unit of each resource)"))
+    if r.published:
+        parts.append(published_table(r))
+    return "\n\n".join(parts)
+
+
+def published_table(r: Result) -> str:
+    """Our estimate beside the published figures, with the error of each."""
+    p = r.published
+    lines = [f"Published comparison ({p['source']})", "-" * 40]
+    lines.append(f"  {'metric':<22}{'ours':>12}{'published':>12}{'error':>10}")
+    if "tokens_per_s" in p:
+        lines.append(
+            f"  {'tokens/s':<22}{r.metrics['tokens_per_s']:>12.1f}{p['tokens_per_s']:>12.1f}"
+            f"{100 * p['tokens_per_s_error']:>9.1f}%"
+        )
+    if "dynamic_power_w" in p:
+        lines.append(
+            f"  {'dynamic power (W)':<22}{r.metrics['dynamic_power_w']:>12.3f}"
+            f"{p['dynamic_power_w']:>12.3f}{100 * p['dynamic_power_error']:>9.1f}%"
+        )
+    if p.get("workload") and p["workload"] != r.workload:
+        lines.append(
+            f"  note: published figures are for workload {p['workload']}, not {r.workload}"
+        )
+    return "\n".join(lines)

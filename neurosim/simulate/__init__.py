@@ -1,0 +1,1 @@
+"""Run a workload on an architecture: per-token work, the analytic model and the DES."""

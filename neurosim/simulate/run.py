@@ -1,0 +1,189 @@
+"""Run a workload on an architecture at either fidelity and summarise it as a Result."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurosim.build import build_system
+from neurosim.config.architecture import Architecture
+from neurosim.config.workload import Workload
+from neurosim.costs import price
+from neurosim.ledger import Ledger
+from neurosim.mapping import Placement, place
+from neurosim.results import Result, summarise
+from neurosim.simulate.analytic import token_end_ps
+from neurosim.simulate.des import DesTokenRunner
+from neurosim.simulate.work import PS_PER_S, TokenWork, WorkPlanner, seconds_to_ps
+from neurosim.topology import build_routing
+from neurosim.workload.model import ModelGraph, build_model_graph
+from neurosim.workload.spikes import SpikeSource, SyntheticSpikeSource
+
+FIDELITIES = ("analytic", "des")
+
+
+@dataclass
+class Prepared:
+    """Everything that depends on the configs but not on the tokens."""
+
+    arch: Architecture
+    workload: Workload
+    graph: ModelGraph
+    placement: Placement
+    planner: WorkPlanner
+
+
+def prepare(arch: Architecture, workload: Workload) -> Prepared:
+    """Build the model graph, the placement, the routes and the work planner."""
+    graph = build_model_graph(workload)
+    placement = place(arch, graph)
+    routing = build_routing(arch.interconnect.topology)
+    planner = WorkPlanner(arch, graph, placement, routing)
+    return Prepared(arch, workload, graph, placement, planner)
+
+
+@dataclass
+class Accumulator:
+    """Running totals over tokens, so memory does not grow with the token count."""
+
+    latencies_ps: list[int]
+    busy: dict[str, float]
+    spikes: int = 0
+    synops: int = 0
+    dram_read: dict[str, int] | None = None
+    dram_write: dict[str, int] | None = None
+    onchip_read: int = 0
+    onchip_write: int = 0
+    noc_bytes: int = 0
+
+    def add(self, work: TokenWork, busy: dict[str, float]) -> None:
+        """Fold one token's figures in."""
+        self.spikes += work.spikes
+        self.synops += work.synops
+        if self.dram_read is None:
+            self.dram_read = dict.fromkeys(work.dram_read_bytes, 0)
+            self.dram_write = dict.fromkeys(work.dram_write_bytes, 0)
+        for k, v in work.dram_read_bytes.items():
+            self.dram_read[k] += v
+        for k, v in work.dram_write_bytes.items():
+            self.dram_write[k] += v
+        self.onchip_read += work.onchip_read_bytes
+        self.onchip_write += work.onchip_write_bytes
+        self.noc_bytes += work.noc_bytes
+        for k, v in busy.items():
+            self.busy[k] = self.busy.get(k, 0.0) + v
+
+
+def busy_times(prep: Prepared, work: TokenWork) -> dict[str, float]:
+    """Seconds each resource spends busy on one token (independent of contention)."""
+    arch, p, pl = prep.arch, prep.placement, prep.planner
+    busy: dict[str, float] = {}
+    per_core = np.bincount(
+        np.repeat(p.tile_core, np.diff(work.item_offsets)),
+        weights=work.item_ps,
+        minlength=pl.cores,
+    ) + work.epilogue_ps.sum(axis=0)
+    for c in range(pl.cores):
+        busy[f"compute[{c}]"] = per_core[c] / PS_PER_S
+    for ci, ch in enumerate(arch.dram.channels):
+        t = work.tile_dram_ps[p.tile_channel == ci].sum()
+        if ci == 0:
+            t += work.prologue_ps + work.extra_ps.sum()
+        busy[f"dram.{ch.name}"] = t / PS_PER_S
+    links = np.zeros(pl.routing.n_links)
+    for bits in work.phase_link_bits:
+        links += np.ceil(bits * pl.link_ps_per_bit).sum(axis=0)
+    fetched = np.flatnonzero(work.tile_fetch_bytes)
+    if fetched.size:
+        ser = np.ceil(work.tile_fetch_bytes[fetched] * 8 * pl.link_ps_per_bit)
+        n = pl.routing.hops.shape[0]
+        pair = pl.tile_src_node[fetched] * n + pl.tile_dst_node[fetched]
+        per_pair = np.bincount(pair, weights=ser, minlength=n * n)
+        links += per_pair @ pl.routing.incidence.reshape(n * n, -1)
+    for i, (a, b) in enumerate(pl.routing.links):
+        busy[f"link {a}->{b}"] = links[i] / PS_PER_S
+    mem_bytes = work.onchip_read_bytes + work.onchip_write_bytes
+    busy["onchip_memory"] = mem_bytes / arch.onchip_memory.bandwidth_bytes_per_s
+    return busy
+
+
+def _tokens(prep: Prepared, source: SpikeSource | None, n_tokens: int, seed: int) -> Iterator:
+    src = source if source is not None else SyntheticSpikeSource(prep.graph, seed)
+    return src.tokens(n_tokens)
+
+
+def simulate(
+    arch: Architecture,
+    workload: Workload,
+    n_tokens: int = 8,
+    seed: int = 0,
+    fidelity: str = "des",
+    contention: bool = True,
+    source: SpikeSource | None = None,
+    progress=None,
+) -> Result:
+    """Decode `n_tokens` tokens of `workload` on `arch`; return the summarised result."""
+    if fidelity not in FIDELITIES:
+        raise ValueError(f"unknown fidelity {fidelity!r}; known: {', '.join(FIDELITIES)}")
+    wall0 = time.perf_counter()
+    prep = prepare(arch, workload)
+    overhead_ps = seconds_to_ps(arch.host.per_token_overhead_s)
+    acc = Accumulator(latencies_ps=[], busy={})
+    ledger = Ledger()
+    tokens = _tokens(prep, source, n_tokens, seed)
+    events = 0
+    if fidelity == "analytic":
+        now = 0
+        for tok in tokens:
+            work = prep.planner.plan(tok)
+            end = token_end_ps(
+                work,
+                prep.placement,
+                now,
+                arch.mapping.sparse_weight_fetch,
+                len(arch.dram.channels),
+            )
+            acc.latencies_ps.append(end - now + overhead_ps)
+            now = end + overhead_ps
+            ledger.add_all(work.counts)
+            acc.add(work, busy_times(prep, work))
+            if progress:
+                progress(1)
+        elapsed_ps = now
+    else:
+        system = build_system(arch, prep.placement, prep.planner.routing, seed, contention)
+        runner = DesTokenRunner(system, prep.planner)
+        env = system.ctx.env
+        for tok in tokens:
+            work = prep.planner.plan(tok)
+            start = env.now
+            proc = env.process(runner.token(work))
+            env.run(until=proc)
+            if overhead_ps:
+                env.run(until=env.timeout(overhead_ps))
+            acc.latencies_ps.append(env.now - start)
+            acc.add(work, busy_times(prep, work))
+            if progress:
+                progress(1)
+        elapsed_ps = env.now
+        ledger = system.ctx.ledger
+        events = env.events_processed
+    elapsed_s = elapsed_ps / PS_PER_S
+    energy = price(ledger.items(), arch, elapsed_s)
+    return summarise(
+        prep=prep,
+        fidelity=fidelity,
+        contention=contention,
+        seed=seed,
+        n_tokens=n_tokens,
+        latencies_ps=acc.latencies_ps,
+        elapsed_s=elapsed_s,
+        energy=energy,
+        ledger=ledger,
+        acc=acc,
+        wall_s=time.perf_counter() - wall0,
+        engine_events=events,
+    )

@@ -1,0 +1,1 @@
+"""Spiking LLM workloads: model structure, spike coding and spike sources."""

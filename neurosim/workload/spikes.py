@@ -1,0 +1,83 @@
+"""Spike sources: per-token integer spike counts for every group of a model.
+
+A source yields `TokenSpikes`, one per decoded token, in order; memory stays bounded
+because tokens are produced one at a time. The seeded synthetic generator draws counts
+from per-site statistics; trace readers (real model activations) yield the same type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from neurosim.config.workload import SiteFiringConfig
+from neurosim.workload.model import ModelGraph
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSpikes:
+    """Integer spike counts of one token: `counts[g]` holds group g's site (one per neuron)."""
+
+    position: int
+    token_id: int | None
+    counts: tuple[np.ndarray, ...]
+
+
+class SpikeSource(Protocol):
+    """Anything that yields per-token spike counts for a model graph."""
+
+    def tokens(self, n_tokens: int) -> Iterator[TokenSpikes]:
+        """Yield `n_tokens` tokens in order."""
+        ...
+
+
+def _neuron_factors(rng: np.random.Generator, width: int, spread: float) -> np.ndarray:
+    """Per-neuron log-normal activity factors with mean 1 (fixed for a run)."""
+    if spread == 0:
+        return np.ones(width)
+    return rng.lognormal(mean=-0.5 * spread * spread, sigma=spread, size=width)
+
+
+class SyntheticSpikeSource:
+    """Seeded generator of counts: zero-inflated geometric counts, clipped at L-1.
+
+    For neuron i of a site with silent fraction s, mean active count m and factor f_i:
+    the neuron is active with probability min(1, (1-s) f_i), and an active count is
+    geometric on {1, 2, ...} with mean max(1, m f_i), clipped to L-1. A quantized
+    Laplacian activation gives geometric counts; f_i makes some neurons busier than
+    others consistently across tokens, as in real traces.
+    """
+
+    def __init__(self, graph: ModelGraph, seed: int, scale: float = 1.0) -> None:
+        self.graph = graph
+        self.seed = seed
+        self.scale = scale
+        stats_rng = np.random.default_rng([seed, 1])
+        self._p_active: list[np.ndarray] = []
+        self._p_geom: list[np.ndarray] = []
+        synthetic = graph.workload.spikes.synthetic
+        for group in graph.groups:
+            firing: SiteFiringConfig = synthetic.for_site(group.site)
+            f = _neuron_factors(stats_rng, group.width, firing.neuron_spread)
+            p_active = np.clip((1.0 - firing.silent_fraction) * f * scale, 0.0, 1.0)
+            mean = np.maximum(1.0, firing.mean_active_count * f)
+            self._p_active.append(p_active)
+            self._p_geom.append(1.0 / mean)
+
+    def tokens(self, n_tokens: int) -> Iterator[TokenSpikes]:
+        """Yield `n_tokens` tokens; the same seed gives the same counts."""
+        rng = np.random.default_rng([self.seed, 2])
+        for position in range(n_tokens):
+            counts = []
+            for group, p_active, p_geom in zip(
+                self.graph.groups, self._p_active, self._p_geom, strict=True
+            ):
+                active = rng.random(group.width) < p_active
+                c = rng.geometric(p_geom)
+                np.minimum(c, group.levels - 1, out=c)
+                c[~active] = 0
+                counts.append(c.astype(np.uint16))
+            yield TokenSpikes(position=position, token_id=None, counts=tuple(counts))
