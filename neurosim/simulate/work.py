@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from neurosim.components.core import accumulate_cycles, neuron_update_cycles
+from neurosim.components.dram import transfer_ps as dram_transfer_ps
+from neurosim.components.interconnect import serialization_ps
 from neurosim.config.architecture import Architecture
 from neurosim.mapping import Placement
 from neurosim.topology import Routing
@@ -25,10 +28,6 @@ PS_PER_S = 1_000_000_000_000
 def seconds_to_ps(seconds: float) -> int:
     """Convert seconds to integer picoseconds (rounded to nearest)."""
     return int(round(seconds * PS_PER_S))
-
-
-def _ceil_div(a: np.ndarray, b: float) -> np.ndarray:
-    return np.ceil(np.asarray(a, dtype=np.float64) / b).astype(np.int64)
 
 
 @dataclass
@@ -90,14 +89,10 @@ class WorkPlanner:
         ]
         self._plan_tiles()
         self._plan_state_and_embedding()
+        self._plan_static()
 
     def _dram_ps(self, channel: int, nbytes: np.ndarray) -> np.ndarray:
-        ch = self.arch.dram.channels[channel]
-        bursts = -(-np.asarray(nbytes, dtype=np.int64) // ch.burst_bytes)
-        ps_per_byte = PS_PER_S / ch.sustained_bandwidth_bytes_per_s
-        moved = bursts * ch.burst_bytes
-        out = seconds_to_ps(ch.latency_s) + np.ceil(moved * ps_per_byte).astype(np.int64)
-        return np.where(moved > 0, out, 0)
+        return dram_transfer_ps(self.arch.dram.channels[channel], nbytes)
 
     def _plan_tiles(self) -> None:
         p = self.placement
@@ -143,88 +138,87 @@ class WorkPlanner:
             out[i] = cache[key]
         return out
 
-    def plan(self, token: TokenSpikes) -> TokenWork:
-        """Durations and event counts of one token."""
-        p = self.placement
-        arch = self.arch
-        groups = self.graph.groups
+    def _plan_static(self) -> None:
+        """Token-independent parts: group epilogues, state traffic, neuron updates."""
+        p, arch, groups = self.placement, self.arch, self.graph.groups
         n_groups = len(groups)
-        sparse = arch.mapping.sparse_weight_fetch
+        self.group_T = np.array([g.timesteps for g in groups], dtype=np.int64)
+        self.t_max = int(self.group_T.max())
+        self.phase_offsets = np.concatenate(([0], np.cumsum(self.group_T)))
+        self.phase_mask = np.arange(self.t_max)[None, :] < self.group_T[:, None]  # (G, Tmax)
+        self.item_offsets = np.concatenate(([0], np.cumsum(self.group_T[p.tile_group])))
+        self.item_mask = self.phase_mask[p.tile_group]  # (tiles, Tmax)
+        self.levels_max = int(max(g.levels for g in groups))
+        # global owner index of every neuron of every group: group * cores + core
+        self.global_owner = np.concatenate(
+            [g * self.cores + own for g, own in enumerate(self.owner_index)]
+        )
+        self.neuron_T = np.repeat(self.group_T, [g.width for g in groups])
+        depth_ps = arch.compute.pipeline_depth_cycles * self.cycle_ps
         lanes = arch.compute.lanes
-
-        group_T = np.array([g.timesteps for g in groups], dtype=np.int64)
-        phase_offsets = np.concatenate(([0], np.cumsum(group_T)))
-        phase_ps = np.zeros(phase_offsets[-1], dtype=np.int64)
-        phase_latency = np.zeros_like(phase_ps)
-        phase_link_bits: list[np.ndarray] = []
-        n_tiles = p.n_tiles
-        tile_fetch = np.where(p.tile_resident, 0, p.tile_bytes).astype(np.int64)
-        item_counts = group_T[p.tile_group]
-        item_offsets = np.concatenate(([0], np.cumsum(item_counts)))
-        item_ps = np.zeros(item_offsets[-1], dtype=np.int64)
-        item_synops = np.zeros(item_offsets[-1], dtype=np.int64)
         epilogue = np.zeros((n_groups, self.cores), dtype=np.int64)
         extra = np.zeros(n_groups, dtype=np.int64)
-        spikes_total = 0
-        neuron_updates = 0
-        state_updates = 0
-        spike_bit_hops = 0
-        depth_ps = arch.compute.pipeline_depth_cycles * self.cycle_ps
-        nupc = arch.compute.neuron_updates_per_cycle
-        state_read_bytes = 0
-        state_write_bytes = 0
-
+        self.neuron_updates = 0
+        self.state_updates = 0
+        self.state_onchip_bytes = 0
+        state_ps = int(self._dram_ps(0, np.array([self.state_block_bytes]))[0])
         for g, group in enumerate(groups):
-            counts = token.counts[g]
-            T = group.timesteps
-            owner = self.owner_index[g]
-            S = self._spikes_by_owner(counts, owner, T, group.levels)  # (T, cores)
-            s_t = S.sum(axis=1)
-            spikes_total += int(s_t.sum())
-            # spike delivery phases
-            link_bits = (S @ self.multicast) * self.msg_bits  # (T, links)
-            phase_link_bits.append(link_bits)
-            spike_bit_hops += int(link_bits.sum())
-            serial = np.ceil(link_bits.max(axis=1) * self.link_ps_per_bit).astype(np.int64)
-            senders = S > 0
-            lat = np.where(senders, self.multicast_hops[None, :], 0).max(axis=1) * self.hop_ps
-            lat = np.where(link_bits.max(axis=1) > 0, lat, 0)
-            a, b = phase_offsets[g], phase_offsets[g + 1]
-            phase_ps[a:b] = serial + lat
-            phase_latency[a:b] = lat
-            # compute items
             t0, t1 = p.group_tiles[g], p.group_tiles[g + 1]
-            syn = p.tile_nnz_per_row[t0:t1, None] * s_t[None, :]  # (tiles, T)
-            cycles_ps = _ceil_div(syn, lanes) * self.cycle_ps
-            mem_ps = np.ceil(syn * (self.bits / 8) * self.core_mem_ps_per_byte).astype(np.int64)
-            dur = np.maximum(cycles_ps, mem_ps)
-            i0, i1 = item_offsets[t0], item_offsets[t1]
-            item_ps[i0:i1] = dur.ravel()
-            item_synops[i0:i1] = syn.ravel()
-            # epilogue: pipeline drain, neuron updates of this site, recurrent state work
-            owned = np.bincount(owner, minlength=self.cores)
-            nu = owned * T
-            neuron_updates += int(nu.sum())
+            nu = np.bincount(self.owner_index[g], minlength=self.cores) * group.timesteps
+            self.neuron_updates += int(nu.sum())
             has_tiles = np.bincount(p.tile_core[t0:t1], minlength=self.cores) > 0
-            ep = np.where(has_tiles, depth_ps, 0) + _ceil_div(nu, nupc) * self.cycle_ps
+            ep = np.where(has_tiles, depth_ps, 0)
+            ep = ep + neuron_update_cycles(arch.compute, nu) * self.cycle_ps
             if group.attention is not None:
                 ops = 2 * self.graph.state_elements_per_block
-                state_updates += ops
+                self.state_updates += ops
                 per_core_ops = -(-ops // self.cores)
                 ep = ep + (-(-per_core_ops // lanes)) * self.cycle_ps
                 if p.state_resident:
-                    state_read_bytes += self.state_block_bytes
-                    state_write_bytes += self.state_block_bytes
+                    self.state_onchip_bytes += self.state_block_bytes
                 else:
-                    extra[g] = 2 * int(self._dram_ps(0, np.array([self.state_block_bytes]))[0])
+                    extra[g] = 2 * state_ps
             epilogue[g] = ep
-            if sparse:
+        self.epilogue = epilogue
+        self.extra = extra
+        self.blocks_with_state = int(sum(1 for g in groups if g.attention is not None))
+
+    def plan(self, token: TokenSpikes) -> TokenWork:
+        """Durations and event counts of one token (vectorised over all groups)."""
+        p = self.placement
+        arch = self.arch
+        n_groups = len(self.graph.groups)
+        counts_all = np.concatenate(token.counts).astype(np.int64)
+        S = self._spikes_by_owner_all(counts_all)  # (G, Tmax, cores), zero beyond T_g
+        s_t = S.sum(axis=2)  # (G, Tmax)
+        spikes_total = int(s_t.sum())
+        # spike delivery phases
+        link_bits = (S @ self.multicast) * self.msg_bits  # (G, Tmax, links)
+        spike_bit_hops = int(link_bits.sum())
+        max_bits = link_bits.max(axis=2)
+        serial = np.ceil(max_bits * self.link_ps_per_bit).astype(np.int64)
+        lat = np.where(S > 0, self.multicast_hops[None, None, :], 0).max(axis=2) * self.hop_ps
+        lat = np.where(max_bits > 0, lat, 0)
+        phase_ps = (serial + lat)[self.phase_mask]
+        phase_latency = lat[self.phase_mask]
+        phase_link_bits = [link_bits[g, : self.group_T[g]] for g in range(n_groups)]
+        # compute items: tile k at timestep t accumulates s_t spikes into its nonzero weights
+        syn = p.tile_nnz_per_row[:, None] * s_t[p.tile_group]  # (tiles, Tmax)
+        cycles_ps = accumulate_cycles(arch.compute, syn) * self.cycle_ps
+        mem_ps = np.ceil(syn * (self.bits / 8) * self.core_mem_ps_per_byte).astype(np.int64)
+        item_ps = np.maximum(cycles_ps, mem_ps)[self.item_mask]
+        item_synops = syn[self.item_mask]
+        # weight fetch
+        tile_fetch = np.where(p.tile_resident, 0, p.tile_bytes).astype(np.int64)
+        if arch.mapping.sparse_weight_fetch:
+            bounds = np.concatenate(([0], np.cumsum([c.size for c in token.counts])))
+            for g in range(n_groups):
+                t0, t1 = p.group_tiles[g], p.group_tiles[g + 1]
                 streamed = np.flatnonzero(~p.tile_resident[t0:t1]) + t0
                 if streamed.size:
-                    tile_fetch[streamed] = self.fetch_bytes(streamed, counts > 0)
-
-        # DRAM and NoC time of streamed tiles
-        tile_dram = np.zeros(n_tiles, dtype=np.int64)
+                    active = counts_all[bounds[g] : bounds[g + 1]] > 0
+                    tile_fetch[streamed] = self.fetch_bytes(streamed, active)
+        tile_dram = np.zeros(p.n_tiles, dtype=np.int64)
         read_bytes: dict[str, int] = {}
         write_bytes: dict[str, int] = {}
         for ci, ch in enumerate(arch.dram.channels):
@@ -235,28 +229,26 @@ class WorkPlanner:
         fetched_bits = tile_fetch * 8
         tile_noc = np.where(
             tile_fetch > 0,
-            np.ceil(fetched_bits * self.link_ps_per_bit).astype(np.int64)
-            + self.tile_hops * self.hop_ps,
+            serialization_ps(arch.interconnect, fetched_bits) + self.tile_hops * self.hop_ps,
             0,
         )
         weight_bit_hops = int((fetched_bits * self.tile_hops).sum())
         ch0 = arch.dram.channels[0].name
         if not p.state_resident:
-            blocks_with_state = int(sum(1 for g in groups if g.attention is not None))
-            read_bytes[ch0] += blocks_with_state * self.state_block_bytes
-            write_bytes[ch0] += blocks_with_state * self.state_block_bytes
+            read_bytes[ch0] += self.blocks_with_state * self.state_block_bytes
+            write_bytes[ch0] += self.blocks_with_state * self.state_block_bytes
         prologue = 0
         if self.embedding_from_dram:
             read_bytes[ch0] += self.embedding_row_bytes
             prologue = int(self._dram_ps(0, np.array([self.embedding_row_bytes]))[0])
 
         synops = int(item_synops.sum())
-        onchip_read_bits = synops * self.bits + state_read_bytes * 8
-        onchip_write = int(tile_fetch.sum()) + state_write_bytes
+        onchip_read_bits = synops * self.bits + self.state_onchip_bytes * 8
+        onchip_write = int(tile_fetch.sum()) + self.state_onchip_bytes
         counts = {
             ("compute", "synop"): synops,
-            ("compute", "neuron_update"): neuron_updates,
-            ("compute", "state_update"): state_updates,
+            ("compute", "neuron_update"): self.neuron_updates,
+            ("compute", "state_update"): self.state_updates,
             ("onchip_memory", "read_bit"): onchip_read_bits,
             ("onchip_memory", "write_bit"): onchip_write * 8,
             ("interconnect", "bit_hop"): spike_bit_hops + weight_bit_hops,
@@ -265,19 +257,19 @@ class WorkPlanner:
             counts[(f"dram.{ch.name}", "read_bit")] = read_bytes[ch.name] * 8
             counts[(f"dram.{ch.name}", "write_bit")] = write_bytes[ch.name] * 8
         return TokenWork(
-            group_timesteps=group_T,
-            phase_offsets=phase_offsets,
+            group_timesteps=self.group_T,
+            phase_offsets=self.phase_offsets,
             phase_ps=phase_ps,
             phase_link_bits=phase_link_bits,
             phase_latency_ps=phase_latency,
             tile_dram_ps=tile_dram,
             tile_noc_ps=tile_noc,
             tile_fetch_bytes=tile_fetch,
-            item_offsets=item_offsets,
+            item_offsets=self.item_offsets,
             item_ps=item_ps,
             item_synops=item_synops,
-            epilogue_ps=epilogue,
-            extra_ps=extra,
+            epilogue_ps=self.epilogue,
+            extra_ps=self.extra,
             prologue_ps=prologue,
             counts=counts,
             spikes=spikes_total,
@@ -289,18 +281,24 @@ class WorkPlanner:
             noc_bytes=(spike_bit_hops + weight_bit_hops) // 8,
         )
 
-    def _spikes_by_owner(
-        self, counts: np.ndarray, owner: np.ndarray, T: int, levels: int
-    ) -> np.ndarray:
-        """Spikes fired at each timestep by the neurons each core owns: (T, cores)."""
-        c = counts.astype(np.int64)
+    def _spikes_by_owner_all(self, counts: np.ndarray) -> np.ndarray:
+        """Spikes fired at each timestep by the neurons each core owns, for every group.
+
+        Returns (groups, Tmax, cores); entries at t >= T_g are zero.
+        """
+        n_owner = len(self.graph.groups) * self.cores
+        t_max, L = self.t_max, self.levels_max
         if self.scheme == "binary":
-            hist = np.bincount(owner * levels + c, minlength=self.cores * levels)
-            hist = hist.reshape(self.cores, levels)
-            above = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1]  # count >= v
-            return above[:, 1 : T + 1].T.copy()
-        out = np.empty((T, self.cores), dtype=np.int64)
-        for t in range(T):
-            bit = (c >> (T - 1 - t)) & 1
-            out[t] = np.bincount(owner, weights=bit, minlength=self.cores).astype(np.int64)
-        return out
+            hist = np.bincount(self.global_owner * L + counts, minlength=n_owner * L)
+            above = np.cumsum(hist.reshape(n_owner, L)[:, ::-1], axis=1)[:, ::-1]
+            S = np.zeros((n_owner, t_max), dtype=np.int64)
+            width = min(t_max, L - 1)
+            S[:, :width] = above[:, 1 : width + 1]  # fires at t <=> count > t
+        else:
+            S = np.zeros((n_owner, t_max), dtype=np.int64)
+            for t in range(t_max):
+                shift = self.neuron_T - 1 - t
+                bit = np.where(shift >= 0, (counts >> np.maximum(shift, 0)) & 1, 0)
+                S[:, t] = np.bincount(self.global_owner, weights=bit, minlength=n_owner)
+        S = S.reshape(len(self.graph.groups), self.cores, t_max).transpose(0, 2, 1)
+        return np.ascontiguousarray(S) * self.phase_mask[:, :, None]

@@ -75,9 +75,9 @@ class SyntheticSpikeSource:
             for group, p_active, p_geom in zip(
                 self.graph.groups, self._p_active, self._p_geom, strict=True
             ):
-                active = rng.random(group.width) < p_active
-                c = rng.geometric(p_geom)
-                np.minimum(c, group.levels - 1, out=c)
-                c[~active] = 0
-                counts.append(c.astype(np.uint16))
+                active = np.flatnonzero(rng.random(group.width) < p_active)
+                c = np.zeros(group.width, dtype=np.uint16)
+                drawn = rng.geometric(p_geom[active])
+                c[active] = np.minimum(drawn, group.levels - 1)
+                counts.append(c)
             yield TokenSpikes(position=position, token_id=None, counts=tuple(counts))
