@@ -32,7 +32,8 @@ t = time.perf_counter()
 r = simulate(arch, wl, n_tokens=tokens, fidelity=fidelity)
 wall = time.perf_counter() - t
 traced_peak = tracemalloc.get_traced_memory()[1] if traced else 0
-print(json.dumps({"wall_s": wall, "events": r.engine_events, "tokens_per_s": r.metrics["tokens_per_s"],
+print(json.dumps({"wall_s": wall, "events": r.engine_events,
+                  "tokens_per_s": r.metrics["tokens_per_s"],
                   "traced_peak_mb": traced_peak / 2**20,
                   "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "maxrss_before_mb": base / 1024}))
