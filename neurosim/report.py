@@ -50,11 +50,27 @@ def result_table(r: Result) -> str:
     parts.append(_rows_to_text(energy_rows, "Energy per token by component and event"))
     traffic_rows = [(k, format_quantity(v, "bytes")) for k, v in r.traffic_bytes_per_token.items()]
     parts.append(_rows_to_text(traffic_rows, "Memory traffic per token"))
+    pl = r.placement
+    place_rows = [
+        ("weight tiles (resident / all)", f"{pl['resident_tiles']} / {pl['tiles']}"),
+        ("weights resident on chip", format_quantity(pl["resident_weight_bytes"], "bytes")),
+        ("weights streamed per token", format_quantity(pl["streamed_weight_bytes"], "bytes")),
+        ("recurrent state", "on chip" if pl["recurrent_state_on_chip"] else "in DRAM"),
+    ]
+    place_rows += [
+        (f"streamed from {name}", format_quantity(v, "bytes"))
+        for name, v in pl["streamed_bytes_per_channel"].items()
+    ]
+    parts.append(_rows_to_text(place_rows, "Placement"))
     util_rows = [
         (k.removeprefix("max "), f"{100 * v:.1f} %")
         for k, v in r.utilization.items()
         if k.startswith("max ")
     ]
+    links = sorted(
+        ((k, v) for k, v in r.utilization.items() if k.startswith("link ")), key=lambda kv: -kv[1]
+    )[:3]
+    util_rows += [(f"  {k}", f"{100 * v:.1f} %") for k, v in links]
     parts.append(_rows_to_text(util_rows, "Utilization (busiest unit of each resource)"))
     if r.published:
         parts.append(published_table(r))

@@ -56,7 +56,7 @@ class DesTokenRunner:
             if tiles.size:
                 env.process(self._dma(work, ci, tiles, reserved, tile_ready, group_started))
         if work.prologue_ps:
-            emb_bytes = self.planner.embedding_row_bytes
+            emb_bytes = self.planner.embedding_fetch_bytes
             yield from sys.channels[0].transfer(work.prologue_ps, read_bits=emb_bytes * 8)
         for g in range(n_groups):
             group_started[g].succeed()
@@ -68,7 +68,7 @@ class DesTokenRunner:
             ]
             yield simpy.AllOf(env, procs)
             if work.extra_ps[g]:
-                state_bits = self.planner.state_block_bytes * 8
+                state_bits = self.planner.state_fetch_bytes * 8
                 half = int(work.extra_ps[g]) // 2
                 yield from sys.channels[0].transfer(half, read_bits=state_bits)
                 yield from sys.channels[0].transfer(half, write_bits=state_bits)

@@ -12,6 +12,7 @@ from neurosim.build import build_system
 from neurosim.config.architecture import Architecture
 from neurosim.config.workload import Workload
 from neurosim.costs import price
+from neurosim.errors import SimulationError
 from neurosim.ledger import Ledger
 from neurosim.mapping import Placement, place
 from neurosim.results import Result, summarise
@@ -126,6 +127,8 @@ def simulate(
     progress=None,
 ) -> Result:
     """Decode `n_tokens` tokens of `workload` on `arch`; return the summarised result."""
+    if n_tokens < 1:
+        raise SimulationError(f"n_tokens must be at least 1; got {n_tokens}")
     if fidelity not in FIDELITIES:
         raise ValueError(f"unknown fidelity {fidelity!r}; known: {', '.join(FIDELITIES)}")
     wall0 = time.perf_counter()

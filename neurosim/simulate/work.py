@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from neurosim.components.core import accumulate_cycles, neuron_update_cycles
+from neurosim.components.dram import bytes_moved
 from neurosim.components.dram import transfer_ps as dram_transfer_ps
 from neurosim.components.interconnect import serialization_ps
 from neurosim.config.architecture import Architecture
+from neurosim.errors import TraceError
 from neurosim.mapping import Placement
 from neurosim.topology import Routing
 from neurosim.workload.model import ModelGraph
@@ -104,6 +106,10 @@ class WorkPlanner:
         self.tile_src_node = src
         self.tile_dst_node = dst
         self.tile_row_bits = p.tile_cols * self.bits
+        bursts = np.array([c.burst_bytes for c in self.arch.dram.channels], dtype=np.int64)
+        burst = bursts[np.maximum(p.tile_channel, 0)]
+        # a streamed tile moves whole bursts over the DRAM bus, the buffer and the NoC
+        self.dense_fetch_bytes = np.where(streamed, -(-p.tile_bytes // burst) * burst, 0)
 
     def _plan_state_and_embedding(self) -> None:
         g = self.graph
@@ -113,6 +119,9 @@ class WorkPlanner:
         )
         emb = g.workload.embedding
         self.embedding_row_bytes = math.ceil(emb.dim * self.bits / 8)
+        ch0 = self.arch.dram.channels[0]
+        self.embedding_fetch_bytes = bytes_moved(ch0, self.embedding_row_bytes)
+        self.state_fetch_bytes = bytes_moved(ch0, self.state_block_bytes)
         head_tiles = self.placement.tile_group == len(g.groups) - 1
         head_resident = bool(self.placement.tile_resident[head_tiles].all())
         self.embedding_from_dram = not (emb.tied_to_head and head_resident)
@@ -154,6 +163,7 @@ class WorkPlanner:
             [g * self.cores + own for g, own in enumerate(self.owner_index)]
         )
         self.neuron_T = np.repeat(self.group_T, [g.width for g in groups])
+        self.neuron_levels = np.repeat([g.levels for g in groups], [g.width for g in groups])
         depth_ps = arch.compute.pipeline_depth_cycles * self.cycle_ps
         lanes = arch.compute.lanes
         epilogue = np.zeros((n_groups, self.cores), dtype=np.int64)
@@ -189,6 +199,8 @@ class WorkPlanner:
         arch = self.arch
         n_groups = len(self.graph.groups)
         counts_all = np.concatenate(token.counts).astype(np.int64)
+        if counts_all.size != self.neuron_levels.size or np.any(counts_all >= self.neuron_levels):
+            raise TraceError(self._count_problem(token))
         S = self._spikes_by_owner_all(counts_all)  # (G, Tmax, cores), zero beyond T_g
         s_t = S.sum(axis=2)  # (G, Tmax)
         spikes_total = int(s_t.sum())
@@ -209,7 +221,7 @@ class WorkPlanner:
         item_ps = np.maximum(cycles_ps, mem_ps)[self.item_mask]
         item_synops = syn[self.item_mask]
         # weight fetch
-        tile_fetch = np.where(p.tile_resident, 0, p.tile_bytes).astype(np.int64)
+        tile_fetch = self.dense_fetch_bytes.copy()
         if arch.mapping.sparse_weight_fetch:
             bounds = np.concatenate(([0], np.cumsum([c.size for c in token.counts])))
             for g in range(n_groups):
@@ -235,11 +247,11 @@ class WorkPlanner:
         weight_bit_hops = int((fetched_bits * self.tile_hops).sum())
         ch0 = arch.dram.channels[0].name
         if not p.state_resident:
-            read_bytes[ch0] += self.blocks_with_state * self.state_block_bytes
-            write_bytes[ch0] += self.blocks_with_state * self.state_block_bytes
+            read_bytes[ch0] += self.blocks_with_state * self.state_fetch_bytes
+            write_bytes[ch0] += self.blocks_with_state * self.state_fetch_bytes
         prologue = 0
         if self.embedding_from_dram:
-            read_bytes[ch0] += self.embedding_row_bytes
+            read_bytes[ch0] += self.embedding_fetch_bytes
             prologue = int(self._dram_ps(0, np.array([self.embedding_row_bytes]))[0])
 
         synops = int(item_synops.sum())
@@ -280,6 +292,27 @@ class WorkPlanner:
             onchip_write_bytes=onchip_write,
             noc_bytes=(spike_bit_hops + weight_bit_hops) // 8,
         )
+
+    def _count_problem(self, token: TokenSpikes) -> str:
+        """Describe the first group whose counts do not fit the model (for TraceError)."""
+        groups = self.graph.groups
+        if len(token.counts) != len(groups):
+            return (
+                f"token {token.position}: {len(token.counts)} sites of counts, "
+                f"the model has {len(groups)}"
+            )
+        for group, c in zip(groups, token.counts, strict=True):
+            if c.size != group.width:
+                return (
+                    f"token {token.position}, site {group.name}: {c.size} counts, "
+                    f"the model's width is {group.width}"
+                )
+            if c.size and int(c.max()) >= group.levels:
+                return (
+                    f"token {token.position}, site {group.name}: count {int(c.max())} "
+                    f"outside 0..{group.levels - 1} (L = {group.levels})"
+                )
+        return f"token {token.position}: counts do not match the model"
 
     def _spikes_by_owner_all(self, counts: np.ndarray) -> np.ndarray:
         """Spikes fired at each timestep by the neurons each core owns, for every group.
