@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 from neurosim import __version__
-from neurosim.errors import ConfigError, NeurosimError
+from neurosim.errors import ConfigError, NeurosimError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESET_DIRS = (Path("architectures"), ROOT / "architectures")
+WORKLOAD_DIRS = (Path("workloads"), ROOT / "workloads")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,13 +55,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _kind_of(path: Path) -> str:
-    from neurosim.config.loader import load_yaml_with_lines
+    """Architecture or workload, judged from the file merged with its `extends` preset."""
+    from neurosim.config.loader import load_yaml_with_lines, resolve_extends
 
-    data, _ = load_yaml_with_lines(path)
+    data, lines = load_yaml_with_lines(path)
+    if isinstance(data, dict) and "extends" in data:
+        try:
+            data, _ = resolve_extends(path, data, lines, PRESET_DIRS + WORKLOAD_DIRS)
+        except ConfigError:
+            pass  # judge from the file's own keys; loading it reports the problem properly
     if "blocks" in data or "embedding" in data:
         return "workload"
-    if "compute" in data or "extends" in data or "dram" in data:
-        return "architecture"
+    if "compute" in data or "dram" in data or "interconnect" in data or "extends" in data:
+        return "architecture"  # an unresolvable `extends` is reported by the loader
     raise ConfigError.single(
         path,
         "",
@@ -82,7 +89,7 @@ def load_workload(path: Path):
     from neurosim.config.loader import load_config
     from neurosim.config.workload import Workload
 
-    return load_config(Workload, path, search_dirs=(Path("workloads"), ROOT / "workloads"))
+    return load_config(Workload, path, search_dirs=WORKLOAD_DIRS)
 
 
 def _validate(args) -> int:
@@ -129,7 +136,8 @@ def _validate(args) -> int:
         for name, site in wl.blocks.sites.items():
             print(f"  site {name}: width {site.width}, L = {site.levels}")
     data, lines = load_yaml_with_lines(args.file)
-    merged, _ = resolve_extends(args.file, data, lines, PRESET_DIRS)
+    dirs = PRESET_DIRS if kind == "architecture" else WORKLOAD_DIRS
+    merged, _ = resolve_extends(args.file, data, lines, dirs)
     missing = unsourced_numbers(merged)
     if missing:
         print(
@@ -138,15 +146,31 @@ def _validate(args) -> int:
     return 0
 
 
+def _count(n: int) -> str:
+    """1554579456 -> '1.555B', 135000 -> '135k'."""
+    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if n >= scale:
+            return f"{n / scale:.4g}{suffix}"
+    return str(n)
+
+
+def _check_run_options(args) -> Path:
+    """Refuse impossible options before any work; return the output directory."""
+    if args.tokens < 1:
+        raise UsageError(f"--tokens must be at least 1; got {args.tokens}")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer; got {args.seed}")
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out} exists and is not a directory")
+    return args.out
+
+
 def _run(args) -> int:
     from neurosim.report import result_table
     from neurosim.results import write_result
     from neurosim.simulate.run import simulate
 
-    if args.tokens < 1:
-        raise ConfigError.single(
-            "command line", "--tokens", f"must be at least 1; got {args.tokens}"
-        )
+    _check_run_options(args)
     arch = load_architecture(args.architecture)
     workload = load_workload(args.workload)
     progress = None
@@ -165,6 +189,7 @@ def _run(args) -> int:
             fidelity=args.fidelity,
             contention=not args.no_contention,
             progress=progress,
+            arch_source=str(args.architecture),
         )
     finally:
         if bar is not None:

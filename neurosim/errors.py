@@ -17,6 +17,7 @@ __all__ = [
     "PricingError",
     "SimulationError",
     "TraceError",
+    "UsageError",
 ]
 
 
@@ -87,6 +88,12 @@ class ConfigError(NeurosimError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.path, self.issues))
+
+
+class UsageError(NeurosimError):
+    """A command-line option with an impossible value."""
+
+    exit_code = 2
 
 
 class TraceError(NeurosimError):

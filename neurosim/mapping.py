@@ -81,8 +81,12 @@ def _expected_fetch_fraction(graph: ModelGraph, sparse: bool) -> np.ndarray:
     return np.array([1.0 - synthetic.for_site(g.site).silent_fraction for g in graph.groups])
 
 
-def place(arch: Architecture, graph: ModelGraph) -> Placement:
-    """Split, place and assign every weight tile; raise ConfigError if the model cannot fit."""
+def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> Placement:
+    """Split, place and assign every weight tile; raise ConfigError if the model cannot fit.
+
+    `source` names the architecture's file in errors (default: its name).
+    """
+    where = source or arch.name
     cores = arch.compute.count
     bits = graph.weight_bits
     zero_fraction = graph.workload.weights.zero_fraction
@@ -125,7 +129,7 @@ def place(arch: Architecture, graph: ModelGraph) -> Placement:
     buffer = int(mapping.stream_buffer_bytes)
     if buffer > capacity:
         raise ConfigError.single(
-            arch.name,
+            where,
             "mapping.stream_buffer_bytes",
             f"stream buffer ({buffer} B) is larger than on-chip memory ({capacity} B)",
         )
@@ -147,7 +151,7 @@ def place(arch: Architecture, graph: ModelGraph) -> Placement:
         largest = int(tile_bytes[streamed].max())
         if largest > buffer:
             raise ConfigError.single(
-                arch.name,
+                where,
                 "mapping.stream_buffer_bytes",
                 f"stream buffer ({buffer} B) cannot hold the largest streamed tile "
                 f"({largest} B); raise it or lower mapping.tile_bytes",
@@ -164,7 +168,7 @@ def place(arch: Architecture, graph: ModelGraph) -> Placement:
     for ch, used in zip(channels, assigned, strict=True):
         if used > ch.capacity_bytes:
             raise ConfigError.single(
-                arch.name,
+                where,
                 "dram.channels",
                 f"channel {ch.name} would hold {int(used)} B of weights but has "
                 f"{int(ch.capacity_bytes)} B",

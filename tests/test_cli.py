@@ -250,12 +250,6 @@ def test_run_swapped_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     _assert_clean_error(code, out, err, str(WORKLOAD), "compute: missing required key")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--out naming an existing file: the whole simulation runs, the table is "
-    "printed, then results.write_result's out_dir.mkdir raises FileExistsError with a "
-    "traceback; should be an error: before simulating",
-)
 def test_run_out_is_an_existing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     taken = tmp_path / "taken"
     taken.write_text("not a directory\n", encoding="utf-8")
@@ -264,12 +258,6 @@ def test_run_out_is_an_existing_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     _assert_clean_error(code, out, err, str(taken))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--seed -1 reaches np.random.default_rng([seed, 1]) in "
-    "workload/spikes.py (SyntheticSpikeSource) and raises ValueError 'expected "
-    "non-negative integer' with a traceback; should be an error: naming --seed",
-)
 def test_run_negative_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["run", str(ARCH), str(WORKLOAD), "--tokens", "1", "--fidelity", "analytic"]
     code, out, err = _run_error([*argv, "--seed", "-1", "--quiet", "--out", str(tmp_path)], capsys)

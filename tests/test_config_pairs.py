@@ -17,8 +17,6 @@ to expect:
     the rendered ConfigError contains this text.
 ``# expect-via: run``
     the file validates; the error only appears when ``neurosim run`` maps the model.
-``# cli-xfail: <bug>``
-    a known bug of ``neurosim validate`` affects this file (see CLI_BUGS).
 
 Architectures find presets in the repository's ``architectures`` directory, workloads in
 ``workloads`` (absolute paths, so the tests do not depend on the working directory).
@@ -51,20 +49,6 @@ SEARCH_DIRS = {
     "workload": (ROOT / "workloads",),
 }
 
-CLI_BUGS = {
-    "kind-guess": (
-        "cli._kind_of guesses the file kind from the file's own top-level keys before "
-        "`extends` is merged, so a workload that extends a preset and overrides neither "
-        "`blocks` nor `embedding` is validated as an architecture ('compute: missing "
-        "required key', 'coding: unknown key; accepted keys: adc, compute, ...')"
-    ),
-    "extends-by-name": (
-        "cli._validate re-resolves `extends` with the architecture search dirs for its "
-        "provenance check, so a workload extending a preset by bare name prints "
-        "'valid workload' and then fails with \"preset 'nsllm-1.5b' not found\" (exit 2)"
-    ),
-}
-
 _NAME = re.compile(r"^(?P<prefix>arch|wl)_(?P<section>[a-z_]+?)_(?P<verdict>ok|bad)(_[a-z0-9_]+)?$")
 _HEADER = re.compile(r"^# (?P<key>[a-z-]+): (?P<value>.*)$")
 _HEADER_KEYS = {
@@ -74,7 +58,6 @@ _HEADER_KEYS = {
     "expect-line",
     "expect-text",
     "expect-via",
-    "cli-xfail",
 }
 
 
@@ -120,10 +103,6 @@ class Case:
     def via(self) -> str:
         return self.one("expect-via") or "load"
 
-    @property
-    def cli_bug(self) -> str | None:
-        return self.one("cli-xfail")
-
     def load(self) -> Architecture | Workload:
         return load_config(self.model, self.path, search_dirs=self.search_dirs)
 
@@ -148,14 +127,8 @@ INVALID = [c for c in ALL_CASES if not c.valid and c.via == "load"]
 INVALID_AT_RUN = [c for c in ALL_CASES if not c.valid and c.via == "run"]
 
 
-def _params(cases: list[Case], with_cli_bugs: bool = False) -> list[Any]:
-    params = []
-    for case in cases:
-        marks = []
-        if with_cli_bugs and case.cli_bug is not None:
-            marks.append(pytest.mark.xfail(reason=CLI_BUGS[case.cli_bug], strict=True))
-        params.append(pytest.param(case, id=case.path.stem, marks=marks))
-    return params
+def _params(cases: list[Case]) -> list[Any]:
+    return [pytest.param(case, id=case.path.stem) for case in cases]
 
 
 def _literal(text: str) -> Any:
@@ -196,8 +169,6 @@ def test_case_files_are_well_formed() -> None:
         unknown = {key for key, _ in case.headers} - _HEADER_KEYS
         assert not unknown, f"{name}: unknown header(s) {unknown}"
         assert case.one("case"), f"{name}: needs a '# case:' line"
-        if case.cli_bug is not None:
-            assert case.cli_bug in CLI_BUGS, name
         if case.valid:
             assert not case.keys and not case.texts and case.line is None, name
         else:
@@ -266,7 +237,7 @@ def test_valid_case_loads(case: Case) -> None:
             assert actual == expected, spec
 
 
-@pytest.mark.parametrize("case", _params(VALID, with_cli_bugs=True))
+@pytest.mark.parametrize("case", _params(VALID))
 def test_valid_case_passes_neurosim_validate(
     case: Case, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -321,7 +292,7 @@ def test_invalid_case_fails_neurosim_validate_cleanly(
     assert "valid architecture" not in out and "valid workload" not in out
 
 
-@pytest.mark.parametrize("case", _params(INVALID, with_cli_bugs=True))
+@pytest.mark.parametrize("case", _params(INVALID))
 def test_invalid_case_validate_reports_the_loader_error(
     case: Case, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -358,12 +329,6 @@ def test_mapping_error_through_neurosim_run(
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="neurosim.mapping.place raises ConfigError.single(arch.name, ...): the error "
-    "reads 'invalid config vck190_nsllm' (the name inherited from the preset) instead of "
-    "naming the architecture file and the line of the offending key",
-)
 @pytest.mark.parametrize("case", _params(INVALID_AT_RUN))
 def test_mapping_error_names_the_architecture_file(
     case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -378,13 +343,6 @@ def test_mapping_error_names_the_architecture_file(
 CROSS_FIELD = [c for c in INVALID if not c.keys and c.line is None]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="checks in model validators of the whole Architecture/Workload (core_nodes vs "
-    "compute.count, nodes outside the topology, tied embedding vs head, firing stats for "
-    "unknown sites) are reported with an empty key path and no line, although the "
-    "offending keys are written in the file",
-)
 @pytest.mark.parametrize("case", _params(CROSS_FIELD))
 def test_cross_field_errors_point_at_a_key_and_line(case: Case) -> None:
     error = _case_error(case)
@@ -416,12 +374,6 @@ def test_error_in_preset_value_names_the_preset_file(tmp_path: Path) -> None:
     assert f"\n  {base}:{line}: compute.lanes: " in str(error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolve_extends merges mappings key by key, so switching interconnect.topology "
-    "to another kind keeps the preset's keys of the old kind (e.g. width/height of a "
-    "mesh), reported as 'unknown key' at the preset's line; there is no way to drop them",
-)
 def test_extends_can_switch_the_topology_kind(tmp_path: Path) -> None:
     base = tmp_path / "mesh_base.yaml"
     base.write_text(

@@ -102,7 +102,8 @@ class DramConfig(StrictModel):
     def _unique_names(self) -> DramConfig:
         names = [c.name for c in self.channels]
         if len(set(names)) != len(names):
-            raise ValueError(f"channel names must be unique; got {names}")
+            dup = next(i for i, n in enumerate(names) if names.index(n) != i)
+            raise ValueError(f"channels[{dup}].name: channel names must be unique; got {names}")
         return self
 
 
@@ -250,18 +251,24 @@ class Architecture(StrictModel):
     def _fits_topology(self) -> Architecture:
         nodes = self.interconnect.topology.nodes
         core_nodes = self.core_nodes
+        kind = self.interconnect.topology.kind
         if len(core_nodes) != self.compute.count:
             raise ValueError(
-                f"interconnect.core_nodes lists {len(core_nodes)} nodes but "
-                f"compute.count is {self.compute.count}"
+                f"compute.count, interconnect.core_nodes: interconnect.core_nodes lists "
+                f"{len(core_nodes)} nodes but compute.count is {self.compute.count}"
             )
-        bad = [n for n in core_nodes if n >= nodes]
-        bad += [c.attach_node for c in self.dram.channels if c.attach_node >= nodes]
-        if bad:
-            raise ValueError(
-                f"node(s) {sorted(set(bad))} outside the {nodes}-node "
-                f"{self.interconnect.topology.kind} topology (nodes are 0..{nodes - 1})"
-            )
+        for i, n in enumerate(core_nodes):
+            if n >= nodes:
+                raise ValueError(
+                    f"interconnect.core_nodes[{i}]: node {n} is outside the {nodes}-node "
+                    f"{kind} topology (nodes are 0..{nodes - 1})"
+                )
+        for i, ch in enumerate(self.dram.channels):
+            if ch.attach_node >= nodes:
+                raise ValueError(
+                    f"dram.channels[{i}].attach_node: node {ch.attach_node} is outside the "
+                    f"{nodes}-node {kind} topology (nodes are 0..{nodes - 1})"
+                )
         return self
 
     @property

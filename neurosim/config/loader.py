@@ -39,6 +39,10 @@ KeyPath = tuple[Any, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _MISSING: Any = object()
+_KEYED_MESSAGE = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\])+): (.+)$", re.S)
+_KEY = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\])+"
+_KEYS_MESSAGE = re.compile(rf"^((?:{_KEY})(?:, {_KEY})+): (.+)$", re.S)
+_PATH_PART = re.compile(r"[A-Za-z_]\w*|\d+")
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -232,7 +236,13 @@ def _deep_merge(
         if key not in child:
             merged[key] = base[key]
             _copy_locations(base_lines, here, base_file, out)
-        elif key in base and isinstance(base[key], dict) and isinstance(child[key], dict):
+        elif (
+            key in base
+            and isinstance(base[key], dict)
+            and isinstance(child[key], dict)
+            and child[key].get("kind", base[key].get("kind")) == base[key].get("kind")
+        ):
+            # same kind (or none): merge key by key; a changed `kind` replaces the section
             merged[key] = _deep_merge(base[key], child[key], here, sources, out)
             if here in child_lines:
                 out[here] = (child_file, child_lines[here])
@@ -490,6 +500,11 @@ def _issue_for(model_cls: type[BaseModel], data: Any, error: Mapping[str, Any]) 
             message = f"missing required key; {known}"
     elif kind in ("value_error", "assertion_error") and "error" in ctx:
         message = str(ctx["error"])
+        named = _KEYED_MESSAGE.match(message)
+        if named:
+            # a cross-field check names the key it is about: "compute.count: ..."
+            key_path += [int(p) if p.isdigit() else p for p in _PATH_PART.findall(named[1])]
+            message = named[2]
     else:
         message = error["msg"]
         for prefix in ("Value error, ", "Assertion failed, "):
@@ -501,6 +516,18 @@ def _issue_for(model_cls: type[BaseModel], data: Any, error: Mapping[str, Any]) 
         if shown is not None:
             message += f" (got {shown})"
     return _Issue(tuple(key_path), message)
+
+
+def _split_keys(issue: _Issue) -> list[_Issue]:
+    """An issue about two keys at once ("a.b, c.d: ...") becomes one issue per key."""
+    named = _KEYS_MESSAGE.match(issue.message)
+    if not named:
+        return [issue]
+    out = []
+    for path in named[1].split(", "):
+        parts = [int(p) if p.isdigit() else p for p in _PATH_PART.findall(path)]
+        out.append(_Issue((*issue.key_path, *parts), named[2]))
+    return out
 
 
 def validate(
@@ -520,16 +547,16 @@ def validate(
         source_map = source_map or SourceMap(Path(path))
         issues: list[ConfigIssue] = []
         for error in exc.errors(include_url=False):
-            found = _issue_for(model_cls, data, error)
-            file, line = source_map.locate(found.key_path)
-            issue = ConfigIssue(
-                format_key_path(found.key_path),
-                found.message,
-                line,
-                None if file == source_map.path else file,
-            )
-            if issue not in issues:
-                issues.append(issue)
+            for found in _split_keys(_issue_for(model_cls, data, error)):
+                file, line = source_map.locate(found.key_path)
+                issue = ConfigIssue(
+                    format_key_path(found.key_path),
+                    found.message,
+                    line,
+                    None if file == source_map.path else file,
+                )
+                if issue not in issues:
+                    issues.append(issue)
         raise ConfigError(path, issues) from exc
 
 

@@ -53,16 +53,19 @@ class BlockConfig(StrictModel):
     def _linears_use_known_sites(self) -> BlockConfig:
         names = [lin.name for lin in self.linears]
         if len(set(names)) != len(names):
-            raise ValueError(f"linear names must be unique within a block; got {names}")
-        for lin in self.linears:
+            dup = next(i for i, n in enumerate(names) if names.index(n) != i)
+            raise ValueError(
+                f"linears[{dup}].name: linear names must be unique within a block; got {names}"
+            )
+        for i, lin in enumerate(self.linears):
             if lin.site not in self.sites:
                 raise ValueError(
-                    f"linear {lin.name!r} reads site {lin.site!r}, which is not in sites "
-                    f"(known sites: {', '.join(sorted(self.sites))})"
+                    f"linears[{i}].site: linear {lin.name!r} reads site {lin.site!r}, which is "
+                    f"not in sites (known sites: {', '.join(sorted(self.sites))})"
                 )
         unused = sorted(set(self.sites) - {lin.site for lin in self.linears})
         if unused:
-            raise ValueError(f"sites {unused} feed no linear layer")
+            raise ValueError(f"sites.{unused[0]}: sites {unused} feed no linear layer")
         return self
 
 
@@ -151,13 +154,15 @@ class Workload(StrictModel):
         unknown = sorted(set(self.spikes.synthetic.sites) - known)
         if unknown:
             raise ValueError(
-                f"spikes.synthetic.sites names {unknown}, not sites of this model "
-                f"(known: {', '.join(sorted(known))})"
+                f"spikes.synthetic.sites.{unknown[0]}: spike statistics for {unknown}, not "
+                f"sites of this model (known: {', '.join(sorted(known))})"
             )
-        if self.embedding.tied_to_head and (
-            self.embedding.vocab != self.head.out or self.embedding.dim != self.head.site.width
-        ):
+        emb, head = self.embedding, self.head
+        if emb.tied_to_head and (emb.vocab != head.out or emb.dim != head.site.width):
+            key = "embedding.vocab" if emb.vocab != head.out else "head.site.width"
             raise ValueError(
-                "embedding.tied_to_head needs embedding vocab x dim to equal head out x site width"
+                f"{key}: a tied embedding (tied_to_head) needs vocab x dim "
+                f"({emb.vocab} x {emb.dim}) to equal head out x site width "
+                f"({head.out} x {head.site.width})"
             )
         return self

@@ -37,10 +37,10 @@ class Prepared:
     planner: WorkPlanner
 
 
-def prepare(arch: Architecture, workload: Workload) -> Prepared:
+def prepare(arch: Architecture, workload: Workload, arch_source: str | None = None) -> Prepared:
     """Build the model graph, the placement, the routes and the work planner."""
     graph = build_model_graph(workload)
-    placement = place(arch, graph)
+    placement = place(arch, graph, source=arch_source)
     routing = build_routing(arch.interconnect.topology)
     planner = WorkPlanner(arch, graph, placement, routing)
     return Prepared(arch, workload, graph, placement, planner)
@@ -125,14 +125,17 @@ def simulate(
     contention: bool = True,
     source: SpikeSource | None = None,
     progress=None,
+    arch_source: str | None = None,
 ) -> Result:
     """Decode `n_tokens` tokens of `workload` on `arch`; return the summarised result."""
     if n_tokens < 1:
         raise SimulationError(f"n_tokens must be at least 1; got {n_tokens}")
+    if seed < 0:
+        raise SimulationError(f"seed must be a non-negative integer; got {seed}")
     if fidelity not in FIDELITIES:
         raise ValueError(f"unknown fidelity {fidelity!r}; known: {', '.join(FIDELITIES)}")
     wall0 = time.perf_counter()
-    prep = prepare(arch, workload)
+    prep = prepare(arch, workload, arch_source)
     overhead_ps = seconds_to_ps(arch.host.per_token_overhead_s)
     acc = Accumulator(latencies_ps=[], busy={})
     ledger = Ledger()
