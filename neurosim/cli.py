@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -197,8 +198,8 @@ def _run(args) -> int:
     out = args.out or Path("results") / (
         f"{arch.name}__{workload.name}__{args.fidelity}__s{args.seed}"
     )
+    paths = write_result(result, out)  # saved first: printing cannot lose the result
     print(result_table(result))
-    paths = write_result(result, out)
     print(f"\nwrote {', '.join(str(p) for p in paths)}")
     return 0
 
@@ -216,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into a reader that stopped (e.g. `| head`)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
 
 
 if __name__ == "__main__":
