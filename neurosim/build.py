@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from neurosim.components.adc import AdcBank
 from neurosim.components.core import SpikingCore
 from neurosim.components.dram import DramChannel
-from neurosim.components.interconnect import Interconnect
+from neurosim.components.interconnect import Interconnect, link_parameters, route_latency_ps
 from neurosim.components.memory import OnChipMemory
 from neurosim.config.architecture import Architecture
 from neurosim.engine import ReservationTable, SimContext
@@ -28,18 +28,25 @@ class System:
     adc: AdcBank | None
 
 
+def link_parameters_and_latency(arch: Architecture, routing: Routing):
+    """Per-link picoseconds per bit and the route latency matrix."""
+    return link_parameters(arch, routing)[0], route_latency_ps(arch, routing)
+
+
 def build_system(
     arch: Architecture, placement: Placement, routing: Routing, seed: int, contention: bool
 ) -> System:
     """Create the context and one model per component, sized from the config."""
     ctx = SimContext.create(seed=seed, contention=contention)
-    table = ReservationTable(len(arch.dram.channels), contention)
+    table = ReservationTable(len(arch.dram_channels), contention)
     return System(
         ctx=ctx,
         arch=arch,
-        cores=[SpikingCore(ctx, arch.compute, i) for i in range(arch.compute.count)],
-        channels=[DramChannel(ctx, ch, i, table) for i, ch in enumerate(arch.dram.channels)],
+        cores=[SpikingCore(ctx, arch.compute, i) for i in range(placement.units)],
+        channels=[DramChannel(ctx, ch, i, table) for i, ch in enumerate(arch.dram_channels)],
         onchip=OnChipMemory(ctx, arch.onchip_memory, placement.stream_buffer_bytes),
-        interconnect=Interconnect(ctx, arch.interconnect, routing),
+        interconnect=Interconnect(
+            ctx, arch.interconnect, routing, *link_parameters_and_latency(arch, routing)
+        ),
         adc=AdcBank(ctx, arch.adc) if arch.adc is not None else None,
     )

@@ -109,7 +109,7 @@ def _validate(args) -> int:
             f"  on-chip memory: {arch.onchip_memory.capacity_bytes / 2**20:.2f} MiB in "
             f"{arch.onchip_memory.banks} banks"
         )
-        for ch in arch.dram.channels:
+        for ch in arch.dram_channels:
             print(
                 f"  dram {ch.name}: {ch.peak_bandwidth_bytes_per_s / 1e9:g} GB/s peak x "
                 f"{ch.efficiency:g}, {ch.capacity_bytes / 1e9:g} GB"

@@ -25,26 +25,30 @@ def price_table(arch: Architecture) -> dict[tuple[str, str], float]:
         ("onchip_memory", "write_bit"): mem.write_energy_j_per_bit,
         ("interconnect", "bit_hop"): arch.interconnect.energy_j_per_bit_hop,
     }
-    for ch in arch.dram.channels:
+    for ch in arch.dram_channels:
         table[(f"dram.{ch.name}", "read_bit")] = ch.read_energy_j_per_bit
         table[(f"dram.{ch.name}", "write_bit")] = ch.write_energy_j_per_bit
     if arch.adc is not None:
         table[("adc", "conversion")] = arch.adc.conversion_energy_j
+    if arch.chips is not None:
+        table[("chip_link", "bit")] = arch.chips.energy_j_per_bit
     return table
 
 
-def static_powers(arch: Architecture) -> dict[str, float]:
-    """Leakage power (W) of every component."""
+def static_powers(arch: Architecture, chips: int = 1) -> dict[str, float]:
+    """Leakage power (W) of every component of all `chips` chips (configs give one chip)."""
     powers = {
         "compute": arch.compute.static_power_w,
         "onchip_memory": arch.onchip_memory.static_power_w,
         "interconnect": arch.interconnect.static_power_w,
     }
-    for ch in arch.dram.channels:
+    for ch in arch.dram_channels:
         powers[f"dram.{ch.name}"] = ch.static_power_w
     if arch.adc is not None:
         powers["adc"] = arch.adc.static_power_w
-    return powers
+    if arch.chips is not None:
+        powers["chip_link"] = arch.chips.static_power_w
+    return {c: p * chips for c, p in powers.items()}
 
 
 _SECTION = {
@@ -52,6 +56,7 @@ _SECTION = {
     "onchip_memory": "onchip_memory",
     "interconnect": "interconnect",
     "adc": "adc",
+    "chip_link": "chips",
 }
 
 
@@ -99,7 +104,10 @@ class EnergyBreakdown:
 
 
 def price(
-    counts: Iterable[tuple[tuple[str, str], int]], arch: Architecture, elapsed_s: float
+    counts: Iterable[tuple[tuple[str, str], int]],
+    arch: Architecture,
+    elapsed_s: float,
+    chips: int = 1,
 ) -> EnergyBreakdown:
     """Energy of `counts` on `arch` over `elapsed_s` of simulated time."""
     table = price_table(arch)
@@ -112,5 +120,5 @@ def price(
             )
             raise PricingError(event, component, section)
         dynamic[key] = n * table[key]
-    static = {c: p * elapsed_s for c, p in static_powers(arch).items()}
+    static = {c: p * elapsed_s for c, p in static_powers(arch, chips).items()}
     return EnergyBreakdown(dynamic=dynamic, static=static)

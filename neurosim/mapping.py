@@ -26,8 +26,13 @@ def even_split(total: int, parts: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Placement:
-    """Where every weight tile lives and which unit computes it (arrays in execution order)."""
+    """Where every weight tile lives and which unit computes it (arrays in execution order).
 
+    Units are numbered chip-major: unit u sits on chip u // compute.count.
+    """
+
+    chips: int
+    units: int
     tile_group: np.ndarray
     tile_linear: np.ndarray
     tile_core: np.ndarray
@@ -55,12 +60,14 @@ class Placement:
         """A readable report of the placement."""
         per_channel = {
             ch.name: int(self.tile_bytes[self.tile_channel == i].sum())
-            for i, ch in enumerate(arch.dram.channels)
+            for i, ch in enumerate(arch.dram_channels)
         }
         per_core = np.bincount(
             self.tile_core, weights=self.tile_bytes, minlength=arch.compute.count
         )
         return {
+            "chips": self.chips,
+            "compute_units": self.units,
             "tiles": self.n_tiles,
             "resident_tiles": int(self.tile_resident.sum()),
             "resident_weight_bytes": self.resident_weight_bytes,
@@ -81,13 +88,48 @@ def _expected_fetch_fraction(graph: ModelGraph, sparse: bool) -> np.ndarray:
     return np.array([1.0 - synthetic.for_site(g.site).silent_fraction for g in graph.groups])
 
 
+def model_bytes_on_chip(graph: ModelGraph) -> int:
+    """Bytes a weight-stationary system must hold on chip: every weight plus the state."""
+    bits = graph.weight_bits
+    weights = sum((lin.weights * bits + 7) // 8 for g in graph.groups for lin in g.linears)
+    return weights + graph.state_bytes
+
+
+def chips_needed(arch: Architecture, graph: ModelGraph, where: str) -> int:
+    """Chips the system uses: the configured count, or (for 'auto') as many as the weights
+    need when there is no DRAM to stream them from. Raise ConfigError if too few."""
+    per_chip = int(arch.onchip_memory.capacity_bytes)
+    need = 1
+    if arch.dram is None:
+        need = max(1, -(-model_bytes_on_chip(graph) // per_chip))
+    if arch.chips is None:
+        if need > 1:
+            raise ConfigError.single(
+                where, "onchip_memory.capacity_bytes",
+                f"the model needs {model_bytes_on_chip(graph)} B on chip but one chip holds "
+                f"{per_chip} B and there is no DRAM: it needs {need} chips; add a `chips:` "
+                f"section (count: {need} or auto) with its chip-to-chip links",
+            )
+        return 1
+    if arch.chips.count == "auto":
+        return need
+    if arch.chips.count < need:
+        raise ConfigError.single(
+            where, "chips.count",
+            f"the model needs {need} chips ({model_bytes_on_chip(graph)} B on chip, "
+            f"{per_chip} B per chip) but chips.count is {arch.chips.count}",
+        )
+    return arch.chips.count
+
+
 def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> Placement:
     """Split, place and assign every weight tile; raise ConfigError if the model cannot fit.
 
     `source` names the architecture's file in errors (default: its name).
     """
     where = source or arch.name
-    cores = arch.compute.count
+    chips = chips_needed(arch, graph, where)
+    cores = arch.compute.count * chips
     bits = graph.weight_bits
     zero_fraction = graph.workload.weights.zero_fraction
     mapping = arch.mapping
@@ -125,8 +167,8 @@ def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> P
         nnz = cols.copy()
     tile_group = np.array(group_g, dtype=np.int64)
 
-    capacity = int(arch.onchip_memory.capacity_bytes)
-    buffer = int(mapping.stream_buffer_bytes)
+    capacity = int(arch.onchip_memory.capacity_bytes) * chips
+    buffer = int(mapping.stream_buffer_bytes) if arch.dram is not None else 0
     if buffer > capacity:
         raise ConfigError.single(
             where,
@@ -156,7 +198,7 @@ def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> P
                 f"stream buffer ({buffer} B) cannot hold the largest streamed tile "
                 f"({largest} B); raise it or lower mapping.tile_bytes",
             )
-    channels = arch.dram.channels
+    channels = arch.dram_channels
     bandwidth = np.array([ch.sustained_bandwidth_bytes_per_s for ch in channels])
     assigned = np.zeros(len(channels))
     tile_channel = np.full(rows.size, -1, dtype=np.int64)
@@ -176,6 +218,8 @@ def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> P
 
     owner_bounds = tuple(even_split(g.width, cores) for g in graph.groups)
     return Placement(
+        chips=chips,
+        units=cores,
         tile_group=tile_group,
         tile_linear=np.array(linear_g, dtype=np.int64),
         tile_core=np.array(core_g, dtype=np.int64),

@@ -131,6 +131,7 @@ def summarise(
         "onchip_read": acc.onchip_read / n,
         "onchip_write": acc.onchip_write / n,
         "noc": acc.noc_bytes / n,
+        "chip_links": acc.chip_link_bytes / n,
     }
     for name, v in acc.dram_read.items():
         traffic[f"dram.{name}_read"] = v / n
@@ -142,13 +143,8 @@ def summarise(
     utilization = {k: (v / elapsed_s if elapsed_s else 0.0) for k, v in acc.busy.items()}
     grouped: dict[str, float] = {}
     for k, u in utilization.items():
-        key = (
-            "compute"
-            if k.startswith("compute[")
-            else "interconnect"
-            if k.startswith("link ")
-            else k
-        )
+        grouped_name = {"compute[": "compute", "link ": "interconnect", "chip link ": "chip_links"}
+        key = next((g for prefix, g in grouped_name.items() if k.startswith(prefix)), k)
         grouped[key] = max(grouped.get(key, 0.0), u)
     bottleneck = max(grouped, key=grouped.get) if grouped else "none"
     published = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import simpy
 
 from neurosim.config.architecture import OnChipMemoryConfig
@@ -12,8 +14,6 @@ PS_PER_S = 1_000_000_000_000
 
 def access_ps(cfg: OnChipMemoryConfig, nbytes: float, share: int = 1) -> int:
     """Time to move `nbytes` through 1/`share` of the memory's aggregate bandwidth."""
-    import math
-
     return math.ceil(nbytes * PS_PER_S * share / cfg.bandwidth_bytes_per_s)
 
 
@@ -27,7 +27,7 @@ class OnChipMemory:
         self.cfg = cfg
         self.buffer = (
             simpy.Container(ctx.env, capacity=stream_buffer_bytes, init=stream_buffer_bytes)
-            if ctx.contention
+            if ctx.contention and stream_buffer_bytes > 0
             else None
         )
 

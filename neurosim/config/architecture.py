@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 
 from neurosim.config.base import StrictModel
 from neurosim.units import (
+    Bytes,
     Fraction,
     NonNegativeJoules,
     NonNegativeJoulesPerBit,
@@ -161,6 +162,28 @@ class InterconnectConfig(StrictModel):
     static_power_w: NonNegativeWatts
 
 
+class ChipsConfig(StrictModel):
+    """Several identical chips joined by chip-to-chip links (multi-chip systems)."""
+
+    count: int | Literal["auto"] = Field(
+        description="number of chips, or 'auto': as many as the model's weights need"
+    )
+    topology: Literal["ring", "mesh", "crossbar"] = Field(
+        description="how chips are linked; a mesh is laid out as square as possible"
+    )
+    gateway_node: int = Field(default=0, ge=0, description="on-chip node the chip links attach to")
+    link_bandwidth_bytes_per_s: PositiveBytesPerSecond = Field(description="per link direction")
+    link_latency_s: NonNegativeSeconds
+    energy_j_per_bit: NonNegativeJoulesPerBit = Field(description="per bit per chip-link hop")
+    static_power_w: NonNegativeWatts = Field(description="link interfaces, per chip")
+
+    @model_validator(mode="after")
+    def _positive_count(self) -> ChipsConfig:
+        if self.count != "auto" and self.count < 1:
+            raise ValueError("count must be at least 1 or 'auto'")
+        return self
+
+
 class AdcConfig(StrictModel):
     """Analog-to-digital converters shared by crossbar columns."""
 
@@ -208,8 +231,10 @@ class MappingConfig(StrictModel):
     tile_bytes: PositiveBytes = Field(
         default=262144, description="largest weight tile moved or placed as one unit"
     )
-    stream_buffer_bytes: PositiveBytes = Field(
-        description="on-chip space reserved for weight tiles streamed from DRAM"
+    stream_buffer_bytes: Bytes = Field(
+        default=0,
+        ge=0,
+        description="on-chip space reserved for weight tiles streamed from DRAM (with DRAM)",
     )
     pin_weights: bool = Field(
         default=True, description="keep as many weight tiles on chip as fit (no per-token fetch)"
@@ -237,8 +262,11 @@ class Architecture(StrictModel):
     description: str = ""
     compute: SpikingCoreConfig
     onchip_memory: OnChipMemoryConfig
-    dram: DramConfig
+    dram: DramConfig | None = Field(
+        default=None, description="off-chip DRAM; without it every weight must stay on chip"
+    )
     interconnect: InterconnectConfig
+    chips: ChipsConfig | None = None
     adc: AdcConfig | None = None
     mapping: MappingConfig
     host: HostConfig = HostConfig()
@@ -263,13 +291,23 @@ class Architecture(StrictModel):
                     f"interconnect.core_nodes[{i}]: node {n} is outside the {nodes}-node "
                     f"{kind} topology (nodes are 0..{nodes - 1})"
                 )
-        for i, ch in enumerate(self.dram.channels):
+        for i, ch in enumerate(self.dram_channels):
             if ch.attach_node >= nodes:
                 raise ValueError(
                     f"dram.channels[{i}].attach_node: node {ch.attach_node} is outside the "
                     f"{nodes}-node {kind} topology (nodes are 0..{nodes - 1})"
                 )
+        if self.chips is not None and self.chips.gateway_node >= nodes:
+            raise ValueError(
+                f"chips.gateway_node: node {self.chips.gateway_node} is outside the "
+                f"{nodes}-node {kind} topology (nodes are 0..{nodes - 1})"
+            )
         return self
+
+    @property
+    def dram_channels(self) -> list[DramChannelConfig]:
+        """DRAM channels (none without DRAM)."""
+        return list(self.dram.channels) if self.dram is not None else []
 
     @property
     def core_nodes(self) -> list[int]:

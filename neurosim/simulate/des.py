@@ -104,7 +104,9 @@ class DesTokenRunner:
         if self.system.ctx.contention:
             yield from net.send(int(pl.tile_src_node[k]), int(pl.tile_dst_node[k]), bits)
         else:
-            net.ctx.ledger.add(net.component, "bit_hop", bits * int(pl.tile_hops[k]))
+            chip = bits * int(pl.tile_chip_hops[k])
+            net.ctx.ledger.add(net.component, "bit_hop", bits * int(pl.tile_hops[k]) - chip)
+            net.ctx.ledger.add("chip_link", "bit", chip)
             yield self.env.timeout(int(work.tile_noc_ps[k]))
         ready.succeed()
 
@@ -117,7 +119,7 @@ class DesTokenRunner:
             if self.system.ctx.contention:
                 yield from net.carry(bits, int(work.phase_latency_ps[a + t]))
             else:
-                net.ctx.ledger.add(net.component, "bit_hop", int(bits.sum()))
+                net.count(bits)
                 if work.phase_ps[a + t]:
                     yield self.env.timeout(int(work.phase_ps[a + t]))
             done.succeed()

@@ -19,7 +19,7 @@ from neurosim.results import Result, summarise
 from neurosim.simulate.analytic import token_end_ps
 from neurosim.simulate.des import DesTokenRunner
 from neurosim.simulate.work import PS_PER_S, TokenWork, WorkPlanner, seconds_to_ps
-from neurosim.topology import build_routing
+from neurosim.topology import CHIP_LINK, build_routing, chip_topology
 from neurosim.workload.model import ModelGraph, build_model_graph
 from neurosim.workload.spikes import SpikeSource, SyntheticSpikeSource
 
@@ -41,9 +41,24 @@ def prepare(arch: Architecture, workload: Workload, arch_source: str | None = No
     """Build the model graph, the placement, the routes and the work planner."""
     graph = build_model_graph(workload)
     placement = place(arch, graph, source=arch_source)
-    routing = build_routing(arch.interconnect.topology)
+    routing = routing_for(arch, placement.chips)
     planner = WorkPlanner(arch, graph, placement, routing)
     return Prepared(arch, workload, graph, placement, planner)
+
+
+def routing_for(arch: Architecture, chips: int):
+    """Routes of the whole system: the on-chip topology, once per chip, plus chip links."""
+    if chips == 1 or arch.chips is None:
+        return build_routing(arch.interconnect.topology)
+    per_chip = arch.interconnect.topology.nodes
+    endpoints = [c * per_chip + n for c in range(chips) for n in arch.core_nodes]
+    endpoints += [ch.attach_node for ch in arch.dram_channels]
+    return build_routing(
+        arch.interconnect.topology,
+        chip_topology=chip_topology(arch.chips.topology, chips),
+        gateway=arch.chips.gateway_node,
+        endpoints=np.array(endpoints),
+    )
 
 
 @dataclass
@@ -59,6 +74,7 @@ class Accumulator:
     onchip_read: int = 0
     onchip_write: int = 0
     noc_bytes: int = 0
+    chip_link_bytes: int = 0
 
     def add(self, work: TokenWork, busy: dict[str, float]) -> None:
         """Fold one token's figures in."""
@@ -74,6 +90,7 @@ class Accumulator:
         self.onchip_read += work.onchip_read_bytes
         self.onchip_write += work.onchip_write_bytes
         self.noc_bytes += work.noc_bytes
+        self.chip_link_bytes += work.chip_link_bytes
         for k, v in busy.items():
             self.busy[k] = self.busy.get(k, 0.0) + v
 
@@ -89,7 +106,7 @@ def busy_times(prep: Prepared, work: TokenWork) -> dict[str, float]:
     ) + work.epilogue_ps.sum(axis=0)
     for c in range(pl.cores):
         busy[f"compute[{c}]"] = per_core[c] / PS_PER_S
-    for ci, ch in enumerate(arch.dram.channels):
+    for ci, ch in enumerate(arch.dram_channels):
         t = work.tile_dram_ps[p.tile_channel == ci].sum()
         if ci == 0:
             t += work.prologue_ps + work.extra_ps.sum()
@@ -99,13 +116,13 @@ def busy_times(prep: Prepared, work: TokenWork) -> dict[str, float]:
         links += np.ceil(bits * pl.link_ps_per_bit).sum(axis=0)
     fetched = np.flatnonzero(work.tile_fetch_bytes)
     if fetched.size:
-        ser = np.ceil(work.tile_fetch_bytes[fetched] * 8 * pl.link_ps_per_bit)
-        n = pl.routing.hops.shape[0]
+        n = pl.routing.n_nodes
         pair = pl.tile_src_node[fetched] * n + pl.tile_dst_node[fetched]
-        per_pair = np.bincount(pair, weights=ser, minlength=n * n)
-        links += per_pair @ pl.routing.incidence.reshape(n * n, -1)
+        per_pair = np.bincount(pair, weights=work.tile_fetch_bytes[fetched] * 8, minlength=n * n)
+        links += np.ceil(pl.routing.link_sums(per_pair) * pl.link_ps_per_bit)
     for i, (a, b) in enumerate(pl.routing.links):
-        busy[f"link {a}->{b}"] = links[i] / PS_PER_S
+        name = "chip link" if pl.routing.link_class[i] == CHIP_LINK else "link"
+        busy[f"{name} {a}->{b}"] = links[i] / PS_PER_S
     mem_bytes = work.onchip_read_bytes + work.onchip_write_bytes
     busy["onchip_memory"] = mem_bytes / arch.onchip_memory.bandwidth_bytes_per_s
     return busy
@@ -150,7 +167,7 @@ def simulate(
                 prep.placement,
                 now,
                 arch.mapping.sparse_weight_fetch,
-                len(arch.dram.channels),
+                len(arch.dram_channels),
             )
             acc.latencies_ps.append(end - now + overhead_ps)
             now = end + overhead_ps
@@ -178,7 +195,7 @@ def simulate(
         ledger = system.ctx.ledger
         events = env.events_processed
     elapsed_s = elapsed_ps / PS_PER_S
-    energy = price(ledger.items(), arch, elapsed_s)
+    energy = price(ledger.items(), arch, elapsed_s, chips=prep.placement.chips)
     return summarise(
         prep=prep,
         fidelity=fidelity,

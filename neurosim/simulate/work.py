@@ -16,11 +16,11 @@ import numpy as np
 from neurosim.components.core import accumulate_cycles, neuron_update_cycles
 from neurosim.components.dram import bytes_moved
 from neurosim.components.dram import transfer_ps as dram_transfer_ps
-from neurosim.components.interconnect import serialization_ps
+from neurosim.components.interconnect import link_parameters, route_latency_ps
 from neurosim.config.architecture import Architecture
 from neurosim.errors import TraceError
 from neurosim.mapping import Placement
-from neurosim.topology import Routing
+from neurosim.topology import CHIP_LINK, Routing
 from neurosim.workload.model import ModelGraph
 from neurosim.workload.spikes import TokenSpikes
 
@@ -58,6 +58,7 @@ class TokenWork:
     onchip_read_bytes: int = 0
     onchip_write_bytes: int = 0
     noc_bytes: int = 0
+    chip_link_bytes: int = 0
 
 
 class WorkPlanner:
@@ -71,19 +72,24 @@ class WorkPlanner:
         self.placement = placement
         self.routing = routing
         core = arch.compute
-        self.cores = core.count
+        self.cores = placement.units
         self.cycle_ps = seconds_to_ps(1.0 / core.clock_hz)
         self.scheme = graph.workload.coding.scheme
         self.bits = graph.weight_bits
         net = arch.interconnect
-        self.link_ps_per_bit = PS_PER_S / (net.link_bandwidth_bytes_per_s * 8)
-        self.hop_ps = seconds_to_ps(net.hop_latency_s)
         self.msg_bits = net.spike_message_bits
-        nodes = np.array(arch.core_nodes, dtype=np.int64)
+        self.link_ps_per_bit, _ = link_parameters(arch, routing)
+        self.route_latency = route_latency_ps(arch, routing)
+        self.chip_link = routing.link_class == CHIP_LINK
+        per_chip = net.topology.nodes
+        nodes = np.array(
+            [c * per_chip + n for c in range(placement.chips) for n in arch.core_nodes],
+            dtype=np.int64,
+        )
         self.core_nodes = nodes
-        inc = routing.incidence[np.ix_(nodes, nodes)]  # (cores, cores, links)
-        self.multicast = inc.sum(axis=1)  # (cores, links)
-        self.multicast_hops = routing.hops[np.ix_(nodes, nodes)].max(axis=1)
+        self.multicast = routing.multicast(nodes, nodes)  # (units, links)
+        lat = self.route_latency[np.ix_(nodes, nodes)]
+        self.multicast_latency = lat.max(axis=1) if nodes.size > 1 else np.zeros(1, np.int64)
         mem = arch.onchip_memory
         self.core_mem_ps_per_byte = PS_PER_S / (mem.bandwidth_bytes_per_s / self.cores)
         self.owner_index = [
@@ -94,19 +100,25 @@ class WorkPlanner:
         self._plan_static()
 
     def _dram_ps(self, channel: int, nbytes: np.ndarray) -> np.ndarray:
-        return dram_transfer_ps(self.arch.dram.channels[channel], nbytes)
+        return dram_transfer_ps(self.arch.dram_channels[channel], nbytes)
 
     def _plan_tiles(self) -> None:
         p = self.placement
         streamed = ~p.tile_resident
-        attach = np.array([c.attach_node for c in self.arch.dram.channels], dtype=np.int64)
+        attach = np.array([c.attach_node for c in self.arch.dram_channels] or [0], dtype=np.int64)
         src = np.where(streamed, attach[np.maximum(p.tile_channel, 0)], 0)
         dst = self.core_nodes[p.tile_core]
         self.tile_hops = np.where(streamed, self.routing.hops[src, dst], 0)
+        self.tile_chip_hops = np.where(streamed, self.routing.chip_hops[src, dst], 0)
+        self.tile_latency = np.where(streamed, self.route_latency[src, dst], 0)
+        slowest = np.zeros(p.n_tiles)
+        for k in np.flatnonzero(streamed):
+            slowest[k] = self.link_ps_per_bit[self.routing.route_links(src[k], dst[k])].max()
+        self.tile_ps_per_bit = slowest
         self.tile_src_node = src
         self.tile_dst_node = dst
         self.tile_row_bits = p.tile_cols * self.bits
-        bursts = np.array([c.burst_bytes for c in self.arch.dram.channels], dtype=np.int64)
+        bursts = np.array([c.burst_bytes for c in self.arch.dram_channels] or [1], dtype=np.int64)
         burst = bursts[np.maximum(p.tile_channel, 0)]
         # a streamed tile moves whole bursts over the DRAM bus, the buffer and the NoC
         self.dense_fetch_bytes = np.where(streamed, -(-p.tile_bytes // burst) * burst, 0)
@@ -119,12 +131,14 @@ class WorkPlanner:
         )
         emb = g.workload.embedding
         self.embedding_row_bytes = math.ceil(emb.dim * self.bits / 8)
-        ch0 = self.arch.dram.channels[0]
-        self.embedding_fetch_bytes = bytes_moved(ch0, self.embedding_row_bytes)
-        self.state_fetch_bytes = bytes_moved(ch0, self.state_block_bytes)
+        channels = self.arch.dram_channels
+        self.embedding_fetch_bytes = (
+            bytes_moved(channels[0], self.embedding_row_bytes) if channels else 0
+        )
+        self.state_fetch_bytes = bytes_moved(channels[0], self.state_block_bytes) if channels else 0
         head_tiles = self.placement.tile_group == len(g.groups) - 1
         head_resident = bool(self.placement.tile_resident[head_tiles].all())
-        self.embedding_from_dram = not (emb.tied_to_head and head_resident)
+        self.embedding_from_dram = bool(channels) and not (emb.tied_to_head and head_resident)
 
     def fetch_bytes(self, tiles: np.ndarray, active_rows: np.ndarray | None) -> np.ndarray:
         """Bytes read from DRAM for `tiles`: whole tiles, or bursts touched by active rows."""
@@ -135,7 +149,7 @@ class WorkPlanner:
         cache: dict[tuple[int, int], int] = {}
         rows = np.flatnonzero(active_rows).astype(np.int64)
         for i, k in enumerate(tiles):
-            ch = self.arch.dram.channels[p.tile_channel[k]]
+            ch = self.arch.dram_channels[p.tile_channel[k]]
             key = (int(self.tile_row_bits[k]), ch.burst_bytes)
             if key not in cache:
                 row_bits, burst_bits = key[0], key[1] * 8
@@ -171,7 +185,8 @@ class WorkPlanner:
         self.neuron_updates = 0
         self.state_updates = 0
         self.state_onchip_bytes = 0
-        state_ps = int(self._dram_ps(0, np.array([self.state_block_bytes]))[0])
+        channels = arch.dram_channels
+        state_ps = int(self._dram_ps(0, np.array([self.state_block_bytes]))[0]) if channels else 0
         for g, group in enumerate(groups):
             t0, t1 = p.group_tiles[g], p.group_tiles[g + 1]
             nu = np.bincount(self.owner_index[g], minlength=self.cores) * group.timesteps
@@ -206,11 +221,11 @@ class WorkPlanner:
         spikes_total = int(s_t.sum())
         # spike delivery phases
         link_bits = (S @ self.multicast) * self.msg_bits  # (G, Tmax, links)
-        spike_bit_hops = int(link_bits.sum())
-        max_bits = link_bits.max(axis=2)
-        serial = np.ceil(max_bits * self.link_ps_per_bit).astype(np.int64)
-        lat = np.where(S > 0, self.multicast_hops[None, None, :], 0).max(axis=2) * self.hop_ps
-        lat = np.where(max_bits > 0, lat, 0)
+        spike_chip_bits = int(link_bits[:, :, self.chip_link].sum())
+        spike_bit_hops = int(link_bits.sum()) - spike_chip_bits
+        serial = np.ceil((link_bits * self.link_ps_per_bit).max(axis=2)).astype(np.int64)
+        lat = np.where(S > 0, self.multicast_latency[None, None, :], 0).max(axis=2)
+        lat = np.where(link_bits.max(axis=2) > 0, lat, 0)
         phase_ps = (serial + lat)[self.phase_mask]
         phase_latency = lat[self.phase_mask]
         phase_link_bits = [link_bits[g, : self.group_T[g]] for g in range(n_groups)]
@@ -233,7 +248,7 @@ class WorkPlanner:
         tile_dram = np.zeros(p.n_tiles, dtype=np.int64)
         read_bytes: dict[str, int] = {}
         write_bytes: dict[str, int] = {}
-        for ci, ch in enumerate(arch.dram.channels):
+        for ci, ch in enumerate(arch.dram_channels):
             sel = p.tile_channel == ci
             tile_dram[sel] = self._dram_ps(ci, tile_fetch[sel])
             read_bytes[ch.name] = int(tile_fetch[sel].sum())
@@ -241,11 +256,12 @@ class WorkPlanner:
         fetched_bits = tile_fetch * 8
         tile_noc = np.where(
             tile_fetch > 0,
-            serialization_ps(arch.interconnect, fetched_bits) + self.tile_hops * self.hop_ps,
+            np.ceil(fetched_bits * self.tile_ps_per_bit).astype(np.int64) + self.tile_latency,
             0,
         )
-        weight_bit_hops = int((fetched_bits * self.tile_hops).sum())
-        ch0 = arch.dram.channels[0].name
+        weight_chip_bits = int((fetched_bits * self.tile_chip_hops).sum())
+        weight_bit_hops = int((fetched_bits * self.tile_hops).sum()) - weight_chip_bits
+        ch0 = arch.dram_channels[0].name if arch.dram_channels else ""
         if not p.state_resident:
             read_bytes[ch0] += self.blocks_with_state * self.state_fetch_bytes
             write_bytes[ch0] += self.blocks_with_state * self.state_fetch_bytes
@@ -264,8 +280,9 @@ class WorkPlanner:
             ("onchip_memory", "read_bit"): onchip_read_bits,
             ("onchip_memory", "write_bit"): onchip_write * 8,
             ("interconnect", "bit_hop"): spike_bit_hops + weight_bit_hops,
+            ("chip_link", "bit"): spike_chip_bits + weight_chip_bits,
         }
-        for ch in arch.dram.channels:
+        for ch in arch.dram_channels:
             counts[(f"dram.{ch.name}", "read_bit")] = read_bytes[ch.name] * 8
             counts[(f"dram.{ch.name}", "write_bit")] = write_bytes[ch.name] * 8
         return TokenWork(
@@ -291,6 +308,7 @@ class WorkPlanner:
             onchip_read_bytes=onchip_read_bits // 8,
             onchip_write_bytes=onchip_write,
             noc_bytes=(spike_bit_hops + weight_bit_hops) // 8,
+            chip_link_bytes=(spike_chip_bits + weight_chip_bits) // 8,
         )
 
     def _count_problem(self, token: TokenSpikes) -> str:

@@ -1,0 +1,748 @@
+"""GPU baseline: an analytical roofline model of batch-1 autoregressive decode on a GPU.
+
+One job: from a GPU description (:class:`GpuArchitecture`) and a workload, estimate the
+latency, energy, HBM traffic and memory footprint of each decoded token of the *dense*
+model a GPU runs, and return the :class:`~neurosim.results.Result` every run returns.
+It is not a discrete-event simulation: there is nothing to contend for at batch 1.
+
+Per token at context position ``p`` (tokens already in the cache):
+
+* **Counts.** FLOPs = 2 x every linear weight (a GPU multiplies all weights; silent spikes
+  skip nothing) + attention FLOPs (softmax: grows with ``p``; linear: a fixed gated state
+  update per head). HBM bytes = weights at the precision + KV cache read and write
+  (softmax, grows with ``p``) or recurrent state read and write (linear, fixed) +
+  activations (rule: every linear reads its input vector and writes its output vector
+  once, unfused, at the precision; plus one embedding row).
+* **Time.** ``max(FLOPs / (peak x compute_efficiency), bytes / (bandwidth x hbm_efficiency))
+  + kernels x kernel_overhead_s``: host-side launch and framework dispatch are added, not
+  overlapped (an upper bound on time). If the dynamic power would exceed ``tdp_w -
+  idle_power_w`` the token is stretched to that power (the GPU throttles).
+* **Prices.** FLOPs x ``energy_per_flop_j`` + HBM bits x ``hbm_energy_j_per_bit``
+  (dynamic) + ``idle_power_w`` x time (static).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BeforeValidator, Field, model_validator
+
+from neurosim import __version__
+from neurosim.config.base import StrictModel
+from neurosim.config.workload import Workload
+from neurosim.errors import ConfigError, SimulationError
+from neurosim.results import Result, config_hash
+from neurosim.units import (
+    Bytes,
+    NonNegativeJoules,
+    NonNegativeJoulesPerBit,
+    NonNegativeSeconds,
+    NonNegativeWatts,
+    PositiveBytes,
+    PositiveBytesPerSecond,
+    Watts,
+    format_quantity,
+    parse_quantity,
+)
+from neurosim.workload.model import ModelGraph, build_model_graph
+from neurosim.workload.spikes import SpikeSource, SyntheticSpikeSource
+
+__all__ = [
+    "BYTES_PER_ELEMENT",
+    "GPU_KIND",
+    "LINEAR_ATTENTION_FLOPS_PER_STATE_ELEMENT",
+    "PRECISIONS",
+    "DecodeShape",
+    "GpuArchitecture",
+    "GpuPublishedFigures",
+    "Precision",
+    "TokenCost",
+    "decode_shape",
+    "gpu_result_table",
+    "gpu_summary_lines",
+    "is_gpu_config",
+    "load_gpu_architecture",
+    "memory_footprint",
+    "simulate_gpu",
+    "token_cost",
+]
+
+GPU_KIND = "gpu"
+Precision = Literal["fp32", "tf32", "fp16", "bf16", "int8"]
+PRECISIONS: tuple[str, ...] = ("fp32", "tf32", "fp16", "bf16", "int8")
+BYTES_PER_ELEMENT: dict[str, int] = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+"""Storage bytes of one weight or activation at each precision (tf32 is stored as fp32)."""
+
+LINEAR_ATTENTION_FLOPS_PER_STATE_ELEMENT = 5
+"""Gated linear attention, per state element and token: decay multiply (1), k^T v
+outer-product multiply-add (2), q S read-out multiply-add (2)."""
+
+AttentionKind = Literal["linear", "softmax"]
+
+# --------------------------------------------------------------------------- config
+
+_OPS_RE = re.compile(
+    r"^\s*(?P<num>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*"
+    r"(?:(?P<prefix>[kMGTP]?)(?P<unit>FLOPS|FLOP/s|OPS|OP/s))?\s*$"
+)
+_OPS_PREFIX = {"": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15}
+
+
+def _parse_ops_per_s(value: Any) -> float:
+    """Operations per second: a number, or text such as "312 TFLOPS" or "624 TOPS"."""
+    if isinstance(value, bool):
+        raise ValueError(f'expected operations per second such as "312 TFLOPS"; got {value!r}')
+    if isinstance(value, int | float):
+        return float(value)
+    match = _OPS_RE.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(
+            f'expected operations per second such as "312 TFLOPS", "624 TOPS" or a number '
+            f"in ops/s; got {value!r}"
+        )
+    try:
+        number = Decimal(match["num"]) * Decimal(10) ** _OPS_PREFIX[match["prefix"] or ""]
+    except InvalidOperation:
+        raise ValueError(f"not a number: {value!r}") from None
+    return float(number)
+
+
+def _parse_fraction(value: Any) -> float:
+    return parse_quantity(value, "dimensionless")
+
+
+OpsPerSecond = Annotated[float, BeforeValidator(_parse_ops_per_s), Field(gt=0)]
+PositiveFraction = Annotated[float, BeforeValidator(_parse_fraction), Field(gt=0, le=1)]
+NonNegativeBytes = Annotated[Bytes, Field(ge=0)]
+PositiveWatts = Annotated[Watts, Field(gt=0)]
+
+
+class GpuPublishedFigures(StrictModel):
+    """Published (or derived) figures the estimate is compared with; never inputs."""
+
+    tokens_per_s: float | None = Field(default=None, gt=0)
+    dynamic_power_w: float | None = Field(default=None, gt=0)
+    total_power_w: float | None = Field(default=None, gt=0, description="board power")
+    energy_per_token_j: float | None = Field(default=None, gt=0)
+    workload: str | None = None
+    source: str = Field(min_length=1)
+
+
+class GpuArchitecture(StrictModel):
+    """A GPU for the analytical decode model; SI floats inside, units allowed in YAML."""
+
+    kind: Literal["gpu"]
+    name: str = Field(min_length=1)
+    description: str = ""
+    precision: Precision = Field(
+        default="fp16", description="precision of weights, activations and arithmetic"
+    )
+    peak_flops: dict[Precision, OpsPerSecond] = Field(
+        min_length=1, description="dense peak operations per second for each precision"
+    )
+    compute_efficiency: PositiveFraction = Field(
+        description="achievable fraction of peak for batch-1 matrix-vector work"
+    )
+    hbm_bandwidth_bytes_per_s: PositiveBytesPerSecond
+    hbm_efficiency: PositiveFraction = Field(description="sustained / peak HBM bandwidth")
+    memory_capacity_bytes: PositiveBytes
+    hbm_energy_j_per_bit: NonNegativeJoulesPerBit = Field(description="read or write, per bit")
+    energy_per_flop_j: dict[Precision, NonNegativeJoules] = Field(
+        min_length=1, description="dynamic energy of one operation (a MAC is two)"
+    )
+    kernels_per_layer: int = Field(ge=0, description="kernel launches per block per token")
+    kernels_other: int = Field(ge=0, description="launches per token outside the blocks")
+    kernel_overhead_s: NonNegativeSeconds = Field(
+        description="host launch + framework dispatch time per kernel, not overlapped"
+    )
+    framework_memory_bytes: NonNegativeBytes = Field(
+        description="CUDA context, library workspaces and allocator slack"
+    )
+    idle_power_w: NonNegativeWatts = Field(
+        description="board power while a process holds the GPU but no kernel runs"
+    )
+    tdp_w: PositiveWatts = Field(description="board power limit; caps idle + dynamic power")
+    kv_cache_bits: int = Field(default=16, gt=0, le=32, description="bits per cached K/V value")
+    recurrent_state_bits: int = Field(
+        default=32, gt=0, le=64, description="bits per linear-attention state element on a GPU"
+    )
+    context_tokens: int | None = Field(
+        default=None, ge=0, description="tokens cached before decoding; None: the workload's"
+    )
+    published: GpuPublishedFigures | None = None
+    provenance: dict[str, str] = Field(
+        min_length=1, description="dotted key path -> source, or 'assumption: reasoning'"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GpuArchitecture:
+        for table in ("peak_flops", "energy_per_flop_j"):
+            if self.precision not in getattr(self, table):
+                given = ", ".join(getattr(self, table))
+                raise ValueError(
+                    f"precision '{self.precision}' has no {table} entry (given: {given})"
+                )
+        if self.tdp_w <= self.idle_power_w:
+            raise ValueError(
+                f"tdp_w ({self.tdp_w:g} W) must exceed idle_power_w ({self.idle_power_w:g} W)"
+            )
+        return self
+
+    @property
+    def peak_ops_per_s(self) -> float:
+        """Dense peak at the model's precision."""
+        return self.peak_flops[self.precision]
+
+    @property
+    def flop_energy_j(self) -> float:
+        """Energy of one operation at the model's precision."""
+        return self.energy_per_flop_j[self.precision]
+
+    @property
+    def bytes_per_element(self) -> int:
+        """Bytes of one weight or activation at the model's precision."""
+        return BYTES_PER_ELEMENT[self.precision]
+
+    @property
+    def sustained_ops_per_s(self) -> float:
+        """Peak times compute efficiency."""
+        return self.peak_ops_per_s * self.compute_efficiency
+
+    @property
+    def sustained_bandwidth_bytes_per_s(self) -> float:
+        """HBM peak times efficiency."""
+        return self.hbm_bandwidth_bytes_per_s * self.hbm_efficiency
+
+    @property
+    def dynamic_power_limit_w(self) -> float:
+        """The most dynamic power the board allows: TDP minus idle power."""
+        return self.tdp_w - self.idle_power_w
+
+
+def is_gpu_config(data: Mapping[str, Any]) -> bool:
+    """True if a loaded (and ``extends``-merged) YAML mapping describes a GPU."""
+    return isinstance(data, Mapping) and data.get("kind") == GPU_KIND
+
+
+def load_gpu_architecture(
+    path: str | Path, search_dirs: Sequence[str | Path] = ()
+) -> GpuArchitecture:
+    """Read, merge ``extends`` and validate a GPU YAML file (ConfigError on problems)."""
+    from neurosim.config.loader import load_config
+
+    return load_config(GpuArchitecture, path, search_dirs)
+
+
+# --------------------------------------------------------------------------- counts
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeShape:
+    """What one decoded token touches, read from the workload (independent of the GPU)."""
+
+    layers: int
+    attention: AttentionKind
+    linear_weights: int
+    stored_weights: int
+    activation_reads: int
+    activation_writes: int
+    widest_activation: int
+    q_width: int = 0
+    k_width: int = 0
+    v_width: int = 0
+    state_elements_per_layer: int = 0
+
+    @property
+    def kv_elements_per_token(self) -> int:
+        """K and V values cached per context token, all layers (softmax only)."""
+        return self.layers * (self.k_width + self.v_width)
+
+    def attention_flops(self, attended: int) -> float:
+        """Attention FLOPs of one token over all layers (`attended` keys for softmax).
+
+        Softmax: q.k scores 2·n·q_width plus the weighted sum of values
+        2·n·q_width·v_width/k_width (GQA-safe); exp/max/sum are omitted (~1 % at
+        head_dim 128). Linear: LINEAR_ATTENTION_FLOPS_PER_STATE_ELEMENT per state element.
+        """
+        if self.attention == "linear":
+            return float(
+                self.layers
+                * self.state_elements_per_layer
+                * LINEAR_ATTENTION_FLOPS_PER_STATE_ELEMENT
+            )
+        n = attended
+        return self.layers * (2.0 * n * self.q_width * (1.0 + self.v_width / self.k_width))
+
+
+def _softmax_widths(workload: Workload) -> tuple[int, int, int]:
+    outs = {lin.name: lin.out for lin in workload.blocks.linears}
+    missing = [name for name in ("q_proj", "k_proj", "v_proj") if name not in outs]
+    if missing:
+        raise ConfigError.single(
+            f"workload {workload.name}",
+            "blocks.linears",
+            "softmax attention on a GPU sizes its KV cache from linears named q_proj, "
+            f"k_proj and v_proj; missing {', '.join(missing)} "
+            f"(linears: {', '.join(outs)})",
+        )
+    return outs["q_proj"], outs["k_proj"], outs["v_proj"]
+
+
+def decode_shape(
+    workload: Workload, attention: str | None = None, graph: ModelGraph | None = None
+) -> DecodeShape:
+    """Sizes of one decode step; `attention` None picks linear iff the workload has one."""
+    if attention not in (None, "linear", "softmax"):
+        raise ValueError(f"unknown attention {attention!r}; known: linear, softmax, None")
+    la = workload.blocks.linear_attention
+    kind: AttentionKind = attention or ("linear" if la is not None else "softmax")
+    if kind == "linear" and la is None:
+        raise ConfigError.single(
+            f"workload {workload.name}",
+            "blocks.linear_attention",
+            "attention='linear' needs a linear_attention section in the workload",
+        )
+    graph = graph if graph is not None else build_model_graph(workload)
+    linears = [lin for g in graph.groups for lin in g.linears]
+    widths = [w for lin in linears for w in (lin.in_features, lin.out_features)]
+    shape = {
+        "layers": workload.blocks.count,
+        "attention": kind,
+        "linear_weights": graph.linear_parameters,
+        "stored_weights": graph.parameters,
+        "activation_reads": sum(lin.in_features for lin in linears) + workload.embedding.dim,
+        "activation_writes": sum(lin.out_features for lin in linears),
+        "widest_activation": max([*widths, workload.embedding.dim]),
+    }
+    if kind == "linear":
+        shape["state_elements_per_layer"] = la.heads * la.key_dim * la.value_dim
+    else:
+        shape["q_width"], shape["k_width"], shape["v_width"] = _softmax_widths(workload)
+    return DecodeShape(**shape)
+
+
+# --------------------------------------------------------------------------- prices
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCost:
+    """Counts, times and energies of one decoded token on one GPU."""
+
+    position: int
+    attended_tokens: int
+    linear_flops: float
+    attention_flops: float
+    weight_bytes: float
+    attention_read_bytes: float
+    attention_write_bytes: float
+    activation_read_bytes: float
+    activation_write_bytes: float
+    kernels: int
+    compute_s: float
+    hbm_s: float
+    overhead_s: float
+    power_cap_s: float
+    flop_energy_j: float
+    hbm_read_energy_j: float
+    hbm_write_energy_j: float
+    static_energy_j: float
+    bottleneck: str
+
+    @property
+    def flops(self) -> float:
+        """All FLOPs of the token."""
+        return self.linear_flops + self.attention_flops
+
+    @property
+    def read_bytes(self) -> float:
+        """HBM bytes read."""
+        return self.weight_bytes + self.attention_read_bytes + self.activation_read_bytes
+
+    @property
+    def write_bytes(self) -> float:
+        """HBM bytes written."""
+        return self.attention_write_bytes + self.activation_write_bytes
+
+    @property
+    def hbm_bytes(self) -> float:
+        """HBM bytes moved (read + write)."""
+        return self.read_bytes + self.write_bytes
+
+    @property
+    def time_s(self) -> float:
+        """Token latency."""
+        return max(self.compute_s, self.hbm_s) + self.overhead_s + self.power_cap_s
+
+    @property
+    def dynamic_energy_j(self) -> float:
+        """Arithmetic plus HBM energy."""
+        return self.flop_energy_j + self.hbm_read_energy_j + self.hbm_write_energy_j
+
+    @property
+    def energy_j(self) -> float:
+        """Dynamic plus static energy."""
+        return self.dynamic_energy_j + self.static_energy_j
+
+
+def token_cost(arch: GpuArchitecture, shape: DecodeShape, position: int) -> TokenCost:
+    """Cost of the token decoded with `position` tokens already in the cache."""
+    if position < 0:
+        raise ValueError(f"position must be >= 0; got {position}")
+    elem = arch.bytes_per_element
+    if shape.attention == "softmax":
+        attended = position + 1
+        kv_bytes = shape.kv_elements_per_token * arch.kv_cache_bits / 8
+        att_read, att_write = attended * kv_bytes, kv_bytes
+    else:
+        attended = 0
+        state = shape.layers * shape.state_elements_per_layer * arch.recurrent_state_bits / 8
+        att_read, att_write = state, state
+    linear_flops = 2.0 * shape.linear_weights
+    attention_flops = shape.attention_flops(attended)
+    weight_bytes = float(shape.linear_weights * elem)
+    act_read = float(shape.activation_reads * elem)
+    act_write = float(shape.activation_writes * elem)
+    read = weight_bytes + att_read + act_read
+    write = att_write + act_write
+    flops = linear_flops + attention_flops
+    kernels = shape.layers * arch.kernels_per_layer + arch.kernels_other
+    compute_s = flops / arch.sustained_ops_per_s
+    hbm_s = (read + write) / arch.sustained_bandwidth_bytes_per_s
+    overhead_s = kernels * arch.kernel_overhead_s
+    e_flop = flops * arch.flop_energy_j
+    e_read = read * 8 * arch.hbm_energy_j_per_bit
+    e_write = write * 8 * arch.hbm_energy_j_per_bit
+    base_s = max(compute_s, hbm_s) + overhead_s
+    dynamic_j = e_flop + e_read + e_write
+    cap_s = 0.0
+    if base_s <= 0 or dynamic_j / base_s > arch.dynamic_power_limit_w:
+        cap_s = dynamic_j / arch.dynamic_power_limit_w - base_s
+    if cap_s > 0:
+        bottleneck = "power (TDP)"
+    elif overhead_s > max(compute_s, hbm_s):
+        bottleneck = "per-token overhead"
+    else:
+        bottleneck = "compute" if compute_s >= hbm_s else "hbm"
+    total_s = base_s + max(cap_s, 0.0)
+    return TokenCost(
+        position=position,
+        attended_tokens=attended,
+        linear_flops=linear_flops,
+        attention_flops=attention_flops,
+        weight_bytes=weight_bytes,
+        attention_read_bytes=att_read,
+        attention_write_bytes=att_write,
+        activation_read_bytes=act_read,
+        activation_write_bytes=act_write,
+        kernels=kernels,
+        compute_s=compute_s,
+        hbm_s=hbm_s,
+        overhead_s=overhead_s,
+        power_cap_s=max(cap_s, 0.0),
+        flop_energy_j=e_flop,
+        hbm_read_energy_j=e_read,
+        hbm_write_energy_j=e_write,
+        static_energy_j=arch.idle_power_w * total_s,
+        bottleneck=bottleneck,
+    )
+
+
+def memory_footprint(
+    arch: GpuArchitecture, shape: DecodeShape, context_tokens: int
+) -> dict[str, float]:
+    """Device memory with `context_tokens` cached: weights, KV cache or state, the rest.
+
+    Activations: two live vectors of the widest layer (input and output) at the precision.
+    """
+    elem = arch.bytes_per_element
+    parts = {"weights": float(shape.stored_weights * elem)}
+    if shape.attention == "softmax":
+        parts["kv_cache"] = context_tokens * shape.kv_elements_per_token * arch.kv_cache_bits / 8
+    else:
+        parts["recurrent_state"] = (
+            shape.layers * shape.state_elements_per_layer * arch.recurrent_state_bits / 8
+        )
+    parts["activations"] = float(2 * shape.widest_activation * elem)
+    parts["framework"] = float(arch.framework_memory_bytes)
+    parts["total"] = sum(parts.values())
+    return parts
+
+
+def _max_context(arch: GpuArchitecture, shape: DecodeShape) -> int | None:
+    """Longest context whose KV cache still fits (softmax); None for linear attention."""
+    if shape.attention != "softmax":
+        return None
+    rest = memory_footprint(arch, shape, 0)["total"]
+    per_token = shape.kv_elements_per_token * arch.kv_cache_bits / 8
+    return max(0, math.floor((arch.memory_capacity_bytes - rest) / per_token))
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
+
+
+def simulate_gpu(
+    arch: GpuArchitecture,
+    workload: Workload,
+    n_tokens: int = 8,
+    seed: int = 0,
+    source: SpikeSource | None = None,
+    attention: str | None = None,
+    *,
+    context_tokens: int | None = None,
+    progress: Callable[[int], Any] | None = None,
+) -> Result:
+    """Decode `n_tokens` tokens of `workload`'s dense model on `arch`; return the Result.
+
+    The spike source (default: the workload's seeded synthetic one) is consumed token by
+    token for interface parity, but a GPU's work does not depend on spikes. `attention`
+    None uses linear attention iff the workload has one; `context_tokens` None uses the
+    architecture's, else the workload's.
+    """
+    if n_tokens < 1:
+        raise SimulationError(f"n_tokens must be at least 1; got {n_tokens}")
+    if seed < 0:
+        raise SimulationError(f"seed must be a non-negative integer; got {seed}")
+    wall0 = time.perf_counter()
+    graph = build_model_graph(workload)
+    shape = decode_shape(workload, attention, graph)
+    if context_tokens is None:
+        context_tokens = (
+            arch.context_tokens if arch.context_tokens is not None else workload.context_tokens
+        )
+    if context_tokens < 0:
+        raise SimulationError(f"context_tokens must be >= 0; got {context_tokens}")
+    src = source if source is not None else SyntheticSpikeSource(graph, seed)
+    costs: list[TokenCost] = []
+    for i, _spikes in enumerate(src.tokens(n_tokens)):
+        costs.append(token_cost(arch, shape, context_tokens + i))
+        if progress:
+            progress(1)
+    if not costs:
+        raise SimulationError("the spike source yielded no tokens")
+    return _result(arch, workload, shape, costs, seed, n_tokens, context_tokens, attention, wall0)
+
+
+def _result(
+    arch: GpuArchitecture,
+    workload: Workload,
+    shape: DecodeShape,
+    costs: list[TokenCost],
+    seed: int,
+    n_tokens: int,
+    context_tokens: int,
+    attention_option: str | None,
+    wall0: float,
+) -> Result:
+    n = len(costs)
+    lat = [c.time_s for c in costs]
+    elapsed = sum(lat)
+
+    def total(attr: str) -> float:
+        return sum(getattr(c, attr) for c in costs)
+
+    e_flop, e_read, e_write = (
+        total(a) for a in ("flop_energy_j", "hbm_read_energy_j", "hbm_write_energy_j")
+    )
+    e_static = total("static_energy_j")
+    e_dyn = e_flop + e_read + e_write
+    e_all = e_dyn + e_static
+    flops = total("flops")
+    elem = arch.bytes_per_element
+    metrics = {
+        "parameters": float(shape.stored_weights),
+        "tokens_per_s": n / elapsed,
+        "latency_mean_s": float(np.mean(lat)),
+        "latency_p50_s": _percentile(lat, 50),
+        "latency_p99_s": _percentile(lat, 99),
+        "energy_per_token_j": e_all / n,
+        "dynamic_energy_per_token_j": e_dyn / n,
+        "static_energy_per_token_j": e_static / n,
+        "dynamic_power_w": e_dyn / elapsed,
+        "dynamic_power_onchip_w": e_flop / elapsed,
+        "static_power_w": e_static / elapsed,
+        "total_power_w": e_all / elapsed,
+        "tokens_per_j": n / e_all,
+        "synops_per_token": flops / 2 / n,
+        "spikes_per_token": 0.0,
+        "weight_bytes": float(shape.stored_weights * elem),
+    }
+    att = "kv_cache" if shape.attention == "softmax" else "state"
+    traffic = {
+        "dram_read": total("read_bytes") / n,
+        "dram_write": total("write_bytes") / n,
+        "hbm.weights_read": total("weight_bytes") / n,
+        f"hbm.{att}_read": total("attention_read_bytes") / n,
+        f"hbm.{att}_write": total("attention_write_bytes") / n,
+        "hbm.activations_read": total("activation_read_bytes") / n,
+        "hbm.activations_write": total("activation_write_bytes") / n,
+    }
+    energy_rows = {
+        "gpu.flop": e_flop / n,
+        "hbm.read": e_read / n,
+        "hbm.write": e_write / n,
+        "gpu.static": e_static / n,
+    }
+    compute_s, hbm_s, overhead_s = total("compute_s"), total("hbm_s"), total("overhead_s")
+    utilization = {
+        "max compute": flops / (arch.peak_ops_per_s * elapsed),
+        "max hbm": total("hbm_bytes") / (arch.hbm_bandwidth_bytes_per_s * elapsed),
+        "max per-token overhead": overhead_s / elapsed,
+    }
+    binding: dict[str, float] = {}
+    for c in costs:
+        binding[c.bottleneck] = binding.get(c.bottleneck, 0.0) + c.time_s
+    bottleneck = max(binding, key=binding.get)
+    final_context = context_tokens + n
+    footprint = memory_footprint(arch, shape, final_context)
+    placement = {
+        "kind": GPU_KIND,
+        "attention": shape.attention,
+        "attention_chosen_by": "override" if attention_option else "workload",
+        "precision": arch.precision,
+        "context_tokens": context_tokens,
+        "final_context_tokens": final_context,
+        "footprint_bytes": footprint,
+        "memory_capacity_bytes": arch.memory_capacity_bytes,
+        "fits_in_memory": footprint["total"] <= arch.memory_capacity_bytes,
+        "memory_headroom_bytes": arch.memory_capacity_bytes - footprint["total"],
+        "max_context_tokens": _max_context(arch, shape),
+        "time_per_token_s": {
+            "compute": compute_s / n,
+            "hbm": hbm_s / n,
+            "per_token_overhead": overhead_s / n,
+            "power_cap_stretch": total("power_cap_s") / n,
+            "total": elapsed / n,
+        },
+        "kernels_per_token": costs[0].kernels,
+        "power_capped_tokens": sum(1 for c in costs if c.power_cap_s > 0),
+        "synops_per_token_means": "dense MACs per token (2 FLOPs each); a GPU skips nothing",
+        # keys the generic placement table reads: weights live in HBM, streamed every token
+        "tiles": 0,
+        "resident_tiles": 0,
+        "resident_weight_bytes": 0.0,
+        "streamed_weight_bytes": traffic["hbm.weights_read"],
+        "recurrent_state_on_chip": False,
+        "streamed_bytes_per_channel": {"hbm": traffic["hbm.weights_read"]},
+    }
+    published = None
+    if arch.published is not None:
+        pub = arch.published
+        published = {"source": pub.source, "workload": pub.workload}
+        ours = {
+            "tokens_per_s": metrics["tokens_per_s"],
+            "dynamic_power_w": metrics["dynamic_power_w"],
+            "total_power_w": metrics["total_power_w"],
+            "energy_per_token_j": metrics["energy_per_token_j"],
+        }
+        for key, value in ours.items():
+            target = getattr(pub, key)
+            if target:
+                published[key] = target
+                published[key.removesuffix("_w").removesuffix("_j") + "_error"] = (
+                    value / target - 1.0
+                )
+    arch_dump = arch.model_dump(mode="json")
+    workload_dump = workload.model_dump(mode="json")
+    options = {
+        "fidelity": "analytic",
+        "contention": False,
+        "seed": seed,
+        "tokens": n_tokens,
+        "model": GPU_KIND,
+        "attention": shape.attention,
+        "context_tokens": context_tokens,
+    }
+    return Result(
+        version=__version__,
+        architecture=arch.name,
+        workload=workload.name,
+        fidelity="analytic",
+        contention=False,
+        seed=seed,
+        tokens=n,
+        config_hash=config_hash(arch_dump, workload_dump, options),
+        metrics=metrics,
+        traffic_bytes_per_token=traffic,
+        energy_per_token_j=energy_rows,
+        utilization=utilization,
+        bottleneck=bottleneck,
+        published=published,
+        placement=placement,
+        event_counts={
+            "gpu.flop": round(flops),
+            "gpu.kernel": sum(c.kernels for c in costs),
+            "hbm.read_bit": round(total("read_bytes") * 8),
+            "hbm.write_bit": round(total("write_bytes") * 8),
+        },
+        latencies_s=lat,
+        wall_s=time.perf_counter() - wall0,
+        engine_events=0,
+        config={"architecture": arch_dump, "workload": workload_dump, "options": options},
+    )
+
+
+# --------------------------------------------------------------------------- text
+
+
+def gpu_summary_lines(arch: GpuArchitecture) -> list[str]:
+    """A few lines describing a GPU, for `neurosim validate` (strings only)."""
+    return [
+        f"  gpu: {arch.precision} peak {arch.peak_ops_per_s / 1e12:g} TOPS x "
+        f"{arch.compute_efficiency:g}; HBM {arch.hbm_bandwidth_bytes_per_s / 1e9:g} GB/s x "
+        f"{arch.hbm_efficiency:g}, {format_quantity(arch.memory_capacity_bytes, 'bytes')}",
+        f"  per-token overhead: ({arch.kernels_per_layer} x layers + {arch.kernels_other}) "
+        f"kernels x {format_quantity(arch.kernel_overhead_s, 'time')}",
+        f"  power: idle {arch.idle_power_w:g} W, TDP {arch.tdp_w:g} W; "
+        f"{format_quantity(arch.flop_energy_j, 'energy')}/op, "
+        f"{format_quantity(arch.hbm_energy_j_per_bit, 'energy_per_bit')} HBM",
+    ]
+
+
+def gpu_result_table(r: Result) -> str:
+    """Footprint, time split and published comparison of a GPU Result (strings only)."""
+    pl = r.placement
+    fp = pl["footprint_bytes"]
+    title = "GPU decode model"
+    rows = [
+        ("attention", f"{pl['attention']} (chosen by {pl['attention_chosen_by']})"),
+        ("precision", pl["precision"]),
+        ("context tokens (start / end)", f"{pl['context_tokens']} / {pl['final_context_tokens']}"),
+    ]
+    rows += [(f"memory: {k}", format_quantity(v, "bytes")) for k, v in fp.items()]
+    fits = "fits" if pl["fits_in_memory"] else "DOES NOT FIT"
+    rows.append(
+        ("memory capacity", f"{format_quantity(pl['memory_capacity_bytes'], 'bytes')} ({fits})")
+    )
+    if pl["max_context_tokens"] is not None:
+        rows.append(("longest context that fits", f"{pl['max_context_tokens']} tokens"))
+    rows += [
+        (f"time/token: {k}", format_quantity(v, "time")) for k, v in pl["time_per_token_s"].items()
+    ]
+    rows.append(("kernels per token", str(pl["kernels_per_token"])))
+    if pl["power_capped_tokens"]:
+        rows.append(("tokens slowed by the TDP cap", str(pl["power_capped_tokens"])))
+    p = r.published or {}
+    for key, unit in (("total_power_w", "W"), ("energy_per_token_j", "J")):
+        if key in p:
+            err = p[key.removesuffix("_w").removesuffix("_j") + "_error"]
+            rows.append(
+                (
+                    f"published {key}",
+                    f"{p[key]:.4g} {unit} (ours {r.metrics[key]:.4g} {unit}, {100 * err:+.1f} %)",
+                )
+            )
+    width = max(len(k) for k, _ in rows)
+    lines = [title, "-" * len(title)] + [f"  {k.ljust(width)}  {v}" for k, v in rows]
+    return "\n".join(lines)
