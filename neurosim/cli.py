@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
         help="output directory (default results/<arch>__<workload>__<fidelity>__s<seed>)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--attention", choices=("linear", "softmax"), default=None,
+                     help="GPU only: attention form (default: the workload's)")
+    run.add_argument("--context-tokens", type=int, default=None,
+                     help="GPU only: tokens already in context (default: the workload's)")
 
     val = sub.add_parser("validate", help="check an architecture or workload file")
     val.add_argument("file", type=Path)
@@ -67,6 +71,8 @@ def _kind_of(path: Path) -> str:
             pass  # judge from the file's own keys; loading it reports the problem properly
     if "blocks" in data or "embedding" in data:
         return "workload"
+    if data.get("kind") == "gpu":
+        return "gpu"
     if "compute" in data or "dram" in data or "interconnect" in data or "extends" in data:
         return "architecture"  # an unresolvable `extends` is reported by the loader
     raise ConfigError.single(
@@ -78,11 +84,13 @@ def _kind_of(path: Path) -> str:
 
 
 def load_architecture(path: Path):
-    """Load and validate an architecture file."""
+    """Load and validate an architecture file (an event-driven system or a GPU)."""
     from neurosim.config.architecture import Architecture
     from neurosim.config.loader import load_config
+    from neurosim.gpu import GpuArchitecture
 
-    return load_config(Architecture, path, search_dirs=PRESET_DIRS)
+    model = GpuArchitecture if _kind_of(path) == "gpu" else Architecture
+    return load_config(model, path, search_dirs=PRESET_DIRS)
 
 
 def load_workload(path: Path):
@@ -98,7 +106,14 @@ def _validate(args) -> int:
     from neurosim.config.provenance import unsourced_numbers
 
     kind = _kind_of(args.file)
-    if kind == "architecture":
+    if kind == "gpu":
+        from neurosim.gpu import gpu_summary_lines
+
+        arch = load_architecture(args.file)
+        print(f"{args.file}: valid architecture '{arch.name}' (GPU, analytical model)")
+        for line in gpu_summary_lines(arch):
+            print(line)
+    elif kind == "architecture":
         arch = load_architecture(args.file)
         print(f"{args.file}: valid architecture '{arch.name}'")
         print(
@@ -137,7 +152,7 @@ def _validate(args) -> int:
         for name, site in wl.blocks.sites.items():
             print(f"  site {name}: width {site.width}, L = {site.levels}")
     data, lines = load_yaml_with_lines(args.file)
-    dirs = PRESET_DIRS if kind == "architecture" else WORKLOAD_DIRS
+    dirs = WORKLOAD_DIRS if kind == "workload" else PRESET_DIRS
     merged, _ = resolve_extends(args.file, data, lines, dirs)
     missing = unsourced_numbers(merged)
     if missing:
@@ -161,6 +176,8 @@ def _check_run_options(args) -> Path:
         raise UsageError(f"--tokens must be at least 1; got {args.tokens}")
     if args.seed < 0:
         raise UsageError(f"--seed must be a non-negative integer; got {args.seed}")
+    if args.context_tokens is not None and args.context_tokens < 0:
+        raise UsageError(f"--context-tokens must be >= 0; got {args.context_tokens}")
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} exists and is not a directory")
     return args.out
@@ -169,7 +186,7 @@ def _check_run_options(args) -> Path:
 def _run(args) -> int:
     from neurosim.report import result_table
     from neurosim.results import write_result
-    from neurosim.simulate.run import simulate
+    from neurosim.simulate.systems import run_system
 
     _check_run_options(args)
     arch = load_architecture(args.architecture)
@@ -182,7 +199,7 @@ def _run(args) -> int:
         bar = tqdm(total=args.tokens, unit="token", desc=f"{args.fidelity}", leave=False)
         progress = bar.update
     try:
-        result = simulate(
+        result = run_system(
             arch,
             workload,
             n_tokens=args.tokens,
@@ -191,15 +208,22 @@ def _run(args) -> int:
             contention=not args.no_contention,
             progress=progress,
             arch_source=str(args.architecture),
+            attention=args.attention,
+            context_tokens=args.context_tokens,
         )
     finally:
         if bar is not None:
             bar.close()
     out = args.out or Path("results") / (
-        f"{arch.name}__{workload.name}__{args.fidelity}__s{args.seed}"
+        f"{arch.name}__{workload.name}__{result.fidelity}__s{args.seed}"
     )
     paths = write_result(result, out)  # saved first: printing cannot lose the result
     print(result_table(result))
+    if result.placement.get("kind") == "gpu":
+        from neurosim.gpu import gpu_result_table
+
+        print()
+        print(gpu_result_table(result))
     print(f"\nwrote {', '.join(str(p) for p in paths)}")
     return 0
 

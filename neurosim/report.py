@@ -50,18 +50,8 @@ def result_table(r: Result) -> str:
     parts.append(_rows_to_text(energy_rows, "Energy per token by component and event"))
     traffic_rows = [(k, format_quantity(v, "bytes")) for k, v in r.traffic_bytes_per_token.items()]
     parts.append(_rows_to_text(traffic_rows, "Memory traffic per token"))
-    pl = r.placement
-    place_rows = [
-        ("weight tiles (resident / all)", f"{pl['resident_tiles']} / {pl['tiles']}"),
-        ("weights resident on chip", format_quantity(pl["resident_weight_bytes"], "bytes")),
-        ("weights streamed per token", format_quantity(pl["streamed_weight_bytes"], "bytes")),
-        ("recurrent state", "on chip" if pl["recurrent_state_on_chip"] else "in DRAM"),
-    ]
-    place_rows += [
-        (f"streamed from {name}", format_quantity(v, "bytes"))
-        for name, v in pl["streamed_bytes_per_channel"].items()
-    ]
-    parts.append(_rows_to_text(place_rows, "Placement"))
+    if r.placement.get("kind") != "gpu":  # the GPU model prints its own footprint table
+        parts.append(placement_table(r.placement))
     util_rows = [
         (k.removeprefix("max "), f"{100 * v:.1f} %")
         for k, v in r.utilization.items()
@@ -75,6 +65,22 @@ def result_table(r: Result) -> str:
     if r.published:
         parts.append(published_table(r))
     return "\n\n".join(parts)
+
+
+def placement_table(pl: dict) -> str:
+    """Chips, tiles, resident and streamed weights, where the state lives."""
+    rows = [
+        ("chips / compute units", f"{pl.get('chips', 1)} / {pl.get('compute_units', '?')}"),
+        ("weight tiles (resident / all)", f"{pl['resident_tiles']} / {pl['tiles']}"),
+        ("weights resident on chip", format_quantity(pl["resident_weight_bytes"], "bytes")),
+        ("weights streamed per token", format_quantity(pl["streamed_weight_bytes"], "bytes")),
+        ("recurrent state", "on chip" if pl["recurrent_state_on_chip"] else "in DRAM"),
+    ]
+    rows += [
+        (f"streamed from {name}", format_quantity(v, "bytes"))
+        for name, v in pl["streamed_bytes_per_channel"].items()
+    ]
+    return _rows_to_text(rows, "Placement")
 
 
 def published_table(r: Result) -> str:
@@ -91,6 +97,16 @@ def published_table(r: Result) -> str:
         lines.append(
             f"  {'dynamic power (W)':<22}{r.metrics['dynamic_power_w']:>12.3f}"
             f"{p['dynamic_power_w']:>12.3f}{100 * p['dynamic_power_error']:>9.1f}%"
+        )
+    if "total_power_w" in p:
+        lines.append(
+            f"  {'total power (W)':<22}{r.metrics['total_power_w']:>12.3f}"
+            f"{p['total_power_w']:>12.3f}{100 * p['total_power_error']:>9.1f}%"
+        )
+    if "energy_per_token_j" in p:
+        lines.append(
+            f"  {'energy per token (J)':<22}{r.metrics['energy_per_token_j']:>12.4f}"
+            f"{p['energy_per_token_j']:>12.4f}{100 * p['energy_per_token_error']:>9.1f}%"
         )
     if p.get("workload") and p["workload"] != r.workload:
         lines.append(
