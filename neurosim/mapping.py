@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurosim.config.architecture import Architecture
+from neurosim.config.architecture import Architecture, CrossbarTileConfig, SramCimTileConfig
 from neurosim.errors import ConfigError
 from neurosim.workload.model import ModelGraph
 
@@ -50,6 +50,10 @@ class Placement:
     streamed_weight_bytes: int
     onchip_capacity_bytes: int
     stream_buffer_bytes: int
+    array_cols: tuple[np.ndarray, ...] = ()
+    array_counts: tuple[np.ndarray, ...] = ()
+    array_row_chunk: int = 0
+    arrays: int = 0
 
     @property
     def n_tiles(self) -> int:
@@ -65,7 +69,8 @@ class Placement:
         per_core = np.bincount(
             self.tile_core, weights=self.tile_bytes, minlength=arch.compute.count
         )
-        return {
+        extra = {"arrays": self.arrays, "array_rows": self.array_row_chunk} if self.arrays else {}
+        return extra | {
             "chips": self.chips,
             "compute_units": self.units,
             "tiles": self.n_tiles,
@@ -95,17 +100,55 @@ def model_bytes_on_chip(graph: ModelGraph) -> int:
     return weights + graph.state_bytes
 
 
+def is_array_kind(arch: Architecture) -> bool:
+    """True for in-memory-compute tiles, whose weights live in crossbar or SRAM arrays."""
+    return isinstance(arch.compute, CrossbarTileConfig | SramCimTileConfig)
+
+
+def columns_per_weight(arch: Architecture, weight_bits: int) -> int:
+    """Array columns one weight occupies: bit slices over multi-bit cells, or one per bit."""
+    if isinstance(arch.compute, CrossbarTileConfig):
+        return -(-weight_bits // arch.compute.cell.bits_per_cell)
+    return weight_bits
+
+
+def _linear_arrays(arch: Architecture, in_features: int, out_features: int, bits: int):
+    """Row chunks, and the physical columns of each column chunk, of one linear's arrays."""
+    R, C = arch.compute.rows, arch.compute.cols
+    weight_cols = out_features * columns_per_weight(arch, bits)
+    n_rows = -(-in_features // R)
+    col_chunks = np.minimum(C, weight_cols - np.arange(0, weight_cols, C))
+    return n_rows, col_chunks
+
+
+def arrays_needed(arch: Architecture, graph: ModelGraph) -> int:
+    """Arrays that hold every weight of the model."""
+    total = 0
+    for g in graph.groups:
+        for lin in g.linears:
+            n_rows, col_chunks = _linear_arrays(
+                arch, lin.in_features, lin.out_features, graph.weight_bits
+            )
+            total += n_rows * col_chunks.size
+    return total
+
+
 def chips_needed(arch: Architecture, graph: ModelGraph, where: str) -> int:
     """Chips the system uses: the configured count, or (for 'auto') as many as the weights
     need when there is no DRAM to stream them from. Raise ConfigError if too few."""
     per_chip = int(arch.onchip_memory.capacity_bytes)
     need = 1
-    if arch.dram is None:
+    if is_array_kind(arch):
+        per_chip_arrays = arch.compute.count * arch.compute.arrays_per_tile
+        need = max(1, -(-arrays_needed(arch, graph) // per_chip_arrays))
+        need = max(need, -(-graph.state_bytes // per_chip))
+    elif arch.dram is None:
         need = max(1, -(-model_bytes_on_chip(graph) // per_chip))
     if arch.chips is None:
         if need > 1:
             raise ConfigError.single(
-                where, "onchip_memory.capacity_bytes",
+                where,
+                "onchip_memory.capacity_bytes",
                 f"the model needs {model_bytes_on_chip(graph)} B on chip but one chip holds "
                 f"{per_chip} B and there is no DRAM: it needs {need} chips; add a `chips:` "
                 f"section (count: {need} or auto) with its chip-to-chip links",
@@ -115,7 +158,8 @@ def chips_needed(arch: Architecture, graph: ModelGraph, where: str) -> int:
         return need
     if arch.chips.count < need:
         raise ConfigError.single(
-            where, "chips.count",
+            where,
+            "chips.count",
             f"the model needs {need} chips ({model_bytes_on_chip(graph)} B on chip, "
             f"{per_chip} B per chip) but chips.count is {arch.chips.count}",
         )
@@ -129,6 +173,8 @@ def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> P
     """
     where = source or arch.name
     chips = chips_needed(arch, graph, where)
+    if is_array_kind(arch):
+        return _place_arrays(arch, graph, chips)
     cores = arch.compute.count * chips
     bits = graph.weight_bits
     zero_fraction = graph.workload.weights.zero_fraction
@@ -237,4 +283,83 @@ def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> P
         streamed_weight_bytes=int(tile_bytes[streamed].sum()),
         onchip_capacity_bytes=capacity,
         stream_buffer_bytes=buffer,
+    )
+
+
+def _place_arrays(arch: Architecture, graph: ModelGraph, chips: int) -> Placement:
+    """Weight-stationary placement on in-memory-compute arrays.
+
+    Each linear is cut into arrays (row chunks x column chunks of bit-sliced weights);
+    arrays fill the tiles in execution order, `arrays_per_tile` per tile. One planner tile
+    stands for all arrays of one group on one compute unit: they read in parallel.
+    """
+    cfg = arch.compute
+    R = cfg.rows
+    bits = graph.weight_bits
+    units = cfg.count * chips
+    cursor = 0
+    tile_group, tile_core, tile_bytes, tile_cols, tile_rows = [], [], [], [], []
+    array_cols, array_counts = [], []
+    group_tiles = [0]
+    linear_names: list[str] = []
+    for group in graph.groups:
+        chunks = -(-group.width // R)
+        unit_cols: dict[int, np.ndarray] = {}
+        unit_counts: dict[int, np.ndarray] = {}
+        unit_bytes: dict[int, int] = {}
+        for lin in group.linears:
+            linear_names.append(lin.name)
+            n_rows, col_chunks = _linear_arrays(arch, lin.in_features, lin.out_features, bits)
+            for r in range(n_rows):
+                rows_here = min(R, lin.in_features - r * R)
+                for pc in col_chunks:
+                    u = cursor // cfg.arrays_per_tile
+                    cursor += 1
+                    unit_cols.setdefault(u, np.zeros(chunks, dtype=np.int64))[r] += int(pc)
+                    unit_counts.setdefault(u, np.zeros(chunks, dtype=np.int64))[r] += 1
+                    weights = rows_here * int(pc) // columns_per_weight(arch, bits)
+                    unit_bytes[u] = unit_bytes.get(u, 0) + (weights * bits + 7) // 8
+        for u in sorted(unit_cols):
+            tile_group.append(group.index)
+            tile_core.append(u)
+            tile_bytes.append(unit_bytes[u])
+            tile_cols.append(int(unit_cols[u].sum()))
+            tile_rows.append(group.width)
+        array_cols.append(np.array([unit_cols[u] for u in sorted(unit_cols)], dtype=np.int64))
+        array_counts.append(np.array([unit_counts[u] for u in sorted(unit_counts)], np.int64))
+        group_tiles.append(len(tile_group))
+    if cursor > units * cfg.arrays_per_tile:
+        raise ConfigError.single(
+            arch.name,
+            "chips.count",
+            f"the model needs {cursor} arrays but {chips} chip(s) hold "
+            f"{units * cfg.arrays_per_tile}",
+        )
+    n = len(tile_group)
+    tile_bytes_a = np.array(tile_bytes, dtype=np.int64)
+    owner_bounds = tuple(even_split(g.width, units) for g in graph.groups)
+    return Placement(
+        chips=chips,
+        units=units,
+        tile_group=np.array(tile_group, dtype=np.int64),
+        tile_linear=np.zeros(n, dtype=np.int64),
+        tile_core=np.array(tile_core, dtype=np.int64),
+        tile_cols=np.array(tile_cols, dtype=np.int64),
+        tile_rows=np.array(tile_rows, dtype=np.int64),
+        tile_bytes=tile_bytes_a,
+        tile_nnz_per_row=np.zeros(n, dtype=np.int64),
+        tile_resident=np.ones(n, dtype=bool),
+        tile_channel=np.full(n, -1, dtype=np.int64),
+        group_tiles=np.array(group_tiles, dtype=np.int64),
+        site_owner_bounds=owner_bounds,
+        linear_names=tuple(linear_names),
+        state_resident=True,
+        resident_weight_bytes=int(tile_bytes_a.sum()),
+        streamed_weight_bytes=0,
+        onchip_capacity_bytes=int(arch.onchip_memory.capacity_bytes) * chips,
+        stream_buffer_bytes=0,
+        array_cols=tuple(array_cols),
+        array_counts=tuple(array_counts),
+        array_row_chunk=R,
+        arrays=cursor,
     )

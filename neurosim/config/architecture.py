@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from neurosim.config.base import StrictModel
 from neurosim.units import (
@@ -50,6 +50,101 @@ class SpikingCoreConfig(StrictModel):
     )
     energy: CoreEnergy
     static_power_w: NonNegativeWatts = Field(description="leakage of all `count` units together")
+
+
+class CellConfig(StrictModel):
+    """A memory cell of an in-memory-compute array."""
+
+    technology: Literal["reram", "pcm", "sram"]
+    bits_per_cell: int = Field(gt=0, le=8)
+    read_energy_j: NonNegativeJoules = Field(description="one active cell in one array read")
+    write_energy_j: NonNegativeJoules = Field(description="programming one cell")
+    write_time_s: NonNegativeSeconds = Field(description="programming one row of an array")
+    endurance_cycles: float = Field(gt=0, description="writes a cell survives")
+
+
+class CrossbarEnergy(StrictModel):
+    """Energy per counted event of an analog crossbar tile's periphery and neuron units."""
+
+    row_drive_j: NonNegativeJoules = Field(
+        description="driving one row with a binary spike (1-bit DAC / driver)"
+    )
+    dac_j: NonNegativeJoules = Field(
+        description="one multi-bit DAC conversion (used only when input_bits > 1)"
+    )
+    sample_hold_j: NonNegativeJoules = Field(description="one column sample-and-hold")
+    shift_add_j: NonNegativeJoules = Field(description="one column's digital shift-and-add")
+    neuron_update_j: NonNegativeJoules
+    state_update_j: NonNegativeJoules
+
+
+class CrossbarTileConfig(StrictModel):
+    """Analog in-memory-compute tile (ReRAM or PCM crossbars with column ADCs).
+
+    Weights stay in the arrays (bit-sliced over `cell.bits_per_cell` cells); binary spikes
+    drive the rows directly; every column of an array whose rows saw a spike is converted
+    by the ADCs of `adc` (per array), `adc.columns_per_adc` columns per converter.
+    """
+
+    kind: Literal["crossbar_tile"] = "crossbar_tile"
+    count: int = Field(gt=0, description="tiles (compute units) per chip")
+    arrays_per_tile: int = Field(gt=0)
+    rows: int = Field(gt=0)
+    cols: int = Field(gt=0)
+    cell: CellConfig
+    read_time_s: PositiveSeconds = Field(description="one array read (integration) time")
+    input_bits: int = Field(
+        default=1, ge=1, description="bits per row input; >1 needs DACs or bit-serial reads"
+    )
+    clock_hz: PositiveHertz = Field(description="digital periphery and neuron units")
+    neuron_updates_per_cycle: int = Field(gt=0)
+    pipeline_depth_cycles: int = Field(ge=0)
+    energy: CrossbarEnergy
+    array_area_m2: float | None = Field(default=None, ge=0, description="one array's area")
+    static_power_w: NonNegativeWatts = Field(description="all tiles of one chip, without ADCs")
+
+
+class SramCimEnergy(StrictModel):
+    """Energy per counted event of a digital SRAM compute-in-memory macro."""
+
+    mac_j: NonNegativeJoules = Field(description="one 1-bit input x 1-bit weight operation")
+    column_accumulate_j: NonNegativeJoules = Field(
+        description="one column's adder-tree output and accumulation per activation"
+    )
+    neuron_update_j: NonNegativeJoules
+    state_update_j: NonNegativeJoules
+
+
+class SramCimTileConfig(StrictModel):
+    """Digital SRAM compute-in-memory tile: bitwise products and adder trees in the array."""
+
+    kind: Literal["sram_cim_tile"] = "sram_cim_tile"
+    count: int = Field(gt=0, description="tiles (compute units) per chip")
+    arrays_per_tile: int = Field(gt=0, description="macros per tile")
+    rows: int = Field(gt=0)
+    cols: int = Field(gt=0, description="bit columns (a w-bit weight uses w columns)")
+    cycle_time_s: PositiveSeconds = Field(description="one macro activation (one input vector)")
+    clock_hz: PositiveHertz = Field(description="digital neuron units")
+    neuron_updates_per_cycle: int = Field(gt=0)
+    pipeline_depth_cycles: int = Field(ge=0)
+    energy: SramCimEnergy
+    array_area_m2: float | None = Field(default=None, ge=0)
+    static_power_w: NonNegativeWatts = Field(description="all tiles of one chip")
+
+
+def _compute_kind(value: object) -> str:
+    """The `kind` of a compute section; a section without one is a spiking core."""
+    if isinstance(value, dict):
+        return value.get("kind", "spiking_core")
+    return getattr(value, "kind", "spiking_core")
+
+
+ComputeConfig = Annotated[
+    Annotated[SpikingCoreConfig, Tag("spiking_core")]
+    | Annotated[CrossbarTileConfig, Tag("crossbar_tile")]
+    | Annotated[SramCimTileConfig, Tag("sram_cim_tile")],
+    Discriminator(_compute_kind),
+]
 
 
 class OnChipMemoryConfig(StrictModel):
@@ -197,8 +292,9 @@ class AdcConfig(StrictModel):
     )
     enob: float | None = Field(default=None, gt=0, description="effective bits; default = bits")
     columns_per_adc: int = Field(gt=0, description="columns multiplexed onto one converter")
-    count: int = Field(gt=0, description="number of converters")
-    static_power_w: NonNegativeWatts
+    count: int = Field(gt=0, description="converters (per array for crossbar tiles)")
+    area_m2: float | None = Field(default=None, ge=0, description="one converter's area")
+    static_power_w: NonNegativeWatts = Field(description="one converter's leakage and bias")
 
     @model_validator(mode="after")
     def _one_energy_source(self) -> AdcConfig:
@@ -260,7 +356,7 @@ class Architecture(StrictModel):
 
     name: str = Field(min_length=1)
     description: str = ""
-    compute: SpikingCoreConfig
+    compute: ComputeConfig
     onchip_memory: OnChipMemoryConfig
     dram: DramConfig | None = Field(
         default=None, description="off-chip DRAM; without it every weight must stay on chip"
@@ -296,6 +392,16 @@ class Architecture(StrictModel):
                 raise ValueError(
                     f"dram.channels[{i}].attach_node: node {ch.attach_node} is outside the "
                     f"{nodes}-node {kind} topology (nodes are 0..{nodes - 1})"
+                )
+        if isinstance(self.compute, CrossbarTileConfig):
+            if self.adc is None:
+                raise ValueError("adc: a crossbar_tile architecture needs an adc section")
+            served = self.adc.count * self.adc.columns_per_adc
+            if served < self.compute.cols:
+                raise ValueError(
+                    f"adc.columns_per_adc: {self.adc.count} ADCs x {self.adc.columns_per_adc} "
+                    f"columns serve {served} columns, fewer than the array's "
+                    f"{self.compute.cols} (compute.cols)"
                 )
         if self.chips is not None and self.chips.gateway_node >= nodes:
             raise ValueError(

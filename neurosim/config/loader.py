@@ -320,11 +320,20 @@ def _discriminator_of(meta: Any) -> Any:
     return None
 
 
+def _field_discriminator(info: FieldInfo) -> Any:
+    """A field's discriminator, given as `Field(discriminator=...)` or as metadata."""
+    if info.discriminator is not None:
+        return info.discriminator
+    return next((m for m in info.metadata if isinstance(m, Discriminator)), None)
+
+
 def _discriminator_name(disc: Any) -> str | None:
     if isinstance(disc, str):
         return disc
     if isinstance(disc, Discriminator) and isinstance(disc.discriminator, str):
         return disc.discriminator
+    if isinstance(disc, Discriminator):
+        return "kind"  # a callable discriminator: this project's sections all use `kind`
     return None
 
 
@@ -421,9 +430,8 @@ def _locate(model_cls: type[BaseModel], data: Any, loc: Sequence[Any]) -> _Locat
             tp, disc = _unwrap(tp, disc)
         members = _union_members(tp)
         if members:  # ``part`` labels the union member pydantic tried
-            if disc is not None:
-                chosen = [m for m in members if str(part) in _tags_of(m, disc)]
-            else:
+            chosen = [m for m in members if str(part) in _tags_of(m, disc)]
+            if not chosen:
                 chosen = [m for m in members if _member_name(m) == str(part)]
             tp, disc = (chosen[0] if chosen else None), None
             continue
@@ -432,7 +440,7 @@ def _locate(model_cls: type[BaseModel], data: Any, loc: Sequence[Any]) -> _Locat
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             container = tp
             info = _model_field(tp, part)
-            tp, disc = (info.annotation, info.discriminator) if info else (None, None)
+            tp, disc = (info.annotation, _field_discriminator(info)) if info else (None, None)
         elif origin in _SEQUENCES:
             if origin is tuple and args and args[-1] is not Ellipsis:
                 tp = args[part] if isinstance(part, int) and part < len(args) else None

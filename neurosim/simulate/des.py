@@ -151,14 +151,7 @@ class DesTokenRunner:
     def _epilogue_counts(self, g: int, c: int) -> tuple[int, int]:
         """Neuron updates and state updates unit c performs at the end of group g."""
         pl = self.planner
-        group = pl.graph.groups[g]
-        bounds = pl.placement.site_owner_bounds[g]
-        neuron_updates = int(bounds[c + 1] - bounds[c]) * group.timesteps
-        state = 0
-        if group.attention is not None:
-            ops = 2 * pl.graph.state_elements_per_block
-            state = ops // pl.cores + (1 if c < ops % pl.cores else 0)
-            if pl.placement.state_resident and c == 0:
-                self.system.onchip.read(pl.state_block_bytes * 8)
-                self.system.onchip.write(pl.state_block_bytes * 8)
-        return neuron_updates, state
+        if pl.graph.groups[g].attention is not None and pl.placement.state_resident and c == 0:
+            self.system.onchip.read(pl.state_block_bytes * 8)
+            self.system.onchip.write(pl.state_block_bytes * 8)
+        return int(pl.neuron_updates_gc[g, c]), int(pl.state_updates_gc[g, c])

@@ -19,7 +19,7 @@ from neurosim.components.dram import transfer_ps as dram_transfer_ps
 from neurosim.components.interconnect import link_parameters, route_latency_ps
 from neurosim.config.architecture import Architecture
 from neurosim.errors import TraceError
-from neurosim.mapping import Placement
+from neurosim.mapping import Placement, even_split
 from neurosim.topology import CHIP_LINK, Routing
 from neurosim.workload.model import ModelGraph
 from neurosim.workload.spikes import TokenSpikes
@@ -87,17 +87,46 @@ class WorkPlanner:
             dtype=np.int64,
         )
         self.core_nodes = nodes
-        self.multicast = routing.multicast(nodes, nodes)  # (units, links)
-        lat = self.route_latency[np.ix_(nodes, nodes)]
-        self.multicast_latency = lat.max(axis=1) if nodes.size > 1 else np.zeros(1, np.int64)
         mem = arch.onchip_memory
         self.core_mem_ps_per_byte = PS_PER_S / (mem.bandwidth_bytes_per_s / self.cores)
-        self.owner_index = [
-            np.repeat(np.arange(self.cores), np.diff(b)) for b in placement.site_owner_bounds
-        ]
+        self._plan_spike_routes()
         self._plan_tiles()
         self._plan_state_and_embedding()
         self._plan_static()
+
+    def _plan_spike_routes(self) -> None:
+        """Who sends each site's spikes to whom, and over which links.
+
+        The units holding a group's weights receive its site's spikes; the site's neurons
+        are owned, in even slices, by the units that computed the previous group (the
+        first site by unit 0, which looks up the embedding).
+        """
+        p, n_groups = self.placement, len(self.graph.groups)
+        holders = [
+            np.unique(p.tile_core[p.group_tiles[g] : p.group_tiles[g + 1]]) for g in range(n_groups)
+        ]
+        cache: dict[tuple[bytes, bytes], tuple[np.ndarray, np.ndarray]] = {}
+        self.group_dests: list[np.ndarray] = []
+        self.owner_index: list[np.ndarray] = []
+        self.group_multicast: list[np.ndarray] = []
+        self.group_latency: list[np.ndarray] = []
+        for g, group in enumerate(self.graph.groups):
+            owners = holders[g - 1] if g > 0 else np.array([0])
+            dests = holders[g] if holders[g].size else np.arange(self.cores)
+            split = even_split(group.width, owners.size)
+            self.owner_index.append(np.repeat(owners, np.diff(split)))
+            self.group_dests.append(dests)
+            key = (owners.tobytes(), dests.tobytes())
+            if key not in cache:
+                src, dst = self.core_nodes[owners], self.core_nodes[dests]
+                m = np.zeros((self.cores, self.routing.n_links), dtype=np.int64)
+                m[owners] = self.routing.multicast(src, dst)
+                lat = np.zeros(self.cores, dtype=np.int64)
+                lat[owners] = self.route_latency[np.ix_(src, dst)].max(axis=1)
+                cache[key] = (m, lat)
+            m, lat = cache[key]
+            self.group_multicast.append(m)
+            self.group_latency.append(lat)
 
     def _dram_ps(self, channel: int, nbytes: np.ndarray) -> np.ndarray:
         return dram_transfer_ps(self.arch.dram_channels[channel], nbytes)
@@ -179,8 +208,10 @@ class WorkPlanner:
         self.neuron_T = np.repeat(self.group_T, [g.width for g in groups])
         self.neuron_levels = np.repeat([g.levels for g in groups], [g.width for g in groups])
         depth_ps = arch.compute.pipeline_depth_cycles * self.cycle_ps
-        lanes = arch.compute.lanes
+        lanes = getattr(arch.compute, "lanes", arch.compute.neuron_updates_per_cycle)
         epilogue = np.zeros((n_groups, self.cores), dtype=np.int64)
+        self.neuron_updates_gc = np.zeros((n_groups, self.cores), dtype=np.int64)
+        self.state_updates_gc = np.zeros((n_groups, self.cores), dtype=np.int64)
         extra = np.zeros(n_groups, dtype=np.int64)
         self.neuron_updates = 0
         self.state_updates = 0
@@ -191,14 +222,19 @@ class WorkPlanner:
             t0, t1 = p.group_tiles[g], p.group_tiles[g + 1]
             nu = np.bincount(self.owner_index[g], minlength=self.cores) * group.timesteps
             self.neuron_updates += int(nu.sum())
+            self.neuron_updates_gc[g] = nu
             has_tiles = np.bincount(p.tile_core[t0:t1], minlength=self.cores) > 0
             ep = np.where(has_tiles, depth_ps, 0)
             ep = ep + neuron_update_cycles(arch.compute, nu) * self.cycle_ps
             if group.attention is not None:
                 ops = 2 * self.graph.state_elements_per_block
                 self.state_updates += ops
-                per_core_ops = -(-ops // self.cores)
-                ep = ep + (-(-per_core_ops // lanes)) * self.cycle_ps
+                dests = self.group_dests[g]
+                share = np.zeros(self.cores, dtype=np.int64)
+                share[dests] = ops // dests.size
+                share[dests[: ops % dests.size]] += 1
+                self.state_updates_gc[g] = share
+                ep = ep + (-(-share // lanes)) * self.cycle_ps
                 if p.state_resident:
                     self.state_onchip_bytes += self.state_block_bytes
                 else:
@@ -220,11 +256,13 @@ class WorkPlanner:
         s_t = S.sum(axis=2)  # (G, Tmax)
         spikes_total = int(s_t.sum())
         # spike delivery phases
-        link_bits = (S @ self.multicast) * self.msg_bits  # (G, Tmax, links)
+        link_bits = np.stack(
+            [S[g] @ self.group_multicast[g] for g in range(n_groups)]
+        ) * self.msg_bits  # (G, Tmax, links)
         spike_chip_bits = int(link_bits[:, :, self.chip_link].sum())
         spike_bit_hops = int(link_bits.sum()) - spike_chip_bits
         serial = np.ceil((link_bits * self.link_ps_per_bit).max(axis=2)).astype(np.int64)
-        lat = np.where(S > 0, self.multicast_latency[None, None, :], 0).max(axis=2)
+        lat = np.where(S > 0, np.stack(self.group_latency)[:, None, :], 0).max(axis=2)
         lat = np.where(link_bits.max(axis=2) > 0, lat, 0)
         phase_ps = (serial + lat)[self.phase_mask]
         phase_latency = lat[self.phase_mask]
