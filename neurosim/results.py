@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from neurosim import __version__
-from neurosim.costs import EnergyBreakdown
+from neurosim.costs import EnergyBreakdown, area_m2
 from neurosim.ledger import Ledger
 
 PS_PER_S = 1_000_000_000_000
@@ -159,6 +159,11 @@ def summarise(
             published["dynamic_power_error"] = (
                 metrics["dynamic_power_w"] / pub.dynamic_power_w - 1.0
             )
+    placement = prep.placement.summary(arch)
+    areas = area_m2(arch, prep.placement.chips, prep.placement.arrays)
+    if areas:
+        placement["area_m2"] = areas
+        metrics["area_m2"] = sum(areas.values())
     arch_dump = arch.model_dump(mode="json")
     workload_dump = workload.model_dump(mode="json")
     options = {"fidelity": fidelity, "contention": contention, "seed": seed, "tokens": n_tokens}
@@ -177,7 +182,7 @@ def summarise(
         utilization={"max " + k: v for k, v in sorted(grouped.items())} | utilization,
         bottleneck=bottleneck,
         published=published,
-        placement=prep.placement.summary(arch),
+        placement=placement,
         event_counts=ledger.as_dict(),
         latencies_s=lat_s,
         wall_s=wall_s,

@@ -87,7 +87,8 @@ def test_core_one_spike_one_synop(core_arch):
     core = SpikingCore(ctx, cfg, index=0)
     # one spike hitting one nonzero 2-bit weight: one synop, one cycle of 1000 ps
     duration = int(accumulate_cycles(cfg, 1)) * cycle_ps(cfg)
-    (end,) = _run(ctx, core.compute(duration, synops=1, weight_bits_read=2))
+    events = {("compute", "synop"): 1, ("onchip_memory", "read_bit"): 2}
+    (end,) = _run(ctx, core.compute(duration, events))
     assert end == 1000
     assert core.busy_ps == 1000
     assert ctx.ledger.get("compute", "synop") == 1

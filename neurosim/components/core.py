@@ -36,10 +36,14 @@ class SpikingCore:
         self.index = index
         self.busy_ps = 0
 
-    def compute(self, duration_ps: int, synops: int, weight_bits_read: int):
-        """Accumulate spikes into outputs for `duration_ps` (a SimPy process body)."""
-        self.ctx.ledger.add(self.component, "synop", synops)
-        self.ctx.ledger.add("onchip_memory", "read_bit", weight_bits_read)
+    def compute(self, duration_ps: int, events: dict[tuple[str, str], int] | None = None):
+        """Accumulate spikes into outputs for `duration_ps` (a SimPy process body).
+
+        `events` are what the work counts: synops and weight bits read for a spiking core,
+        array reads, conversions and periphery operations for an in-memory tile.
+        """
+        for (component, event), n in (events or {}).items():
+            self.ctx.ledger.add(component, event, n)
         self.busy_ps += duration_ps
         if duration_ps:
             yield self.ctx.env.timeout(duration_ps)

@@ -138,12 +138,12 @@ class DesTokenRunner:
             for t in range(T):
                 if not phases[t].processed:
                     if pending:
-                        yield from core.compute(pending, 0, 0)
+                        yield from core.compute(pending)
                         pending = 0
                     yield phases[t]
                 pending += int(work.item_ps[i0 + t])
-            synops = int(work.item_synops[i0 : i0 + T].sum())
-            yield from core.compute(pending, synops, synops * self.bits)
+            events = {key: int(v[i0 : i0 + T].sum()) for key, v in work.item_events.items()}
+            yield from core.compute(pending, events)
             self.system.onchip.release(int(work.tile_fetch_bytes[k]))
         g_counts = self._epilogue_counts(g, c)
         yield from core.finish_layer(int(work.epilogue_ps[g, c]), *g_counts)

@@ -17,9 +17,9 @@ from neurosim.components.core import accumulate_cycles, neuron_update_cycles
 from neurosim.components.dram import bytes_moved
 from neurosim.components.dram import transfer_ps as dram_transfer_ps
 from neurosim.components.interconnect import link_parameters, route_latency_ps
-from neurosim.config.architecture import Architecture
+from neurosim.config.architecture import Architecture, CrossbarTileConfig
 from neurosim.errors import TraceError
-from neurosim.mapping import Placement, even_split
+from neurosim.mapping import Placement, even_split, is_array_kind
 from neurosim.topology import CHIP_LINK, Routing
 from neurosim.workload.model import ModelGraph
 from neurosim.workload.spikes import TokenSpikes
@@ -47,6 +47,7 @@ class TokenWork:
     item_offsets: np.ndarray  # (tiles+1,) into item_ps; T_g items per tile
     item_ps: np.ndarray  # compute time of (tile, timestep)
     item_synops: np.ndarray  # synaptic ops of (tile, timestep)
+    item_events: dict[tuple[str, str], np.ndarray]  # events each item charges
     epilogue_ps: np.ndarray  # (G, cores) drain + neuron updates + state ops
     extra_ps: np.ndarray  # (G,) state traffic to DRAM after the group
     prologue_ps: int  # embedding row fetch before the first group
@@ -90,9 +91,76 @@ class WorkPlanner:
         mem = arch.onchip_memory
         self.core_mem_ps_per_byte = PS_PER_S / (mem.bandwidth_bytes_per_s / self.cores)
         self._plan_spike_routes()
+        self._plan_arrays()
         self._plan_tiles()
         self._plan_state_and_embedding()
         self._plan_static()
+
+    def _plan_arrays(self) -> None:
+        """Row chunks of every site, for in-memory-compute arrays (one chunk = array rows)."""
+        self.array_kind = is_array_kind(self.arch)
+        if not self.array_kind:
+            return
+        cfg, p = self.arch.compute, self.placement
+        R = p.array_row_chunk
+        chunks = [-(-g.width // R) for g in self.graph.groups]
+        self.chunk_offsets = np.concatenate(([0], np.cumsum(chunks)))
+        self.global_chunk = np.concatenate(
+            [
+                off + np.arange(g.width) // R
+                for g, off in zip(self.graph.groups, self.chunk_offsets[:-1], strict=True)
+            ]
+        )
+        if isinstance(cfg, CrossbarTileConfig):
+            adc = self.arch.adc
+            conv = -(-cfg.cols // adc.count) * seconds_to_ps(adc.conversion_time_s)
+            self.activation_ps = seconds_to_ps(cfg.read_time_s) * cfg.input_bits + conv
+            self.array_op_event = ("array", "cell_read")
+        else:
+            self.activation_ps = seconds_to_ps(cfg.cycle_time_s)
+            self.array_op_event = ("array", "mac")
+
+    def _array_items(self, counts: np.ndarray):
+        """Durations and events of every (tile, timestep) on in-memory-compute arrays.
+
+        All arrays of a tile that see a spike in their rows read in parallel: the item
+        takes one activation (array read, then the column conversions) if any does.
+        """
+        p = self.placement
+        n_chunks = int(self.chunk_offsets[-1])
+        S = self._count_by_index(counts, self.global_chunk, n_chunks)  # (chunks, Tmax)
+        ops = np.zeros((p.n_tiles, self.t_max), dtype=np.int64)
+        cols_on = np.zeros_like(ops)
+        rows_on = np.zeros_like(ops)
+        active = np.zeros_like(ops)
+        for g in range(len(self.graph.groups)):
+            t0, t1 = p.group_tiles[g], p.group_tiles[g + 1]
+            s = S[self.chunk_offsets[g] : self.chunk_offsets[g + 1]]  # (chunks_g, Tmax)
+            fired = (s > 0).astype(np.int64)
+            pc, na = p.array_cols[g], p.array_counts[g]
+            ops[t0:t1] = pc @ s
+            cols_on[t0:t1] = pc @ fired
+            rows_on[t0:t1] = na @ s
+            active[t0:t1] = (na @ fired) > 0
+        mask = self.item_mask
+        item_ps = (active * self.activation_ps)[mask]
+        if isinstance(self.arch.compute, CrossbarTileConfig):
+            conv = cols_on[mask]
+            events = {
+                ("array", "cell_read"): ops[mask],
+                ("dac", "row_drive"): rows_on[mask],
+                ("adc", "conversion"): conv,
+                ("periphery", "sample_hold"): conv,
+                ("periphery", "shift_add"): conv,
+            }
+            if self.arch.compute.input_bits > 1:
+                events[("dac", "conversion")] = rows_on[mask]
+        else:
+            events = {
+                ("array", "mac"): ops[mask],
+                ("periphery", "accumulate"): cols_on[mask],
+            }
+        return item_ps, events
 
     def _plan_spike_routes(self) -> None:
         """Who sends each site's spikes to whom, and over which links.
@@ -267,12 +335,20 @@ class WorkPlanner:
         phase_ps = (serial + lat)[self.phase_mask]
         phase_latency = lat[self.phase_mask]
         phase_link_bits = [link_bits[g, : self.group_T[g]] for g in range(n_groups)]
-        # compute items: tile k at timestep t accumulates s_t spikes into its nonzero weights
-        syn = p.tile_nnz_per_row[:, None] * s_t[p.tile_group]  # (tiles, Tmax)
-        cycles_ps = accumulate_cycles(arch.compute, syn) * self.cycle_ps
-        mem_ps = np.ceil(syn * (self.bits / 8) * self.core_mem_ps_per_byte).astype(np.int64)
-        item_ps = np.maximum(cycles_ps, mem_ps)[self.item_mask]
-        item_synops = syn[self.item_mask]
+        # compute items: tile k at timestep t accumulates its rows' spikes into its outputs
+        if self.array_kind:
+            item_ps, item_events = self._array_items(counts_all)
+            item_synops = item_events[self.array_op_event]
+        else:
+            syn = p.tile_nnz_per_row[:, None] * s_t[p.tile_group]  # (tiles, Tmax)
+            cycles_ps = accumulate_cycles(arch.compute, syn) * self.cycle_ps
+            mem_ps = np.ceil(syn * (self.bits / 8) * self.core_mem_ps_per_byte).astype(np.int64)
+            item_ps = np.maximum(cycles_ps, mem_ps)[self.item_mask]
+            item_synops = syn[self.item_mask]
+            item_events = {
+                ("compute", "synop"): item_synops,
+                ("onchip_memory", "read_bit"): item_synops * self.bits,
+            }
         # weight fetch
         tile_fetch = self.dense_fetch_bytes.copy()
         if arch.mapping.sparse_weight_fetch:
@@ -309,10 +385,11 @@ class WorkPlanner:
             prologue = int(self._dram_ps(0, np.array([self.embedding_row_bytes]))[0])
 
         synops = int(item_synops.sum())
-        onchip_read_bits = synops * self.bits + self.state_onchip_bytes * 8
+        item_totals = {key: int(v.sum()) for key, v in item_events.items()}
+        onchip_read_bits = item_totals.get(("onchip_memory", "read_bit"), 0)
+        onchip_read_bits += self.state_onchip_bytes * 8
         onchip_write = int(tile_fetch.sum()) + self.state_onchip_bytes
-        counts = {
-            ("compute", "synop"): synops,
+        counts = item_totals | {
             ("compute", "neuron_update"): self.neuron_updates,
             ("compute", "state_update"): self.state_updates,
             ("onchip_memory", "read_bit"): onchip_read_bits,
@@ -335,6 +412,7 @@ class WorkPlanner:
             item_offsets=self.item_offsets,
             item_ps=item_ps,
             item_synops=item_synops,
+            item_events=item_events,
             epilogue_ps=self.epilogue,
             extra_ps=self.extra,
             prologue_ps=prologue,
@@ -370,24 +448,32 @@ class WorkPlanner:
                 )
         return f"token {token.position}: counts do not match the model"
 
+    def _count_by_index(self, counts: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
+        """Spikes fired at each timestep by the neurons with each `index` value: (n, Tmax).
+
+        A neuron of a site with T timesteps never fires at t >= T, so rows mixing sites
+        of different T stay exact.
+        """
+        t_max, L = self.t_max, self.levels_max
+        S = np.zeros((n, t_max), dtype=np.int64)
+        if self.scheme == "binary":
+            hist = np.bincount(index * L + counts, minlength=n * L)
+            above = np.cumsum(hist.reshape(n, L)[:, ::-1], axis=1)[:, ::-1]
+            width = min(t_max, L - 1)
+            S[:, :width] = above[:, 1 : width + 1]  # fires at t <=> count > t
+        else:
+            for t in range(t_max):
+                shift = self.neuron_T - 1 - t
+                bit = np.where(shift >= 0, (counts >> np.maximum(shift, 0)) & 1, 0)
+                S[:, t] = np.bincount(index, weights=bit, minlength=n)
+        return S
+
     def _spikes_by_owner_all(self, counts: np.ndarray) -> np.ndarray:
         """Spikes fired at each timestep by the neurons each core owns, for every group.
 
         Returns (groups, Tmax, cores); entries at t >= T_g are zero.
         """
-        n_owner = len(self.graph.groups) * self.cores
-        t_max, L = self.t_max, self.levels_max
-        if self.scheme == "binary":
-            hist = np.bincount(self.global_owner * L + counts, minlength=n_owner * L)
-            above = np.cumsum(hist.reshape(n_owner, L)[:, ::-1], axis=1)[:, ::-1]
-            S = np.zeros((n_owner, t_max), dtype=np.int64)
-            width = min(t_max, L - 1)
-            S[:, :width] = above[:, 1 : width + 1]  # fires at t <=> count > t
-        else:
-            S = np.zeros((n_owner, t_max), dtype=np.int64)
-            for t in range(t_max):
-                shift = self.neuron_T - 1 - t
-                bit = np.where(shift >= 0, (counts >> np.maximum(shift, 0)) & 1, 0)
-                S[:, t] = np.bincount(self.global_owner, weights=bit, minlength=n_owner)
-        S = S.reshape(len(self.graph.groups), self.cores, t_max).transpose(0, 2, 1)
-        return np.ascontiguousarray(S) * self.phase_mask[:, :, None]
+        n_groups = len(self.graph.groups)
+        S = self._count_by_index(counts, self.global_owner, n_groups * self.cores)
+        S = S.reshape(n_groups, self.cores, self.t_max).transpose(0, 2, 1)
+        return np.ascontiguousarray(S)
