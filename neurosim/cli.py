@@ -49,13 +49,45 @@ def _parser() -> argparse.ArgumentParser:
         help="output directory (default results/<arch>__<workload>__<fidelity>__s<seed>)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    run.add_argument("--attention", choices=("linear", "softmax"), default=None,
-                     help="GPU only: attention form (default: the workload's)")
-    run.add_argument("--context-tokens", type=int, default=None,
-                     help="GPU only: tokens already in context (default: the workload's)")
+    run.add_argument(
+        "--attention",
+        choices=("linear", "softmax"),
+        default=None,
+        help="GPU only: attention form (default: the workload's)",
+    )
+    run.add_argument(
+        "--context-tokens",
+        type=int,
+        default=None,
+        help="GPU only: tokens already in context (default: the workload's)",
+    )
 
     val = sub.add_parser("validate", help="check an architecture or workload file")
     val.add_argument("file", type=Path)
+
+    cmp_ = sub.add_parser("compare", help="one workload on several architectures, side by side")
+    cmp_.add_argument("architectures", type=Path, nargs="+", help="architecture YAML files")
+    cmp_.add_argument("--workload", type=Path, required=True)
+    cmp_.add_argument("--tokens", type=int, default=4)
+    cmp_.add_argument("--seed", type=int, default=0)
+    cmp_.add_argument("--fidelity", choices=("des", "analytic"), default="analytic")
+    cmp_.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results/compare"),
+        help="where the table (CSV) and the energy chart (PNG) go",
+    )
+
+    cap = sub.add_parser("capacity", help="chips a model of N parameters needs, and link cost")
+    cap.add_argument("architectures", type=Path, nargs="+")
+    cap.add_argument("--parameters", type=float, required=True, help="e.g. 20e9")
+    cap.add_argument(
+        "--workload",
+        type=Path,
+        default=ROOT / "workloads/nsllm-1.5b.yaml",
+        help="shape family and spike statistics (default nsllm-1.5b)",
+    )
+    cap.add_argument("--weight-bits", type=int, default=None)
     return p
 
 
@@ -228,13 +260,113 @@ def _run(args) -> int:
     return 0
 
 
+def _compare(args) -> int:
+    import csv
+
+    from neurosim.analysis import comparison_row, nsllm_ratios
+    from neurosim.plots import energy_breakdown_chart
+    from neurosim.simulate.systems import run_system
+
+    if args.tokens < 1:
+        raise UsageError(f"--tokens must be at least 1; got {args.tokens}")
+    workload = load_workload(args.workload)
+    archs = [load_architecture(p) for p in args.architectures]  # all valid before any run
+    results = []
+    for path, arch in zip(args.architectures, archs, strict=True):
+        results.append(
+            run_system(
+                arch,
+                workload,
+                n_tokens=args.tokens,
+                seed=args.seed,
+                fidelity=args.fidelity,
+                arch_source=str(path),
+            )
+        )
+    rows = [comparison_row(r) for r in results]
+    args.out.mkdir(parents=True, exist_ok=True)
+    table = args.out / f"compare__{workload.name}.csv"
+    with table.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    chart = energy_breakdown_chart(results, args.out / f"energy__{workload.name}.png")
+    print(f"{workload.name}: {args.tokens} tokens, {args.fidelity}")
+    print(_markdown(rows))
+    fpga = [r for r in results if r.architecture.startswith("vck190")]
+    gpus = [r for r in results if r.placement.get("kind") == "gpu"]
+    if fpga and gpus:
+        ratios = nsllm_ratios(fpga[0], gpus[0])
+        print(
+            f"\nNSLLM ratios, {fpga[0].architecture} against {gpus[0].architecture} "
+            "(paper: PubMed 41696420 abstract)"
+        )
+        print(
+            _markdown(
+                [
+                    {
+                        "ratio": r["ratio"],
+                        "ours": f"{r['ours']:.2f}x",
+                        "paper": f"{r['paper']}x",
+                        "error": f"{100 * r['error']:+.0f} %",
+                        "what it counts": r["counts"],
+                    }
+                    for r in ratios
+                ]
+            )
+        )
+    print(f"\nwrote {table}, {chart}")
+    return 0
+
+
+def _markdown(rows: list[dict]) -> str:
+    """A list of dicts as a markdown table (numbers to 4 significant digits)."""
+
+    def cell(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    head = list(rows[0])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(cell(r[k]) for k in head) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _capacity(args) -> int:
+    from neurosim.capacity import capacity
+
+    if args.parameters <= 0:
+        raise UsageError(f"--parameters must be positive; got {args.parameters}")
+    workload = load_workload(args.workload)
+    rows = []
+    for path in args.architectures:
+        a = capacity(load_architecture(path), args.parameters, workload, args.weight_bits)
+        rows.append(
+            {
+                "architecture": a.architecture,
+                "chips": a.chips,
+                "limited by": a.limited_by,
+                "weight bits": a.weight_bits,
+                "link bits/token": a.boundary_bits_per_token,
+                "link energy/token J": a.link_energy_per_token_j
+                if a.link_energy_per_token_j is not None
+                else "n/a",
+                "link time/token s": a.link_time_per_token_s
+                if a.link_time_per_token_s is not None
+                else "n/a",
+                "note": a.note,
+            }
+        )
+    print(f"model of {args.parameters:.3g} parameters ({workload.name} shape family)")
+    print(_markdown(rows))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `neurosim` command."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "run":
-            return _run(args)
-        return _validate(args)
+        commands = {"run": _run, "validate": _validate, "compare": _compare, "capacity": _capacity}
+        return commands[args.command](args)
     except NeurosimError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code

@@ -606,6 +606,7 @@ def _result(
     bottleneck = max(binding, key=binding.get)
     final_context = context_tokens + n
     footprint = memory_footprint(arch, shape, final_context)
+    metrics["memory_footprint_bytes"] = float(footprint["total"])
     placement = {
         "kind": GPU_KIND,
         "attention": shape.attention,

@@ -159,6 +159,7 @@ def summarise(
             published["dynamic_power_error"] = (
                 metrics["dynamic_power_w"] / pub.dynamic_power_w - 1.0
             )
+    metrics["memory_footprint_bytes"] = metrics["weight_bytes"] + prep.graph.state_bytes
     placement = prep.placement.summary(arch)
     areas = area_m2(arch, prep.placement.chips, prep.placement.arrays)
     if areas:
