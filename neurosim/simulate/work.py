@@ -195,6 +195,15 @@ class WorkPlanner:
             m, lat = cache[key]
             self.group_multicast.append(m)
             self.group_latency.append(lat)
+        # groups sharing one multicast pattern are multiplied together
+        patterns: dict[int, list[int]] = {}
+        for g, m in enumerate(self.group_multicast):
+            patterns.setdefault(id(m), []).append(g)
+        self.multicast_batches = [
+            (np.array(gs), self.group_multicast[gs[0]]) for gs in patterns.values()
+        ]
+        self.latency_by_group = np.stack(self.group_latency)  # (G, units)
+        self.uniform_links = bool(np.all(self.link_ps_per_bit == self.link_ps_per_bit[0]))
 
     def _dram_ps(self, channel: int, nbytes: np.ndarray) -> np.ndarray:
         return dram_transfer_ps(self.arch.dram_channels[channel], nbytes)
@@ -324,14 +333,19 @@ class WorkPlanner:
         s_t = S.sum(axis=2)  # (G, Tmax)
         spikes_total = int(s_t.sum())
         # spike delivery phases
-        link_bits = np.stack(
-            [S[g] @ self.group_multicast[g] for g in range(n_groups)]
-        ) * self.msg_bits  # (G, Tmax, links)
-        spike_chip_bits = int(link_bits[:, :, self.chip_link].sum())
+        link_bits = np.empty((n_groups, self.t_max, self.routing.n_links), dtype=np.int64)
+        for groups, m in self.multicast_batches:
+            link_bits[groups] = S[groups] @ m
+        link_bits *= self.msg_bits  # (G, Tmax, links)
+        spike_chip_bits = int(link_bits[:, :, self.chip_link].sum()) if self.chip_link.any() else 0
         spike_bit_hops = int(link_bits.sum()) - spike_chip_bits
-        serial = np.ceil((link_bits * self.link_ps_per_bit).max(axis=2)).astype(np.int64)
-        lat = np.where(S > 0, np.stack(self.group_latency)[:, None, :], 0).max(axis=2)
-        lat = np.where(link_bits.max(axis=2) > 0, lat, 0)
+        max_bits = link_bits.max(axis=2)
+        if self.uniform_links:
+            serial = np.ceil(max_bits * self.link_ps_per_bit[0]).astype(np.int64)
+        else:
+            serial = np.ceil((link_bits * self.link_ps_per_bit).max(axis=2)).astype(np.int64)
+        lat = np.where(S > 0, self.latency_by_group[:, None, :], 0).max(axis=2)
+        lat = np.where(max_bits > 0, lat, 0)
         phase_ps = (serial + lat)[self.phase_mask]
         phase_latency = lat[self.phase_mask]
         phase_link_bits = [link_bits[g, : self.group_T[g]] for g in range(n_groups)]

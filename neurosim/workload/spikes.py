@@ -70,14 +70,15 @@ class SyntheticSpikeSource:
     def tokens(self, n_tokens: int) -> Iterator[TokenSpikes]:
         """Yield `n_tokens` tokens; the same seed gives the same counts."""
         rng = np.random.default_rng([self.seed, 2])
+        p_active = np.concatenate(self._p_active)
+        p_geom = np.concatenate(self._p_geom)
+        widths = [g.width for g in self.graph.groups]
+        cap = np.repeat([g.levels - 1 for g in self.graph.groups], widths)
+        bounds = np.cumsum(widths)[:-1]
         for position in range(n_tokens):
-            counts = []
-            for group, p_active, p_geom in zip(
-                self.graph.groups, self._p_active, self._p_geom, strict=True
-            ):
-                active = np.flatnonzero(rng.random(group.width) < p_active)
-                c = np.zeros(group.width, dtype=np.uint16)
-                drawn = rng.geometric(p_geom[active])
-                c[active] = np.minimum(drawn, group.levels - 1)
-                counts.append(c)
-            yield TokenSpikes(position=position, token_id=None, counts=tuple(counts))
+            active = np.flatnonzero(rng.random(p_active.size) < p_active)
+            counts = np.zeros(p_active.size, dtype=np.uint16)
+            counts[active] = np.minimum(rng.geometric(p_geom[active]), cap[active])
+            yield TokenSpikes(
+                position=position, token_id=None, counts=tuple(np.split(counts, bounds))
+            )
