@@ -148,10 +148,14 @@ def _validate(args) -> int:
     elif kind == "architecture":
         arch = load_architecture(args.file)
         print(f"{args.file}: valid architecture '{arch.name}'")
-        print(
-            f"  compute: {arch.compute.count} x {arch.compute.kind}, "
-            f"{arch.compute.lanes} lanes at {arch.compute.clock_hz / 1e6:g} MHz"
-        )
+        c = arch.compute
+        if c.kind == "spiking_core":
+            detail = f"{c.lanes} lanes at {c.clock_hz / 1e6:g} MHz"
+        else:
+            detail = f"{c.arrays_per_tile} arrays of {c.rows} x {c.cols} per tile"
+        print(f"  compute: {c.count} x {c.kind} per chip, {detail}")
+        if arch.chips is not None:
+            print(f"  chips: {arch.chips.count}, linked as a {arch.chips.topology}")
         print(
             f"  on-chip memory: {arch.onchip_memory.capacity_bytes / 2**20:.2f} MiB in "
             f"{arch.onchip_memory.banks} banks"

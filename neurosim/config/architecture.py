@@ -254,6 +254,9 @@ class InterconnectConfig(StrictModel):
     hop_latency_s: NonNegativeSeconds
     energy_j_per_bit_hop: NonNegativeJoulesPerBit
     spike_message_bits: int = Field(gt=0, description="bits of one spike (address event) message")
+    barrier_s: NonNegativeSeconds = Field(
+        default=0.0, description="synchronisation closing every timestep (tick) on one chip"
+    )
     static_power_w: NonNegativeWatts
 
 
@@ -270,6 +273,9 @@ class ChipsConfig(StrictModel):
     link_bandwidth_bytes_per_s: PositiveBytesPerSecond = Field(description="per link direction")
     link_latency_s: NonNegativeSeconds
     energy_j_per_bit: NonNegativeJoulesPerBit = Field(description="per bit per chip-link hop")
+    barrier_s: NonNegativeSeconds = Field(
+        default=0.0, description="synchronisation closing every timestep across all chips"
+    )
     static_power_w: NonNegativeWatts = Field(description="link interfaces, per chip")
 
     @model_validator(mode="after")

@@ -118,6 +118,8 @@ class DesTokenRunner:
             bits = work.phase_link_bits[g][t]
             if self.system.ctx.contention:
                 yield from net.carry(bits, int(work.phase_latency_ps[a + t]))
+                if self.planner.barrier_ps:
+                    yield self.env.timeout(self.planner.barrier_ps)
             else:
                 net.count(bits)
                 if work.phase_ps[a + t]:

@@ -203,6 +203,9 @@ class WorkPlanner:
             (np.array(gs), self.group_multicast[gs[0]]) for gs in patterns.values()
         ]
         self.latency_by_group = np.stack(self.group_latency)  # (G, units)
+        multi = self.placement.chips > 1 and self.arch.chips is not None
+        barrier = self.arch.chips.barrier_s if multi else self.arch.interconnect.barrier_s
+        self.barrier_ps = seconds_to_ps(barrier)  # closes every timestep, spikes or not
         self.uniform_links = bool(np.all(self.link_ps_per_bit == self.link_ps_per_bit[0]))
 
     def _dram_ps(self, channel: int, nbytes: np.ndarray) -> np.ndarray:
@@ -346,7 +349,7 @@ class WorkPlanner:
             serial = np.ceil((link_bits * self.link_ps_per_bit).max(axis=2)).astype(np.int64)
         lat = np.where(S > 0, self.latency_by_group[:, None, :], 0).max(axis=2)
         lat = np.where(max_bits > 0, lat, 0)
-        phase_ps = (serial + lat)[self.phase_mask]
+        phase_ps = (serial + lat + self.barrier_ps)[self.phase_mask]
         phase_latency = lat[self.phase_mask]
         phase_link_bits = [link_bits[g, : self.group_T[g]] for g in range(n_groups)]
         # compute items: tile k at timestep t accumulates its rows' spikes into its outputs
