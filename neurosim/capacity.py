@@ -29,7 +29,7 @@ class CapacityAnswer:
     boundary_bits_per_token: float
     link_energy_per_token_j: float | None
     link_time_per_token_s: float | None
-    link_power_at_1_token_per_s_w: float | None
+    link_static_power_w: float | None
     note: str
 
 
@@ -91,7 +91,7 @@ def capacity(
         time = (chips - 1) * (
             bits_per_crossing / (8 * link.link_bandwidth_bytes_per_s) + link.link_latency_s
         )
-        power = energy + chips * link.static_power_w
+        power = chips * link.static_power_w
         note = f"chain layout; hidden width {d}, {spikes_per_neuron:.2f} spikes per neuron"
     return CapacityAnswer(
         arch.name, parameters, bits, chips, limit, boundary_bits, energy, time, power, note

@@ -357,6 +357,9 @@ def _capacity(args) -> int:
                 "link time/token s": a.link_time_per_token_s
                 if a.link_time_per_token_s is not None
                 else "n/a",
+                "link static W": a.link_static_power_w
+                if a.link_static_power_w is not None
+                else "n/a",
                 "note": a.note,
             }
         )
