@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from neurosim import __version__
+from neurosim.cli_sweep import SWEEP_COMMANDS, add_sweep_commands, run_sweep_command
 from neurosim.errors import ConfigError, NeurosimError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         help="shape family and spike statistics (default nsllm-1.5b)",
     )
     cap.add_argument("--weight-bits", type=int, default=None)
+    add_sweep_commands(sub)
     return p
 
 
@@ -373,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         commands = {"run": _run, "validate": _validate, "compare": _compare, "capacity": _capacity}
+        commands.update(dict.fromkeys(SWEEP_COMMANDS, run_sweep_command))
         return commands[args.command](args)
     except NeurosimError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurosim.config.architecture import Architecture, CrossbarTileConfig, SramCimTileConfig
-from neurosim.errors import ConfigError
+from neurosim.errors import ConfigError, SimulationError
 from neurosim.workload.model import ModelGraph
+
+MAX_SIMULATED_UNITS = 4096  # beyond this, routes and tiles no longer fit a sweep's budget
 
 
 def even_split(total: int, parts: int) -> np.ndarray:
@@ -173,6 +175,14 @@ def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> P
     """
     where = source or arch.name
     chips = chips_needed(arch, graph, where)
+    units = chips * arch.compute.count
+    if units > MAX_SIMULATED_UNITS:
+        raise SimulationError(
+            f"{arch.name} needs {chips} chips ({units} compute units) for "
+            f"{graph.workload.name}: too many to simulate pair by pair (limit "
+            f"{MAX_SIMULATED_UNITS} units); `neurosim capacity` answers the chip count and "
+            "link cost"
+        )
     if is_array_kind(arch):
         return _place_arrays(arch, graph, chips)
     cores = arch.compute.count * chips

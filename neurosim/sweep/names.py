@@ -1,0 +1,80 @@
+"""Names of metrics and swept fields: their physical dimension, readable titles and values."""
+
+from __future__ import annotations
+
+import math
+
+from neurosim.units import format_quantity
+
+__all__ = ["dimension_of", "format_value", "metric_title"]
+
+# field-name suffix -> dimension of neurosim.units, longest first
+_SUFFIXES = (
+    ("_bytes_per_s", "bandwidth"),
+    ("_j_per_bit", "energy_per_bit"),
+    ("_j_per_token", "energy"),
+    ("_bytes_per_token", "bytes"),
+    ("_hz", "frequency"),
+    ("_bytes", "bytes"),
+    ("_m2", "area"),
+    ("_s", "time"),
+    ("_j", "energy"),
+    ("_w", "power"),
+)
+
+_TITLES = {
+    "tokens_per_s": "throughput (tokens/s)",
+    "tokens_per_j": "tokens per joule",
+    "latency_mean_s": "mean latency per token",
+    "latency_p50_s": "median latency per token",
+    "latency_p99_s": "p99 latency per token",
+    "energy_per_token_j": "energy per token",
+    "dynamic_energy_per_token_j": "dynamic energy per token",
+    "static_energy_per_token_j": "static energy per token",
+    "dynamic_power_w": "dynamic power",
+    "total_power_w": "total power",
+    "memory_footprint_bytes": "memory footprint",
+    "area_m2": "area",
+}
+
+
+def dimension_of(name: str) -> str | None:
+    """Physical dimension of a field or metric from its name's unit suffix, else None.
+
+    ``compute.clock_hz`` -> frequency, ``latency_mean_s`` -> time; rates such as
+    ``tokens_per_s`` and ``tokens_per_j`` are plain numbers (None).
+    """
+    last = str(name).rsplit(".", 1)[-1].split("[", 1)[0]
+    if last.startswith("tokens_per_"):
+        return None
+    for suffix, dim in _SUFFIXES:
+        if last.endswith(suffix):
+            return dim
+    return None
+
+
+def format_value(value: object, name: str, digits: int = 4) -> str:
+    """A value of metric or field `name` as text, with units when the name gives them."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            value = float(value)  # numpy scalars
+        except (TypeError, ValueError):
+            return str(value)
+    if math.isnan(value):
+        return "n/a"
+    dim = dimension_of(name)
+    if dim is not None:
+        return format_quantity(float(value), dim, digits)
+    if float(value).is_integer() and abs(value) < 1e7:
+        return str(int(value))
+    return f"{float(value):.{digits}g}"
+
+
+def metric_title(metric: str, sense: str | None = None) -> str:
+    """Readable title of a metric, with which way is better when `sense` is given."""
+    text = _TITLES.get(metric, metric.replace("_", " "))
+    if sense == "min":
+        text += "  (lower is better)"
+    elif sense == "max":
+        text += "  (higher is better)"
+    return text
