@@ -9,6 +9,7 @@ from pathlib import Path
 
 from neurosim import __version__
 from neurosim.cli_sweep import SWEEP_COMMANDS, add_sweep_commands, run_sweep_command
+from neurosim.cli_trace import add_trace_commands, run_trace_command
 from neurosim.errors import ConfigError, NeurosimError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument(
+        "--trace", type=Path, default=None, metavar="FILE",
+        help="replay a spike trace instead of synthetic spikes; the workload takes the "
+        "trace's levels and scheme",
+    )
+    run.add_argument(
         "--attention",
         choices=("linear", "softmax"),
         default=None,
@@ -90,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     cap.add_argument("--weight-bits", type=int, default=None)
     add_sweep_commands(sub)
+    add_trace_commands(sub)
     return p
 
 
@@ -229,6 +236,11 @@ def _run(args) -> int:
     _check_run_options(args)
     arch = load_architecture(args.architecture)
     workload = load_workload(args.workload)
+    source = None
+    if args.trace is not None:
+        from neurosim.cli_trace import trace_source_for
+
+        workload, source = trace_source_for(args.trace, workload)
     progress = None
     bar = None
     if not args.quiet and sys.stderr.isatty():
@@ -248,12 +260,14 @@ def _run(args) -> int:
             arch_source=str(args.architecture),
             attention=args.attention,
             context_tokens=args.context_tokens,
+            source=source,
         )
     finally:
         if bar is not None:
             bar.close()
     out = args.out or Path("results") / (
         f"{arch.name}__{workload.name}__{result.fidelity}__s{args.seed}"
+        + (f"__trace-{args.trace.stem}" if args.trace is not None else "")
     )
     paths = write_result(result, out)  # saved first: printing cannot lose the result
     print(result_table(result))
@@ -376,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands = {"run": _run, "validate": _validate, "compare": _compare, "capacity": _capacity}
         commands.update(dict.fromkeys(SWEEP_COMMANDS, run_sweep_command))
+        commands["trace"] = run_trace_command
         return commands[args.command](args)
     except NeurosimError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -95,6 +95,7 @@ def summarise(
     acc,
     wall_s: float,
     engine_events: int,
+    spike_source: str = "synthetic",
 ) -> Result:
     """Turn run totals into per-token metrics, utilizations and the published comparison."""
     arch, workload = prep.arch, prep.workload
@@ -167,7 +168,10 @@ def summarise(
         metrics["area_m2"] = sum(areas.values())
     arch_dump = arch.model_dump(mode="json")
     workload_dump = workload.model_dump(mode="json")
-    options = {"fidelity": fidelity, "contention": contention, "seed": seed, "tokens": n_tokens}
+    options = {
+        "fidelity": fidelity, "contention": contention, "seed": seed, "tokens": n_tokens,
+        "spikes": spike_source,
+    }
     return Result(
         version=__version__,
         architecture=arch.name,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,11 +127,6 @@ def busy_times(prep: Prepared, work: TokenWork) -> dict[str, float]:
     return busy
 
 
-def _tokens(prep: Prepared, source: SpikeSource | None, n_tokens: int, seed: int) -> Iterator:
-    src = source if source is not None else SyntheticSpikeSource(prep.graph, seed)
-    return src.tokens(n_tokens)
-
-
 def simulate(
     arch: Architecture,
     workload: Workload,
@@ -156,7 +150,8 @@ def simulate(
     overhead_ps = seconds_to_ps(arch.host.per_token_overhead_s)
     acc = Accumulator(latencies_ps=[], busy={})
     ledger = Ledger()
-    tokens = _tokens(prep, source, n_tokens, seed)
+    src = source if source is not None else SyntheticSpikeSource(prep.graph, seed)
+    tokens = src.tokens(n_tokens)
     events = 0
     if fidelity == "analytic":
         now = 0
@@ -209,4 +204,5 @@ def simulate(
         acc=acc,
         wall_s=time.perf_counter() - wall0,
         engine_events=events,
+        spike_source=getattr(src, "label", type(src).__name__),
     )

@@ -22,6 +22,7 @@ from neurosim.config.overrides import split_path, with_overrides
 from neurosim.errors import ConfigError
 from neurosim.results import config_hash
 from neurosim.sweep.spec import AxisPlan, Study
+from neurosim.workload.spikes import synthetic_label
 
 __all__ = ["Point", "Skipped", "Task", "expand", "latin_hypercube", "resolve", "resolve_all"]
 
@@ -195,6 +196,7 @@ class _Resolver:
             "contention": True,
             "seed": point.seed,
             "tokens": spec.tokens,
+            "spikes": synthetic_label(point.seed),
         }
         over = self.overrides(point)
         try:

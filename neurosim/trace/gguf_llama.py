@@ -131,41 +131,44 @@ class GgufLlama:
         self.head_dim = self.hidden // self.n_heads
         self.path = path
 
-        w: dict[str, np.ndarray] = {}
-        types: dict[str, str] = {}
-        for t in reader.tensors:
+        tensors = {t.name: t for t in reader.tensors}
+        self.tensor_types = {n: t.tensor_type.name for n, t in tensors.items()}
+        zeros = [0, 0]  # exact zeros and weights over the blocks' linear layers
+
+        def deq(name: str, linear: bool = False) -> np.ndarray:
+            if name not in tensors:
+                raise TraceError(f"{path}: tensor '{name}' is missing")
+            t = tensors[name]
             shape = [int(s) for s in t.shape]
             arr = dequantize(t.data, t.tensor_type).astype(np.float32, copy=False)
-            w[t.name] = arr.reshape(shape[::-1]) if len(shape) == 2 else arr.reshape(-1)
-            types[t.name] = t.tensor_type.name
-        self.tensor_types = types
-        self.embed = w["token_embd.weight"]  # (vocab, hidden)
-        self.tied = "output.weight" not in w
-        self.lm_head = self.embed if self.tied else w["output.weight"]
+            arr = arr.reshape(shape[::-1]) if len(shape) == 2 else arr.reshape(-1)
+            if linear:
+                zeros[0] += int(np.count_nonzero(arr == 0))
+                zeros[1] += arr.size
+            return arr
+
+        def stacked_t(*names: str) -> np.ndarray:  # (in, sum of outs), contiguous for x @ W
+            return np.ascontiguousarray(np.concatenate([deq(n, True) for n in names]).T)
+
+        self.embed = deq("token_embd.weight")  # (vocab, hidden)
+        self.tied = "output.weight" not in tensors
+        self.lm_head = self.embed if self.tied else deq("output.weight")
         self.vocab = int(self.lm_head.shape[0])
-        self.final_norm = w["output_norm.weight"]
+        self.final_norm = deq("output_norm.weight")
         self.layers = []
-        for b in range(self.n_blocks):
+        for b in range(self.n_blocks):  # one block at a time keeps the loading peak low
             p = f"blk.{b}."
             self.layers.append(
                 {
-                    "attn_norm": w[p + "attn_norm.weight"],
-                    "qkv": np.ascontiguousarray(
-                        np.concatenate(
-                            [w[p + "attn_q.weight"], w[p + "attn_k.weight"], w[p + "attn_v.weight"]]
-                        ).T
-                    ),
-                    "o": np.ascontiguousarray(w[p + "attn_output.weight"].T),
-                    "ffn_norm": w[p + "ffn_norm.weight"],
-                    "gate_up": np.ascontiguousarray(
-                        np.concatenate([w[p + "ffn_gate.weight"], w[p + "ffn_up.weight"]]).T
-                    ),
-                    "down": np.ascontiguousarray(w[p + "ffn_down.weight"].T),
+                    "attn_norm": deq(p + "attn_norm.weight"),
+                    "qkv": stacked_t(p + "attn_q.weight", p + "attn_k.weight", p + "attn_v.weight"),
+                    "o": stacked_t(p + "attn_output.weight"),
+                    "ffn_norm": deq(p + "ffn_norm.weight"),
+                    "gate_up": stacked_t(p + "ffn_gate.weight", p + "ffn_up.weight"),
+                    "down": stacked_t(p + "ffn_down.weight"),
                 }
             )
-        self._linear_weights = [
-            w[n] for n in w if n.startswith("blk.") and not n.endswith("norm.weight")
-        ]
+        self._zero_fraction = zeros[0] / max(1, zeros[1])
         self.tokenizer = _build_tokenizer(fields)
         self.bos_id = fields.get("tokenizer.ggml.bos_token_id")
         self.add_bos = bool(fields.get("tokenizer.ggml.add_bos_token", False))
@@ -183,7 +186,7 @@ class GgufLlama:
                 "head_dim": self.head_dim,
                 "ffn": self.ffn,
                 "tied_embeddings": self.tied,
-                "weight_types": sorted(set(types.values())),
+                "weight_types": sorted(set(self.tensor_types.values())),
                 "gguf_name": str(label),
             },
         )
@@ -229,8 +232,7 @@ class GgufLlama:
 
     def weight_zero_fraction(self) -> float:
         """Fraction of exactly-zero weights over the blocks' linear layers (dequantized)."""
-        zeros = sum(int(np.count_nonzero(a == 0)) for a in self._linear_weights)
-        return zeros / sum(a.size for a in self._linear_weights)
+        return self._zero_fraction
 
     def _rms(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
         return x / np.sqrt((x * x).mean(-1, keepdims=True) + self.eps) * w

@@ -34,6 +34,11 @@ class SpikeSource(Protocol):
         ...
 
 
+def synthetic_label(seed: int, scale: float = 1.0) -> str:
+    """The spike-source label of a synthetic run (part of a result's config hash)."""
+    return f"synthetic:seed={seed}:scale={scale}"
+
+
 def _neuron_factors(rng: np.random.Generator, width: int, spread: float) -> np.ndarray:
     """Per-neuron log-normal activity factors with mean 1 (fixed for a run)."""
     if spread == 0:
@@ -66,6 +71,11 @@ class SyntheticSpikeSource:
             mean = np.maximum(1.0, firing.mean_active_count * f)
             self._p_active.append(p_active)
             self._p_geom.append(1.0 / mean)
+
+    @property
+    def label(self) -> str:
+        """What the spikes are, for the result's config hash."""
+        return synthetic_label(self.seed, self.scale)
 
     def tokens(self, n_tokens: int) -> Iterator[TokenSpikes]:
         """Yield `n_tokens` tokens; the same seed gives the same counts."""
