@@ -10,11 +10,9 @@ from pathlib import Path
 from neurosim import __version__
 from neurosim.cli_sweep import SWEEP_COMMANDS, add_sweep_commands, run_sweep_command
 from neurosim.cli_trace import add_trace_commands, run_trace_command
-from neurosim.errors import ConfigError, NeurosimError, UsageError
+from neurosim.errors import NeurosimError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
-PRESET_DIRS = (Path("architectures"), ROOT / "architectures")
-WORKLOAD_DIRS = (Path("workloads"), ROOT / "workloads")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -101,45 +99,23 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _kind_of(path: Path) -> str:
-    """Architecture or workload, judged from the file merged with its `extends` preset."""
-    from neurosim.config.loader import load_yaml_with_lines, resolve_extends
+    from neurosim.simulate.systems import file_kind
 
-    data, lines = load_yaml_with_lines(path)
-    if isinstance(data, dict) and "extends" in data:
-        try:
-            data, _ = resolve_extends(path, data, lines, PRESET_DIRS + WORKLOAD_DIRS)
-        except ConfigError:
-            pass  # judge from the file's own keys; loading it reports the problem properly
-    if "blocks" in data or "embedding" in data:
-        return "workload"
-    if data.get("kind") == "gpu":
-        return "gpu"
-    if "compute" in data or "dram" in data or "interconnect" in data or "extends" in data:
-        return "architecture"  # an unresolvable `extends` is reported by the loader
-    raise ConfigError.single(
-        path,
-        "",
-        "cannot tell what this file describes: an architecture has a 'compute' "
-        "section, a workload has 'blocks' and 'embedding'",
-    )
+    return file_kind(path)
 
 
 def load_architecture(path: Path):
     """Load and validate an architecture file (an event-driven system or a GPU)."""
-    from neurosim.config.architecture import Architecture
-    from neurosim.config.loader import load_config
-    from neurosim.gpu import GpuArchitecture
+    from neurosim.simulate.systems import load_architecture as load
 
-    model = GpuArchitecture if _kind_of(path) == "gpu" else Architecture
-    return load_config(model, path, search_dirs=PRESET_DIRS)
+    return load(path)
 
 
 def load_workload(path: Path):
     """Load and validate a workload file."""
-    from neurosim.config.loader import load_config
-    from neurosim.config.workload import Workload
+    from neurosim.simulate.systems import load_workload as load
 
-    return load_config(Workload, path, search_dirs=WORKLOAD_DIRS)
+    return load(path)
 
 
 def _validate(args) -> int:
@@ -197,6 +173,8 @@ def _validate(args) -> int:
         for name, site in wl.blocks.sites.items():
             print(f"  site {name}: width {site.width}, L = {site.levels}")
     data, lines = load_yaml_with_lines(args.file)
+    from neurosim.simulate.systems import PRESET_DIRS, WORKLOAD_DIRS
+
     dirs = WORKLOAD_DIRS if kind == "workload" else PRESET_DIRS
     merged, _ = resolve_extends(args.file, data, lines, dirs)
     missing = unsourced_numbers(merged)

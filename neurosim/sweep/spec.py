@@ -23,13 +23,17 @@ from neurosim.config.base import StrictModel
 from neurosim.config.loader import (
     SourceMap,
     format_key_path,
-    load_config,
     load_yaml_with_lines,
-    resolve_extends,
     validate,
 )
 from neurosim.config.overrides import split_path
 from neurosim.errors import ConfigError, ConfigIssue
+from neurosim.simulate.systems import (
+    PRESET_DIRS,
+    WORKLOAD_DIRS,
+    load_architecture,
+    load_workload,
+)
 from neurosim.sweep.names import dimension_of
 from neurosim.units import parse_quantity
 
@@ -44,9 +48,6 @@ __all__ = [
     "load_spec",
 ]
 
-_ROOT = Path(__file__).resolve().parent.parent.parent
-_PRESET_DIRS = (Path("architectures"), _ROOT / "architectures")
-_WORKLOAD_DIRS = (Path("workloads"), _ROOT / "workloads")
 
 KNOWN_METRICS = (
     "tokens_per_s",
@@ -360,29 +361,11 @@ def _find_file(spec_dir: Path, ref: str, dirs: tuple[Path, ...]) -> tuple[Path |
     return None, candidates
 
 
-def load_architecture_file(path: Path) -> BaseModel:
-    """Load an architecture file: a GPU (``kind: gpu``) or an event-driven system."""
-    from neurosim.config.architecture import Architecture
-    from neurosim.gpu import GpuArchitecture
-
-    data, lines = load_yaml_with_lines(path)
-    merged, source_map = resolve_extends(path, data, lines, _PRESET_DIRS)
-    is_gpu = isinstance(merged, dict) and merged.get("kind") == "gpu"
-    return validate(GpuArchitecture if is_gpu else Architecture, merged, path, source_map)
-
-
-def load_workload_file(path: Path) -> BaseModel:
-    """Load a workload file."""
-    from neurosim.config.workload import Workload
-
-    return load_config(Workload, path, search_dirs=_WORKLOAD_DIRS)
-
-
 def _load_bases(spec: SweepSpec, spec_path: Path, errors: _Errors, key: str) -> tuple[Base, ...]:
     refs = getattr(spec, key)
     refs = [refs] if isinstance(refs, str) else list(refs)
-    dirs = _PRESET_DIRS if key == "architecture" else _WORKLOAD_DIRS
-    loader = load_architecture_file if key == "architecture" else load_workload_file
+    dirs = PRESET_DIRS if key == "architecture" else WORKLOAD_DIRS
+    loader = load_architecture if key == "architecture" else load_workload
     bases = []
     for i, ref in enumerate(refs):
         where = (key,) if len(refs) == 1 and isinstance(getattr(spec, key), str) else (key, i)
