@@ -111,8 +111,7 @@ def busy_times(prep: Prepared, work: TokenWork) -> dict[str, float]:
             t += work.prologue_ps + work.extra_ps.sum()
         busy[f"dram.{ch.name}"] = t / PS_PER_S
     links = np.zeros(pl.routing.n_links)
-    for bits in work.phase_link_bits:
-        links += np.ceil(bits * pl.link_ps_per_bit).sum(axis=0)
+    links += np.ceil(work.link_bits * pl.link_ps_per_bit).sum(axis=(0, 1))
     fetched = np.flatnonzero(work.tile_fetch_bytes)
     if fetched.size:
         n = pl.routing.n_nodes

@@ -40,6 +40,7 @@ class TokenWork:
     phase_offsets: np.ndarray  # (G+1,) into phase_ps
     phase_ps: np.ndarray  # spike delivery time of each (group, timestep)
     phase_link_bits: list[np.ndarray]  # per group: (T, links) bits carried
+    link_bits: np.ndarray  # (G, Tmax, links): the same, padded with zeros past T_g
     phase_latency_ps: np.ndarray  # per (group, timestep): route latency part
     tile_dram_ps: np.ndarray  # (tiles,) 0 for resident tiles
     tile_noc_ps: np.ndarray  # (tiles,) weight delivery over the NoC
@@ -199,8 +200,10 @@ class WorkPlanner:
         patterns: dict[int, list[int]] = {}
         for g, m in enumerate(self.group_multicast):
             patterns.setdefault(id(m), []).append(g)
+        # float64 products go through BLAS; counts stay far below 2**53, so they are exact
         self.multicast_batches = [
-            (np.array(gs), self.group_multicast[gs[0]]) for gs in patterns.values()
+            (np.array(gs), self.group_multicast[gs[0]].astype(np.float64))
+            for gs in patterns.values()
         ]
         self.latency_by_group = np.stack(self.group_latency)  # (G, units)
         multi = self.placement.chips > 1 and self.arch.chips is not None
@@ -285,6 +288,7 @@ class WorkPlanner:
         self.global_owner = np.concatenate(
             [g * self.cores + own for g, own in enumerate(self.owner_index)]
         )
+        self.owner_key = self.global_owner * self.levels_max
         self.neuron_T = np.repeat(self.group_T, [g.width for g in groups])
         self.neuron_levels = np.repeat([g.levels for g in groups], [g.width for g in groups])
         depth_ps = arch.compute.pipeline_depth_cycles * self.cycle_ps
@@ -337,8 +341,10 @@ class WorkPlanner:
         spikes_total = int(s_t.sum())
         # spike delivery phases
         link_bits = np.empty((n_groups, self.t_max, self.routing.n_links), dtype=np.int64)
+        S_float = S.astype(np.float64)
         for groups, m in self.multicast_batches:
-            link_bits[groups] = S[groups] @ m
+            flat = S_float[groups].reshape(-1, self.cores) @ m  # one GEMM per pattern
+            link_bits[groups] = np.rint(flat).reshape(groups.size, self.t_max, -1)
         link_bits *= self.msg_bits  # (G, Tmax, links)
         spike_chip_bits = int(link_bits[:, :, self.chip_link].sum()) if self.chip_link.any() else 0
         spike_bit_hops = int(link_bits.sum()) - spike_chip_bits
@@ -422,6 +428,7 @@ class WorkPlanner:
             phase_offsets=self.phase_offsets,
             phase_ps=phase_ps,
             phase_link_bits=phase_link_bits,
+            link_bits=link_bits,
             phase_latency_ps=phase_latency,
             tile_dram_ps=tile_dram,
             tile_noc_ps=tile_noc,
@@ -474,7 +481,8 @@ class WorkPlanner:
         t_max, L = self.t_max, self.levels_max
         S = np.zeros((n, t_max), dtype=np.int64)
         if self.scheme == "binary":
-            hist = np.bincount(index * L + counts, minlength=n * L)
+            key = self.owner_key if index is self.global_owner else index * L
+            hist = np.bincount(key + counts, minlength=n * L)
             above = np.cumsum(hist.reshape(n, L)[:, ::-1], axis=1)[:, ::-1]
             width = min(t_max, L - 1)
             S[:, :width] = above[:, 1 : width + 1]  # fires at t <=> count > t
