@@ -40,8 +40,8 @@ ARCH_CASES = [
 WORKLOAD_CASES = [
     ("weights 1.6 bit (5 trits/byte) ~ 2 bit", None),
     ("weights 4 bit", {"weights.bits": 4}),
-    ("silent fraction 0.5", {"spikes.synthetic.default.silent_fraction": 0.5}),
-    ("silent fraction 0.85", {"spikes.synthetic.default.silent_fraction": 0.85}),
+    ("silent fraction 0.5 at every site", ("silent", 0.5)),
+    ("silent fraction 0.85 at every site", ("silent", 0.85)),
     ("all sites L = 8 (T = 7)", "all_l8"),
 ]
 
@@ -75,7 +75,14 @@ def main() -> None:
     for label, case in WORKLOAD_CASES:
         if case is None:
             continue
-        if case == "all_l8":
+        if isinstance(case, tuple) and case[0] == "silent":
+            stats = wl.spikes.synthetic
+            sites = {
+                name: stats.for_site(name).model_dump() | {"silent_fraction": case[1]}
+                for name in [*wl.blocks.sites, "head"]
+            }
+            w = with_overrides(wl, {"spikes.synthetic.sites": sites})
+        elif case == "all_l8":
             sites = {k: {"width": v.width, "levels": 8} for k, v in wl.blocks.sites.items()}
             w = with_overrides(wl, {"blocks.sites": sites, "head.site.levels": 8})
         else:
