@@ -293,7 +293,10 @@ def _compare(args) -> int:
     print(_markdown(rows))
     fpga = [r for r in results if r.architecture.startswith("vck190")]
     gpus = [r for r in results if r.placement.get("kind") == "gpu"]
-    if fpga and gpus:
+    paper_workload = (fpga[0].published or {}).get("workload") if fpga else None
+    if fpga and gpus and paper_workload not in (None, workload.name):
+        print(f"\n(the NSLLM paper's ratios are for {paper_workload}; not compared here)")
+    elif fpga and gpus:
         ratios = nsllm_ratios(fpga[0], gpus[0])
         print(
             f"\nNSLLM ratios, {fpga[0].architecture} against {gpus[0].architecture} "

@@ -181,3 +181,25 @@ def test_spiking_presets_say_their_compute_unit_grouping() -> None:
             continue  # an FPGA design: its units are a partitioning choice, said there
         text = merged["provenance"]["compute.count"]
         assert re.search(r"granularity|group", text), f"{path.stem}: {text}"
+
+
+@pytest.mark.parametrize("path", PRESETS, ids=IDS)
+def test_preset_runs_one_token_of_smollm2(path: Path) -> None:
+    """Every preset, GPU included, decodes a token of the real SmolLM2-135M shapes."""
+    from neurosim.cli import load_workload
+    from neurosim.simulate.systems import run_system
+
+    workload = load_workload(Path(__file__).resolve().parent.parent / "workloads/smollm2-135m.yaml")
+    r = run_system(load_architecture(path), workload, n_tokens=1, fidelity="analytic")
+    assert r.metrics["tokens_per_s"] > 0 and r.metrics["energy_per_token_j"] > 0
+
+
+@pytest.mark.parametrize("path", PRESETS, ids=IDS)
+def test_preset_runs_one_token_of_nsllm_1_5b(path: Path) -> None:
+    """Every preset decodes a token of the 1.5B-parameter NSLLM workload."""
+    from neurosim.cli import load_workload
+    from neurosim.simulate.systems import run_system
+
+    workload = load_workload(Path(__file__).resolve().parent.parent / "workloads/nsllm-1.5b.yaml")
+    r = run_system(load_architecture(path), workload, n_tokens=1, fidelity="analytic")
+    assert r.metrics["tokens_per_s"] > 0 and r.metrics["energy_per_token_j"] > 0

@@ -40,6 +40,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _MISSING: Any = object()
 _KEYED_MESSAGE = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\])+): (.+)$", re.S)
+_BARE_KEY_MESSAGE = re.compile(r"^([A-Za-z_]\w*): (.+)$", re.S)
 _KEY = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\])+"
 _KEYS_MESSAGE = re.compile(rf"^((?:{_KEY})(?:, {_KEY})+): (.+)$", re.S)
 _PATH_PART = re.compile(r"[A-Za-z_]\w*|\d+")
@@ -508,7 +509,7 @@ def _issue_for(model_cls: type[BaseModel], data: Any, error: Mapping[str, Any]) 
             message = f"missing required key; {known}"
     elif kind in ("value_error", "assertion_error") and "error" in ctx:
         message = str(ctx["error"])
-        named = _KEYED_MESSAGE.match(message)
+        named = _KEYED_MESSAGE.match(message) or _field_message(where.tp, message)
         if named:
             # a cross-field check names the key it is about: "compute.count: ..."
             key_path += [int(p) if p.isdigit() else p for p in _PATH_PART.findall(named[1])]
@@ -524,6 +525,13 @@ def _issue_for(model_cls: type[BaseModel], data: Any, error: Mapping[str, Any]) 
         if shown is not None:
             message += f" (got {shown})"
     return _Issue(tuple(key_path), message)
+
+
+def _field_message(model: Any, message: str) -> re.Match[str] | None:
+    """Match "field: ..." when `field` is a field of `model` (a check about one section)."""
+    named = _BARE_KEY_MESSAGE.match(message)
+    is_model = isinstance(model, type) and issubclass(model, BaseModel)
+    return named if named and is_model and named[1] in model.model_fields else None
 
 
 def _split_keys(issue: _Issue) -> list[_Issue]:
