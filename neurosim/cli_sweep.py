@@ -1,20 +1,17 @@
 """Command line of sweeps: `sweep`, `sweep-export`, `sweep-point` and `pareto`; nothing else.
 
 `neurosim.cli` registers them with :func:`add_sweep_commands` and dispatches the names in
-:data:`SWEEP_COMMANDS` to :func:`run_sweep_command`; :func:`main` runs them on its own
-(``python -m neurosim.cli_sweep ...``) with the same error handling.
+:data:`SWEEP_COMMANDS` to :func:`run_sweep_command`.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
 
-from neurosim.errors import NeurosimError, UsageError
+from neurosim.errors import UsageError
 
-__all__ = ["SWEEP_COMMANDS", "add_sweep_commands", "main", "run_sweep_command"]
+__all__ = ["SWEEP_COMMANDS", "add_sweep_commands", "run_sweep_command"]
 
 SWEEP_COMMANDS = ("sweep", "sweep-export", "sweep-point", "pareto")
 
@@ -357,26 +354,3 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 
 
 # --------------------------------------------------------------------------- standalone
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m neurosim.cli_sweep COMMAND ...`: the sweep commands alone."""
-    parser = argparse.ArgumentParser(prog="neurosim", description="neurosim sweep commands")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    add_sweep_commands(sub)
-    args = parser.parse_args(argv)
-    try:
-        return run_sweep_command(args)
-    except NeurosimError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
-        return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

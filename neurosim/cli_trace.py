@@ -17,6 +17,18 @@ from neurosim.errors import ConfigError, NeurosimError, TraceError
 SITE_TYPES_HELP = "attn_in, attn_ctx, mlp_in, mlp_act, head"
 
 
+TYPE_COLUMNS = [
+    "type",
+    "levels",
+    "timesteps",
+    "firing_rate",
+    "spikes_per_activation",
+    "silent_fraction",
+    "mean_active_count",
+    "entropy_bits",
+]
+
+
 def add_trace_commands(subparsers) -> None:
     """Register `trace extract` and `trace stats` under the main parser's subcommands."""
     trace = subparsers.add_parser(
@@ -327,16 +339,7 @@ def _print_extract(result) -> None:
         return
     _print_table(
         type_table(result.path),
-        [
-            "type",
-            "levels",
-            "timesteps",
-            "firing_rate",
-            "spikes_per_activation",
-            "silent_fraction",
-            "mean_active_count",
-            "entropy_bits",
-        ],
+        TYPE_COLUMNS,
     )
 
 
@@ -384,16 +387,7 @@ def _stats(args) -> int:
     print("\nper site type (pooled over blocks)")
     _print_table(
         types,
-        [
-            "type",
-            "levels",
-            "timesteps",
-            "firing_rate",
-            "spikes_per_activation",
-            "silent_fraction",
-            "mean_active_count",
-            "entropy_bits",
-        ],
+        TYPE_COLUMNS,
     )
     blocks = sites[sites["block"].notna()]
     if len(blocks):
@@ -453,19 +447,3 @@ def trace_source_for(path: Path, workload, adopt_levels: bool = True):
     if adopt_levels:
         workload = reader.workload_for(workload)
     return workload, reader.source_for(build_model_graph(workload))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (`python -m neurosim.cli_trace ...`) until the main CLI registers us."""
-    parser = argparse.ArgumentParser(prog="neurosim")
-    add_trace_commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
-    args = parser.parse_args(argv)
-    try:
-        return run_trace_command(args)
-    except NeurosimError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

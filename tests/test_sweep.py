@@ -38,7 +38,7 @@ def write_spec(tmp_path: Path, body: str, name: str = "spec.yaml") -> Path:
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
-    from neurosim.cli_sweep import main
+    from neurosim.cli import main
 
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
