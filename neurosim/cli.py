@@ -50,7 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument(
-        "--trace", type=Path, default=None, metavar="FILE",
+        "--trace",
+        type=Path,
+        default=None,
+        metavar="FILE",
         help="replay a spike trace instead of synthetic spikes; the workload takes the "
         "trace's levels and scheme",
     )
@@ -93,6 +96,11 @@ def _parser() -> argparse.ArgumentParser:
         help="shape family and spike statistics (default nsllm-1.5b)",
     )
     cap.add_argument("--weight-bits", type=int, default=None)
+    rep = sub.add_parser(
+        "reprice", help="price a saved run's event counts with another architecture's energies"
+    )
+    rep.add_argument("result", type=Path, help="result.json written by neurosim run")
+    rep.add_argument("architecture", type=Path, help="the same design with other energies")
     add_sweep_commands(sub)
     add_trace_commands(sub)
     return p
@@ -365,11 +373,49 @@ def _capacity(args) -> int:
     return 0
 
 
+def _reprice(args) -> int:
+    import json
+
+    from neurosim.config.architecture import Architecture
+    from neurosim.costs import reprice_result
+
+    try:
+        saved = json.loads(args.result.read_text())
+        old_total = saved["metrics"]["energy_per_token_j"]
+        tokens = saved["tokens"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise UsageError(f"{args.result}: not a neurosim result.json ({err})") from None
+    arch = load_architecture(args.architecture)
+    if not isinstance(arch, Architecture):
+        raise UsageError("reprice works on event-driven architectures, not the GPU model")
+    energy = reprice_result(saved, arch)
+    print(f"{args.result} ({saved['architecture']}, {tokens} tokens) priced with {arch.name}:")
+    rows = [
+        {"part": f"{c}.{e}", "mJ/token": 1e3 * j / tokens}
+        for (c, e), j in sorted(energy.dynamic.items())
+    ]
+    rows += [
+        {"part": f"{c}.static", "mJ/token": 1e3 * j / tokens} for c, j in energy.static.items()
+    ]
+    print(_markdown(rows))
+    print(
+        f"energy per token: {1e3 * energy.total_j / tokens:.4g} mJ "
+        f"(simulated prices: {1e3 * old_total:.4g} mJ)"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `neurosim` command."""
     args = _parser().parse_args(argv)
     try:
-        commands = {"run": _run, "validate": _validate, "compare": _compare, "capacity": _capacity}
+        commands = {
+            "run": _run,
+            "validate": _validate,
+            "compare": _compare,
+            "capacity": _capacity,
+            "reprice": _reprice,
+        }
         commands.update(dict.fromkeys(SWEEP_COMMANDS, run_sweep_command))
         commands["trace"] = run_trace_command
         return commands[args.command](args)

@@ -161,3 +161,15 @@ def area_m2(arch: Architecture, chips: int, arrays: int) -> dict[str, float]:
     if array_area is not None:
         out["arrays"] = array_area * arrays
     return out
+
+
+def reprice_result(result: dict, arch: Architecture) -> EnergyBreakdown:
+    """Energy of a saved run (`result.json`) under `arch`'s prices, without re-simulating.
+
+    Only energy parameters may differ from the simulated architecture: the counts, the
+    simulated time and the chip count are taken from the saved run.
+    """
+    m = result["metrics"]
+    elapsed_s = result["tokens"] / m["tokens_per_s"] if m["tokens_per_s"] else 0.0
+    counts = [(tuple(k.split("/", 1)), n) for k, n in result["event_counts"].items()]
+    return price(counts, arch, elapsed_s, chips=result["placement"].get("chips", 1))
