@@ -409,18 +409,10 @@ class TraceReader:
         with open(self.path, "rb") as f:
             for i, (offset, first, n) in enumerate(self.chunk_index):
                 f.seek(offset)
-                raw = f.read(_FRAME.size)
-                if len(raw) < _FRAME.size:
-                    raise self._truncated()
-                tag, length, crc = _FRAME.unpack(raw)
                 where = f"chunk {i} (tokens {first}..{first + n - 1})"
-                if tag != b"CHNK" or length > self.size:
-                    raise TraceError(f"{self.path}: {where} is damaged (bad frame)")
-                payload = f.read(length)
-                if len(payload) < length:
-                    raise self._truncated()
-                if zlib.crc32(payload) != crc:
-                    raise TraceError(f"{self.path}: {where} is corrupted (checksum mismatch)")
+                tag, payload = self._frame(f, where)
+                if tag != b"CHNK":
+                    raise TraceError(f"{self.path}: the {where} frame is damaged (bad tag)")
                 yield self._decode_chunk(i, payload)
 
     def verify(self) -> int:

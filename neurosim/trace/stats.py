@@ -221,13 +221,20 @@ def site_table(trace) -> pd.DataFrame:
     return df
 
 
+def _sites_by_type(reader) -> dict[str, list[int]]:
+    """Site-instance indices of each site type (attn_in, ..., head), in first-seen order."""
+    out: dict[str, list[int]] = {}
+    for i, site in enumerate(reader.sites):
+        out.setdefault(site["site"], []).append(i)
+    return out
+
+
 def type_table(trace) -> pd.DataFrame:
     """Site types (attn_in, ..., head): the site table pooled over blocks."""
     t = _as_tally(trace)
     r = t.reader
     rows = []
-    for kind in dict.fromkeys(s["site"] for s in r.sites):
-        idx = [i for i, s in enumerate(r.sites) if s["site"] == kind]
+    for kind, idx in _sites_by_type(r).items():
         lv = r.levels[idx[0]]
         if any(r.levels[i] != lv for i in idx):
             continue
@@ -316,8 +323,7 @@ def histogram_table(trace) -> pd.DataFrame:
     t = _as_tally(trace)
     r = t.reader
     rows = []
-    for kind in dict.fromkeys(s["site"] for s in r.sites):
-        idx = [i for i, s in enumerate(r.sites) if s["site"] == kind]
+    for kind, idx in _sites_by_type(r).items():
         top = max(r.levels[i] for i in idx)
         hist = np.zeros(top, dtype=np.int64)
         for i in idx:
@@ -470,8 +476,7 @@ def fit_synthetic_stats(trace, levels: dict[str, int] | None = None) -> dict[str
     t = _as_tally(trace)
     r = t.reader
     out: dict[str, dict] = {}
-    for kind in dict.fromkeys(s["site"] for s in r.sites):
-        idx = [i for i, s in enumerate(r.sites) if s["site"] == kind]
+    for kind, idx in _sites_by_type(r).items():
         lv = r.levels[idx[0]]
         hist = sum(t.hist[i] for i in idx)
         if levels and kind in levels and levels[kind] != lv:
