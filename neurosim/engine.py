@@ -13,6 +13,8 @@ import simpy
 
 from neurosim.ledger import Ledger
 
+PS_PER_S = 1_000_000_000_000  # SimPy time is integer picoseconds
+
 
 class CountingEnvironment(simpy.Environment):
     """A SimPy environment that counts the events it processes."""

@@ -16,9 +16,8 @@ import numpy as np
 
 from neurosim import __version__
 from neurosim.costs import EnergyBreakdown, area_m2
+from neurosim.engine import PS_PER_S
 from neurosim.ledger import Ledger
-
-PS_PER_S = 1_000_000_000_000
 
 
 def config_hash(arch_dump: dict, workload_dump: dict, extra: dict) -> str:

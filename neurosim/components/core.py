@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from neurosim.config.architecture import SpikingCoreConfig
-from neurosim.engine import SimContext
-
-PS_PER_S = 1_000_000_000_000
+from neurosim.engine import PS_PER_S, SimContext
 
 
 def cycle_ps(cfg: SpikingCoreConfig) -> int:

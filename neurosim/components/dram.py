@@ -7,9 +7,7 @@ import math
 import numpy as np
 
 from neurosim.config.architecture import DramChannelConfig
-from neurosim.engine import ReservationTable, SimContext
-
-PS_PER_S = 1_000_000_000_000
+from neurosim.engine import PS_PER_S, ReservationTable, SimContext
 
 
 def transfer_ps(cfg: DramChannelConfig, nbytes: np.ndarray | int) -> np.ndarray:

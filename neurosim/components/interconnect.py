@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from neurosim.config.architecture import Architecture, InterconnectConfig
-from neurosim.engine import ReservationTable, SimContext
+from neurosim.engine import PS_PER_S, ReservationTable, SimContext
 from neurosim.topology import CHIP_LINK, Routing
-
-PS_PER_S = 1_000_000_000_000
 
 
 def serialization_ps(cfg: InterconnectConfig, bits: np.ndarray) -> np.ndarray:

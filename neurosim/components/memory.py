@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import simpy
 
 from neurosim.config.architecture import OnChipMemoryConfig
 from neurosim.engine import SimContext
-
-PS_PER_S = 1_000_000_000_000
-
-
-def access_ps(cfg: OnChipMemoryConfig, nbytes: float, share: int = 1) -> int:
-    """Time to move `nbytes` through 1/`share` of the memory's aggregate bandwidth."""
-    return math.ceil(nbytes * PS_PER_S * share / cfg.bandwidth_bytes_per_s)
 
 
 class OnChipMemory:

@@ -28,7 +28,6 @@ class DesTokenRunner:
         self.placement: Placement = planner.placement
         self.env: simpy.Environment = system.ctx.env
         self.sparse = system.arch.mapping.sparse_weight_fetch
-        self.bits = planner.bits
         p = self.placement
         self.core_tiles = [
             [
