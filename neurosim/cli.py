@@ -376,8 +376,7 @@ def _capacity(args) -> int:
 def _reprice(args) -> int:
     import json
 
-    from neurosim.config.architecture import Architecture
-    from neurosim.costs import reprice_result
+    from neurosim.reprice import reprice_result
 
     try:
         saved = json.loads(args.result.read_text())
@@ -386,8 +385,6 @@ def _reprice(args) -> int:
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise UsageError(f"{args.result}: not a neurosim result.json ({err})") from None
     arch = load_architecture(args.architecture)
-    if not isinstance(arch, Architecture):
-        raise UsageError("reprice works on event-driven architectures, not the GPU model")
     energy = reprice_result(saved, arch)
     print(f"{args.result} ({saved['architecture']}, {tokens} tokens) priced with {arch.name}:")
     rows = [

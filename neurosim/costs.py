@@ -1,12 +1,12 @@
 """Pricing: event counts times per-event energies, plus static power times time.
 
-Energy-only parameters can be re-priced from a saved ledger without re-simulating.
-An event with no price is an error, never zero.
+Energy-only parameters can be re-priced from a saved ledger without re-simulating
+(`neurosim.reprice`). An event with no price is an error, never zero.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from neurosim.config.architecture import (
@@ -131,6 +131,33 @@ class EnergyBreakdown:
         return rows
 
 
+def price_events(
+    counts: Iterable[tuple[tuple[str, str], int]],
+    table: Mapping[tuple[str, str], float],
+    static_w: Mapping[str, float],
+    elapsed_s: float,
+    *,
+    section_of: Callable[[str], str],
+) -> EnergyBreakdown:
+    """Counts x per-event prices, plus static power x `elapsed_s`, for any architecture kind.
+
+    An event with no price in `table` raises PricingError naming the config section
+    (`section_of(component)`) where its price belongs.
+    """
+    dynamic: dict[tuple[str, str], float] = {}
+    for key, n in counts:
+        if key not in table:
+            component, event = key
+            raise PricingError(event, component, section_of(component))
+        dynamic[key] = n * table[key]
+    static = {c: p * elapsed_s for c, p in static_w.items()}
+    return EnergyBreakdown(dynamic=dynamic, static=static)
+
+
+def _chip_section(component: str) -> str:
+    return _SECTION.get(component, "dram.channels" if component.startswith("dram.") else component)
+
+
 def price(
     counts: Iterable[tuple[tuple[str, str], int]],
     arch: Architecture,
@@ -138,18 +165,13 @@ def price(
     chips: int = 1,
 ) -> EnergyBreakdown:
     """Energy of `counts` on `arch` over `elapsed_s` of simulated time."""
-    table = price_table(arch)
-    dynamic: dict[tuple[str, str], float] = {}
-    for key, n in counts:
-        if key not in table:
-            component, event = key
-            section = _SECTION.get(
-                component, "dram.channels" if component.startswith("dram.") else component
-            )
-            raise PricingError(event, component, section)
-        dynamic[key] = n * table[key]
-    static = {c: p * elapsed_s for c, p in static_powers(arch, chips).items()}
-    return EnergyBreakdown(dynamic=dynamic, static=static)
+    return price_events(
+        counts,
+        price_table(arch),
+        static_powers(arch, chips),
+        elapsed_s,
+        section_of=_chip_section,
+    )
 
 
 def area_m2(arch: Architecture, chips: int, arrays: int) -> dict[str, float]:
@@ -161,15 +183,3 @@ def area_m2(arch: Architecture, chips: int, arrays: int) -> dict[str, float]:
     if array_area is not None:
         out["arrays"] = array_area * arrays
     return out
-
-
-def reprice_result(result: dict, arch: Architecture) -> EnergyBreakdown:
-    """Energy of a saved run (`result.json`) under `arch`'s prices, without re-simulating.
-
-    Only energy parameters may differ from the simulated architecture: the counts, the
-    simulated time and the chip count are taken from the saved run.
-    """
-    m = result["metrics"]
-    elapsed_s = result["tokens"] / m["tokens_per_s"] if m["tokens_per_s"] else 0.0
-    counts = [(tuple(k.split("/", 1)), n) for k, n in result["event_counts"].items()]
-    return price(counts, arch, elapsed_s, chips=result["placement"].get("chips", 1))

@@ -1,7 +1,7 @@
 """The simulation context: one SimPy environment, one ledger, one seeded generator.
 
-Time is SimPy time in integer picoseconds; conversion to seconds happens only at the
-boundary (`neurosim.simulate.work.seconds_to_ps`, results in seconds).
+Time is SimPy time in integer picoseconds; conversion happens only at the boundary,
+through `seconds_to_ps` and `ps_to_seconds` here (results are in seconds).
 """
 
 from __future__ import annotations
@@ -14,6 +14,16 @@ import simpy
 from neurosim.ledger import Ledger
 
 PS_PER_S = 1_000_000_000_000  # SimPy time is integer picoseconds
+
+
+def seconds_to_ps(seconds: float) -> int:
+    """Seconds as integer picoseconds, rounded to the nearest."""
+    return int(round(seconds * PS_PER_S))
+
+
+def ps_to_seconds(ps: float) -> float:
+    """Picoseconds as seconds."""
+    return ps / PS_PER_S
 
 
 class CountingEnvironment(simpy.Environment):

@@ -32,14 +32,16 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
 
-from neurosim import __version__
 from neurosim.config.base import StrictModel
 from neurosim.config.workload import Workload
+from neurosim.costs import EnergyBreakdown, price_events
 from neurosim.errors import ConfigError, SimulationError
-from neurosim.results import Result, config_hash
+from neurosim.ledger import Ledger
+from neurosim.metrics import RunTotals
+from neurosim.resources import Resource, ResourceKind
+from neurosim.results import Result, build_result
 from neurosim.units import (
     Bytes,
     NonNegativeJoules,
@@ -71,11 +73,18 @@ __all__ = [
     "is_gpu_config",
     "load_gpu_architecture",
     "memory_footprint",
+    "price",
+    "price_table",
     "simulate_gpu",
+    "static_powers",
     "token_cost",
 ]
 
 GPU_KIND = "gpu"
+GPU_COMPONENT = "gpu"
+"""Ledger component of the GPU's arithmetic (and of its idle power)."""
+HBM_COMPONENT = "hbm"
+"""Ledger component of the HBM devices (off chip)."""
 Precision = Literal["fp32", "tf32", "fp16", "bf16", "int8"]
 PRECISIONS: tuple[str, ...] = ("fp32", "tf32", "fp16", "bf16", "int8")
 BYTES_PER_ELEMENT: dict[str, int] = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
@@ -488,10 +497,6 @@ def _max_context(arch: GpuArchitecture, shape: DecodeShape) -> int | None:
 # --------------------------------------------------------------------------- run
 
 
-def _percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
-
-
 def simulate_gpu(
     arch: GpuArchitecture,
     workload: Workload,
@@ -534,6 +539,43 @@ def simulate_gpu(
     return _result(arch, workload, shape, costs, seed, n_tokens, context_tokens, attention, wall0)
 
 
+def price_table(arch: GpuArchitecture) -> dict[tuple[str, str], float]:
+    """Joules per event of every (component, event) a GPU run counts."""
+    return {
+        (GPU_COMPONENT, "flop"): arch.flop_energy_j,
+        (HBM_COMPONENT, "read_bit"): arch.hbm_energy_j_per_bit,
+        (HBM_COMPONENT, "write_bit"): arch.hbm_energy_j_per_bit,
+    }
+
+
+def static_powers(arch: GpuArchitecture) -> dict[str, float]:
+    """Static power (W) of each component: the board's idle power, all on the GPU."""
+    return {GPU_COMPONENT: arch.idle_power_w}
+
+
+def price(counts, arch: GpuArchitecture, elapsed_s: float) -> EnergyBreakdown:
+    """Energy of GPU event `counts` under `arch`'s prices over `elapsed_s` (a missing price
+    raises PricingError)."""
+    return price_events(
+        counts, price_table(arch), static_powers(arch), elapsed_s, section_of=_section
+    )
+
+
+def _section(component: str) -> str:
+    sections = {GPU_COMPONENT: "energy_per_flop_j", HBM_COMPONENT: "hbm_energy_j_per_bit"}
+    return sections.get(component, component)
+
+
+def _ledger(costs: list[TokenCost]) -> Ledger:
+    """The run's event counts: FLOPs and HBM bits read and written."""
+    ledger = Ledger()
+    for c in costs:
+        ledger.add(GPU_COMPONENT, "flop", round(c.flops))
+        ledger.add(HBM_COMPONENT, "read_bit", round(c.read_bytes * 8))
+        ledger.add(HBM_COMPONENT, "write_bit", round(c.write_bytes * 8))
+    return ledger
+
+
 def _result(
     arch: GpuArchitecture,
     workload: Workload,
@@ -552,32 +594,20 @@ def _result(
     def total(attr: str) -> float:
         return sum(getattr(c, attr) for c in costs)
 
-    e_flop, e_read, e_write = (
-        total(a) for a in ("flop_energy_j", "hbm_read_energy_j", "hbm_write_energy_j")
+    ledger = _ledger(costs)
+    final_context = context_tokens + n
+    footprint = memory_footprint(arch, shape, final_context)
+    totals = RunTotals(
+        latencies_s=lat,
+        elapsed_s=elapsed,
+        energy=price(ledger.items(), arch, elapsed),
+        parameters=shape.stored_weights,
+        weight_bytes=float(shape.stored_weights * arch.bytes_per_element),
+        memory_footprint_bytes=float(footprint["total"]),
+        synops=ledger.get(GPU_COMPONENT, "flop") / 2,
+        spikes=0.0,
+        offchip_components=frozenset({HBM_COMPONENT}),
     )
-    e_static = total("static_energy_j")
-    e_dyn = e_flop + e_read + e_write
-    e_all = e_dyn + e_static
-    flops = total("flops")
-    elem = arch.bytes_per_element
-    metrics = {
-        "parameters": float(shape.stored_weights),
-        "tokens_per_s": n / elapsed,
-        "latency_mean_s": float(np.mean(lat)),
-        "latency_p50_s": _percentile(lat, 50),
-        "latency_p99_s": _percentile(lat, 99),
-        "energy_per_token_j": e_all / n,
-        "dynamic_energy_per_token_j": e_dyn / n,
-        "static_energy_per_token_j": e_static / n,
-        "dynamic_power_w": e_dyn / elapsed,
-        "dynamic_power_onchip_w": e_flop / elapsed,
-        "static_power_w": e_static / elapsed,
-        "total_power_w": e_all / elapsed,
-        "tokens_per_j": n / e_all,
-        "synops_per_token": flops / 2 / n,
-        "spikes_per_token": 0.0,
-        "weight_bytes": float(shape.stored_weights * elem),
-    }
     att = "kv_cache" if shape.attention == "softmax" else "state"
     traffic = {
         "dram_read": total("read_bytes") / n,
@@ -588,25 +618,15 @@ def _result(
         "hbm.activations_read": total("activation_read_bytes") / n,
         "hbm.activations_write": total("activation_write_bytes") / n,
     }
-    energy_rows = {
-        "gpu.flop": e_flop / n,
-        "hbm.read": e_read / n,
-        "hbm.write": e_write / n,
-        "gpu.static": e_static / n,
-    }
     compute_s, hbm_s, overhead_s = total("compute_s"), total("hbm_s"), total("overhead_s")
-    utilization = {
-        "max compute": flops / (arch.peak_ops_per_s * elapsed),
-        "max hbm": total("hbm_bytes") / (arch.hbm_bandwidth_bytes_per_s * elapsed),
-        "max per-token overhead": overhead_s / elapsed,
+    busy = {  # at peak rates, so utilization is the fraction of peak used
+        Resource.compute(): total("flops") / arch.peak_ops_per_s,
+        Resource(ResourceKind.HBM): total("hbm_bytes") / arch.hbm_bandwidth_bytes_per_s,
+        Resource(ResourceKind.HOST_OVERHEAD): overhead_s,
     }
     binding: dict[str, float] = {}
     for c in costs:
         binding[c.bottleneck] = binding.get(c.bottleneck, 0.0) + c.time_s
-    bottleneck = max(binding, key=binding.get)
-    final_context = context_tokens + n
-    footprint = memory_footprint(arch, shape, final_context)
-    metrics["memory_footprint_bytes"] = float(footprint["total"])
     placement = {
         "kind": GPU_KIND,
         "attention": shape.attention,
@@ -637,25 +657,6 @@ def _result(
         "recurrent_state_on_chip": False,
         "streamed_bytes_per_channel": {"hbm": traffic["hbm.weights_read"]},
     }
-    published = None
-    if arch.published is not None:
-        pub = arch.published
-        published = {"source": pub.source, "workload": pub.workload}
-        ours = {
-            "tokens_per_s": metrics["tokens_per_s"],
-            "dynamic_power_w": metrics["dynamic_power_w"],
-            "total_power_w": metrics["total_power_w"],
-            "energy_per_token_j": metrics["energy_per_token_j"],
-        }
-        for key, value in ours.items():
-            target = getattr(pub, key)
-            if target:
-                published[key] = target
-                published[key.removesuffix("_w").removesuffix("_j") + "_error"] = (
-                    value / target - 1.0
-                )
-    arch_dump = arch.model_dump(mode="json")
-    workload_dump = workload.model_dump(mode="json")
     options = {
         "fidelity": "analytic",
         "contention": False,
@@ -665,32 +666,17 @@ def _result(
         "attention": shape.attention,
         "context_tokens": context_tokens,
     }
-    return Result(
-        version=__version__,
-        architecture=arch.name,
-        workload=workload.name,
-        fidelity="analytic",
-        contention=False,
-        seed=seed,
-        tokens=n,
-        config_hash=config_hash(arch_dump, workload_dump, options),
-        metrics=metrics,
+    return build_result(
+        arch=arch,
+        workload=workload,
+        options=options,
+        totals=totals,
         traffic_bytes_per_token=traffic,
-        energy_per_token_j=energy_rows,
-        utilization=utilization,
-        bottleneck=bottleneck,
-        published=published,
+        busy_s=busy,
+        ledger=ledger,
         placement=placement,
-        event_counts={
-            "gpu.flop": round(flops),
-            "gpu.kernel": sum(c.kernels for c in costs),
-            "hbm.read_bit": round(total("read_bytes") * 8),
-            "hbm.write_bit": round(total("write_bytes") * 8),
-        },
-        latencies_s=lat,
         wall_s=time.perf_counter() - wall0,
-        engine_events=0,
-        config={"architecture": arch_dump, "workload": workload_dump, "options": options},
+        bottleneck=max(binding, key=binding.get),
     )
 
 
@@ -712,7 +698,8 @@ def gpu_summary_lines(arch: GpuArchitecture) -> list[str]:
 
 
 def gpu_result_table(r: Result) -> str:
-    """Footprint, time split and published comparison of a GPU Result (strings only)."""
+    """Footprint and time split of a GPU Result (strings only; the published comparison is
+    the generic one of `neurosim.report`)."""
     pl = r.placement
     fp = pl["footprint_bytes"]
     title = "GPU decode model"
@@ -734,16 +721,6 @@ def gpu_result_table(r: Result) -> str:
     rows.append(("kernels per token", str(pl["kernels_per_token"])))
     if pl["power_capped_tokens"]:
         rows.append(("tokens slowed by the TDP cap", str(pl["power_capped_tokens"])))
-    p = r.published or {}
-    for key, unit in (("total_power_w", "W"), ("energy_per_token_j", "J")):
-        if key in p:
-            err = p[key.removesuffix("_w").removesuffix("_j") + "_error"]
-            rows.append(
-                (
-                    f"published {key}",
-                    f"{p[key]:.4g} {unit} (ours {r.metrics[key]:.4g} {unit}, {100 * err:+.1f} %)",
-                )
-            )
     width = max(len(k) for k, _ in rows)
     lines = [title, "-" * len(title)] + [f"  {k.ljust(width)}  {v}" for k, v in rows]
     return "\n".join(lines)

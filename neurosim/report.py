@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from neurosim.results import Result
+from neurosim.metrics import METRICS
+from neurosim.resources import ResourceKind
+from neurosim.results import Result, error_key
 from neurosim.units import format_quantity
 
 
@@ -52,13 +54,15 @@ def result_table(r: Result) -> str:
     parts.append(_rows_to_text(traffic_rows, "Memory traffic per token"))
     if r.placement.get("kind") != "gpu":  # the GPU model prints its own footprint table
         parts.append(placement_table(r.placement))
-    util_rows = [
-        (k.removeprefix("max "), f"{100 * v:.1f} %")
-        for k, v in r.utilization.items()
-        if k.startswith("max ")
-    ]
+    groups = sorted(set(r.resource_groups.values()))
+    util_rows = [(g, f"{100 * r.utilization[f'max {g}']:.1f} %") for g in groups]
     links = sorted(
-        ((k, v) for k, v in r.utilization.items() if k.startswith("link ")), key=lambda kv: -kv[1]
+        (
+            (name, r.utilization[name])
+            for name, g in r.resource_groups.items()
+            if g == ResourceKind.NOC_LINK.value
+        ),
+        key=lambda kv: -kv[1],
     )[:3]
     util_rows += [(f"  {k}", f"{100 * v:.1f} %") for k, v in links]
     parts.append(_rows_to_text(util_rows, "Utilization (busiest unit of each resource)"))
@@ -83,30 +87,20 @@ def placement_table(pl: dict) -> str:
     return _rows_to_text(rows, "Placement")
 
 
+_DECIMALS = {"tokens/s": 1, "W": 3, "J": 4}
+"""Decimals the published comparison shows, by the metric's unit."""
+
+
 def published_table(r: Result) -> str:
     """Our estimate beside the published figures, with the error of each."""
     p = r.published
     lines = [f"Published comparison ({p['source']})", "-" * 40]
     lines.append(f"  {'metric':<22}{'ours':>12}{'published':>12}{'error':>10}")
-    if "tokens_per_s" in p:
+    for m in (METRICS[k] for k in p if k in METRICS):
+        d = _DECIMALS.get(m.unit, 4)
         lines.append(
-            f"  {'tokens/s':<22}{r.metrics['tokens_per_s']:>12.1f}{p['tokens_per_s']:>12.1f}"
-            f"{100 * p['tokens_per_s_error']:>9.1f}%"
-        )
-    if "dynamic_power_w" in p:
-        lines.append(
-            f"  {'dynamic power (W)':<22}{r.metrics['dynamic_power_w']:>12.3f}"
-            f"{p['dynamic_power_w']:>12.3f}{100 * p['dynamic_power_error']:>9.1f}%"
-        )
-    if "total_power_w" in p:
-        lines.append(
-            f"  {'total power (W)':<22}{r.metrics['total_power_w']:>12.3f}"
-            f"{p['total_power_w']:>12.3f}{100 * p['total_power_error']:>9.1f}%"
-        )
-    if "energy_per_token_j" in p:
-        lines.append(
-            f"  {'energy per token (J)':<22}{r.metrics['energy_per_token_j']:>12.4f}"
-            f"{p['energy_per_token_j']:>12.4f}{100 * p['energy_per_token_error']:>9.1f}%"
+            f"  {m.label:<22}{r.metrics[m.name]:>12.{d}f}{p[m.name]:>12.{d}f}"
+            f"{100 * p[error_key(m.name)]:>9.1f}%"
         )
     if p.get("workload") and p["workload"] != r.workload:
         lines.append(

@@ -1,7 +1,8 @@
-"""The Result record of a run, and writing it as JSON and CSV.
+"""The Result record of a run, built one way for every architecture kind, and writing it.
 
-One flat record per run (config hash, seed, version, metrics, energy breakdown,
-traffic per memory level, bottleneck) that tables, sweep stores and plots all read.
+One flat record per run (config hash, seed, version, metrics from the registry in
+`neurosim.metrics`, energy breakdown, traffic per memory level, utilization, bottleneck,
+published comparison) that tables, sweep stores and plots all read.
 """
 
 from __future__ import annotations
@@ -9,15 +10,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from neurosim import __version__
-from neurosim.costs import EnergyBreakdown, area_m2
-from neurosim.engine import PS_PER_S
 from neurosim.ledger import Ledger
+from neurosim.metrics import METRICS, RunTotals, metric_values
+from neurosim.resources import Resource
 
 
 def config_hash(arch_dump: dict, workload_dump: dict, extra: dict) -> str:
@@ -50,6 +50,8 @@ class Result:
     wall_s: float
     engine_events: int
     config: dict = field(default_factory=dict)
+    resource_groups: dict[str, str] = field(default_factory=dict)
+    """Display name of each resource in `utilization` -> the group it counts towards."""
 
     def to_json(self) -> str:
         """The whole record as JSON."""
@@ -76,122 +78,94 @@ class Result:
         return row
 
 
-def _percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if values else 0.0
+def published_block(published, metrics: Mapping[str, float]) -> dict | None:
+    """Each published figure that names a metric, beside our error against it.
+
+    `published` is an architecture's `published` section (None: no block); the error of
+    metric ``x_w`` / ``x_j`` / ``x`` is stored as ``x_error`` (ours / published - 1).
+    """
+    if published is None:
+        return None
+    block: dict = {"source": published.source, "workload": published.workload}
+    for name in type(published).model_fields:
+        target = getattr(published, name)
+        if name in METRICS and target and name in metrics:
+            block[name] = target
+            block[error_key(name)] = metrics[name] / target - 1.0
+    return block
 
 
-def summarise(
-    *,
-    prep,
-    fidelity: str,
-    contention: bool,
-    seed: int,
-    n_tokens: int,
-    latencies_ps: list[int],
-    elapsed_s: float,
-    energy: EnergyBreakdown,
-    ledger: Ledger,
-    acc,
-    wall_s: float,
-    engine_events: int,
-    spike_source: str = "synthetic",
-) -> Result:
-    """Turn run totals into per-token metrics, utilizations and the published comparison."""
-    arch, workload = prep.arch, prep.workload
-    n = max(1, len(latencies_ps))
-    lat_s = [x / PS_PER_S for x in latencies_ps]
-    tokens_per_s = len(lat_s) / elapsed_s if elapsed_s > 0 else 0.0
-    dram_components = {k for (k, _) in energy.dynamic if k.startswith("dram.")}
-    dram_dynamic = sum(j for (c, _), j in energy.dynamic.items() if c in dram_components)
-    metrics = {
-        "parameters": float(prep.graph.parameters),
-        "tokens_per_s": tokens_per_s,
-        "latency_mean_s": float(np.mean(lat_s)) if lat_s else 0.0,
-        "latency_p50_s": _percentile(lat_s, 50),
-        "latency_p99_s": _percentile(lat_s, 99),
-        "energy_per_token_j": energy.total_j / n,
-        "dynamic_energy_per_token_j": energy.dynamic_j / n,
-        "static_energy_per_token_j": energy.static_j / n,
-        "dynamic_power_w": energy.dynamic_j / elapsed_s if elapsed_s else 0.0,
-        "dynamic_power_onchip_w": (energy.dynamic_j - dram_dynamic) / elapsed_s
-        if elapsed_s
-        else 0.0,
-        "static_power_w": energy.static_j / elapsed_s if elapsed_s else 0.0,
-        "total_power_w": energy.total_j / elapsed_s if elapsed_s else 0.0,
-        "tokens_per_j": n / energy.total_j if energy.total_j else 0.0,
-        "synops_per_token": acc.synops / n,
-        "spikes_per_token": acc.spikes / n,
-        "weight_bytes": float(
-            prep.placement.resident_weight_bytes + prep.placement.streamed_weight_bytes
-        ),
-    }
-    traffic = {
-        "dram_read": sum(acc.dram_read.values()) / n,
-        "dram_write": sum(acc.dram_write.values()) / n,
-        "onchip_read": acc.onchip_read / n,
-        "onchip_write": acc.onchip_write / n,
-        "noc": acc.noc_bytes / n,
-        "chip_links": acc.chip_link_bytes / n,
-    }
-    for name, v in acc.dram_read.items():
-        traffic[f"dram.{name}_read"] = v / n
-    energy_rows = {}
-    for (c, e), j in sorted(energy.dynamic.items()):
-        energy_rows[f"{c}.{e}"] = j / n
-    for c, j in sorted(energy.static.items()):
-        energy_rows[f"{c}.static"] = j / n
-    utilization = {k: (v / elapsed_s if elapsed_s else 0.0) for k, v in acc.busy.items()}
+def error_key(metric_name: str) -> str:
+    """Key of the published-comparison error of a metric: ``dynamic_power_w`` ->
+    ``dynamic_power_error``."""
+    return metric_name.removesuffix("_w").removesuffix("_j") + "_error"
+
+
+def _utilization(
+    busy_s: Mapping[Resource, float], elapsed_s: float
+) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
+    """Per-resource utilization, the busiest instance of each group, and each resource's
+    group, all keyed by display names."""
+    each = {r.display: (b / elapsed_s if elapsed_s else 0.0) for r, b in busy_s.items()}
+    groups = {r.display: r.group for r in busy_s}
     grouped: dict[str, float] = {}
-    for k, u in utilization.items():
-        grouped_name = {"compute[": "compute", "link ": "interconnect", "chip link ": "chip_links"}
-        key = next((g for prefix, g in grouped_name.items() if k.startswith(prefix)), k)
-        grouped[key] = max(grouped.get(key, 0.0), u)
-    bottleneck = max(grouped, key=grouped.get) if grouped else "none"
-    published = None
-    if arch.published is not None:
-        pub = arch.published
-        published = {"source": pub.source, "workload": pub.workload}
-        if pub.tokens_per_s:
-            published["tokens_per_s"] = pub.tokens_per_s
-            published["tokens_per_s_error"] = tokens_per_s / pub.tokens_per_s - 1.0
-        if pub.dynamic_power_w:
-            published["dynamic_power_w"] = pub.dynamic_power_w
-            published["dynamic_power_error"] = (
-                metrics["dynamic_power_w"] / pub.dynamic_power_w - 1.0
-            )
-    metrics["memory_footprint_bytes"] = metrics["weight_bytes"] + prep.graph.state_bytes
-    placement = prep.placement.summary(arch)
-    areas = area_m2(arch, prep.placement.chips, prep.placement.arrays)
-    if areas:
-        placement["area_m2"] = areas
-        metrics["area_m2"] = sum(areas.values())
+    for name, u in each.items():
+        g = groups[name]
+        grouped[g] = max(grouped.get(g, 0.0), u)
+    return each, grouped, groups
+
+
+def build_result(
+    *,
+    arch,
+    workload,
+    options: dict,
+    totals: RunTotals,
+    traffic_bytes_per_token: dict[str, float],
+    busy_s: Mapping[Resource, float],
+    ledger: Ledger,
+    placement: dict,
+    wall_s: float,
+    engine_events: int = 0,
+    bottleneck: str | None = None,
+) -> Result:
+    """The result record of any run (chip or GPU): registry metrics, energy per token by
+    part, utilization and bottleneck, published comparison, counts and configs.
+
+    `options` are the run options that enter the config hash (fidelity, contention, seed,
+    tokens, ...); `bottleneck` None picks the group with the highest utilization.
+    """
+    n = totals.tokens
+    metrics = metric_values(totals)
+    energy_rows = {f"{c}.{e}": j / n for (c, e), j in sorted(totals.energy.dynamic.items())}
+    energy_rows |= {f"{c}.static": j / n for c, j in sorted(totals.energy.static.items())}
+    each, grouped, groups = _utilization(busy_s, totals.elapsed_s)
+    if bottleneck is None:
+        bottleneck = max(grouped, key=grouped.get) if grouped else "none"
     arch_dump = arch.model_dump(mode="json")
     workload_dump = workload.model_dump(mode="json")
-    options = {
-        "fidelity": fidelity, "contention": contention, "seed": seed, "tokens": n_tokens,
-        "spikes": spike_source,
-    }
     return Result(
         version=__version__,
         architecture=arch.name,
         workload=workload.name,
-        fidelity=fidelity,
-        contention=contention,
-        seed=seed,
-        tokens=len(lat_s),
+        fidelity=options["fidelity"],
+        contention=options["contention"],
+        seed=options["seed"],
+        tokens=len(totals.latencies_s),
         config_hash=config_hash(arch_dump, workload_dump, options),
         metrics=metrics,
-        traffic_bytes_per_token=traffic,
+        traffic_bytes_per_token=traffic_bytes_per_token,
         energy_per_token_j=energy_rows,
-        utilization={"max " + k: v for k, v in sorted(grouped.items())} | utilization,
+        utilization={"max " + g: u for g, u in sorted(grouped.items())} | each,
         bottleneck=bottleneck,
-        published=published,
+        published=published_block(arch.published, metrics),
         placement=placement,
         event_counts=ledger.as_dict(),
-        latencies_s=lat_s,
+        latencies_s=list(totals.latencies_s),
         wall_s=wall_s,
         engine_events=engine_events,
         config={"architecture": arch_dump, "workload": workload_dump, "options": options},
+        resource_groups=groups,
     )
 
 

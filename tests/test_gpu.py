@@ -98,8 +98,8 @@ def test_memory_bound_token_time_and_energy(gpu, tiny_workload):
     assert m["static_energy_per_token_j"] == pytest.approx(10 * t, **EXACT)
     assert m["energy_per_token_j"] == pytest.approx(E_FLOP + E_HBM + 10 * t, **EXACT)
     assert r.energy_per_token_j["gpu.flop"] == pytest.approx(E_FLOP, **EXACT)
-    assert r.energy_per_token_j["hbm.read"] == pytest.approx(61184 * 8 * 4e-12, **EXACT)
-    assert r.energy_per_token_j["hbm.write"] == pytest.approx(2184 * 8 * 4e-12, **EXACT)
+    assert r.energy_per_token_j["hbm.read_bit"] == pytest.approx(61184 * 8 * 4e-12, **EXACT)
+    assert r.energy_per_token_j["hbm.write_bit"] == pytest.approx(2184 * 8 * 4e-12, **EXACT)
     assert m["static_power_w"] == pytest.approx(10, **EXACT)
     assert m["dynamic_power_w"] == pytest.approx((E_FLOP + E_HBM) / t, **EXACT)
     assert m["synops_per_token"] == FLOPS / 2  # MACs, not spike operations
@@ -110,10 +110,9 @@ def test_memory_bound_token_time_and_energy(gpu, tiny_workload):
     assert r.traffic_bytes_per_token["dram_write"] == 2184
     assert r.traffic_bytes_per_token["hbm.state_read"] == 1024
     assert r.event_counts == {
-        "gpu.flop": 3 * FLOPS,
-        "gpu.kernel": 30,
-        "hbm.read_bit": 3 * 61184 * 8,
-        "hbm.write_bit": 3 * 2184 * 8,
+        "gpu/flop": 3 * FLOPS,
+        "hbm/read_bit": 3 * 61184 * 8,
+        "hbm/write_bit": 3 * 2184 * 8,
     }
 
 

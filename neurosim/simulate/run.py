@@ -10,14 +10,17 @@ import numpy as np
 from neurosim.build import build_system
 from neurosim.config.architecture import Architecture
 from neurosim.config.workload import Workload
-from neurosim.costs import price
+from neurosim.costs import EnergyBreakdown, area_m2, price
+from neurosim.engine import ps_to_seconds, seconds_to_ps
 from neurosim.errors import SimulationError
 from neurosim.ledger import Ledger
 from neurosim.mapping import Placement, place
-from neurosim.results import Result, summarise
+from neurosim.metrics import RunTotals
+from neurosim.resources import Resource, ResourceKind
+from neurosim.results import Result, build_result
 from neurosim.simulate.analytic import token_end_ps
 from neurosim.simulate.des import DesTokenRunner
-from neurosim.simulate.work import PS_PER_S, TokenWork, WorkPlanner, seconds_to_ps
+from neurosim.simulate.work import TokenWork, WorkPlanner
 from neurosim.topology import CHIP_LINK, build_routing, chip_topology
 from neurosim.workload.model import ModelGraph, build_model_graph
 from neurosim.workload.spikes import SpikeSource, SyntheticSpikeSource
@@ -65,7 +68,7 @@ class Accumulator:
     """Running totals over tokens, so memory does not grow with the token count."""
 
     latencies_ps: list[int]
-    busy: dict[str, float]
+    busy: dict[Resource, float]
     spikes: int = 0
     synops: int = 0
     dram_read: dict[str, int] | None = None
@@ -75,7 +78,7 @@ class Accumulator:
     noc_bytes: int = 0
     chip_link_bytes: int = 0
 
-    def add(self, work: TokenWork, busy: dict[str, float]) -> None:
+    def add(self, work: TokenWork, busy: dict[Resource, float]) -> None:
         """Fold one token's figures in."""
         self.spikes += work.spikes
         self.synops += work.synops
@@ -94,22 +97,22 @@ class Accumulator:
             self.busy[k] = self.busy.get(k, 0.0) + v
 
 
-def busy_times(prep: Prepared, work: TokenWork) -> dict[str, float]:
+def busy_times(prep: Prepared, work: TokenWork) -> dict[Resource, float]:
     """Seconds each resource spends busy on one token (independent of contention)."""
     arch, p, pl = prep.arch, prep.placement, prep.planner
-    busy: dict[str, float] = {}
+    busy: dict[Resource, float] = {}
     per_core = np.bincount(
         np.repeat(p.tile_core, np.diff(work.item_offsets)),
         weights=work.item_ps,
         minlength=pl.cores,
     ) + work.epilogue_ps.sum(axis=0)
     for c in range(pl.cores):
-        busy[f"compute[{c}]"] = per_core[c] / PS_PER_S
+        busy[Resource.compute(c)] = ps_to_seconds(per_core[c])
     for ci, ch in enumerate(arch.dram_channels):
         t = work.tile_dram_ps[p.tile_channel == ci].sum()
         if ci == 0:
             t += work.prologue_ps + work.extra_ps.sum()
-        busy[f"dram.{ch.name}"] = t / PS_PER_S
+        busy[Resource.dram(ch.name)] = ps_to_seconds(t)
     links = np.zeros(pl.routing.n_links)
     links += np.ceil(work.link_bits * pl.link_ps_per_bit).sum(axis=(0, 1))
     fetched = np.flatnonzero(work.tile_fetch_bytes)
@@ -119,10 +122,12 @@ def busy_times(prep: Prepared, work: TokenWork) -> dict[str, float]:
         per_pair = np.bincount(pair, weights=work.tile_fetch_bytes[fetched] * 8, minlength=n * n)
         links += np.ceil(pl.routing.link_sums(per_pair) * pl.link_ps_per_bit)
     for i, (a, b) in enumerate(pl.routing.links):
-        name = "chip link" if pl.routing.link_class[i] == CHIP_LINK else "link"
-        busy[f"{name} {a}->{b}"] = links[i] / PS_PER_S
+        chip = bool(pl.routing.link_class[i] == CHIP_LINK)
+        busy[Resource.link(int(a), int(b), chip=chip)] = ps_to_seconds(links[i])
     mem_bytes = work.onchip_read_bytes + work.onchip_write_bytes
-    busy["onchip_memory"] = mem_bytes / arch.onchip_memory.bandwidth_bytes_per_s
+    busy[Resource(ResourceKind.ONCHIP_MEMORY)] = (
+        mem_bytes / arch.onchip_memory.bandwidth_bytes_per_s
+    )
     return busy
 
 
@@ -188,20 +193,76 @@ def simulate(
         elapsed_ps = env.now
         ledger = system.ctx.ledger
         events = env.events_processed
-    elapsed_s = elapsed_ps / PS_PER_S
+    elapsed_s = ps_to_seconds(elapsed_ps)
     energy = price(ledger.items(), arch, elapsed_s, chips=prep.placement.chips)
     return summarise(
         prep=prep,
-        fidelity=fidelity,
-        contention=contention,
-        seed=seed,
-        n_tokens=n_tokens,
-        latencies_ps=acc.latencies_ps,
+        options={
+            "fidelity": fidelity,
+            "contention": contention,
+            "seed": seed,
+            "tokens": n_tokens,
+            "spikes": getattr(src, "label", type(src).__name__),
+        },
+        acc=acc,
         elapsed_s=elapsed_s,
         energy=energy,
         ledger=ledger,
-        acc=acc,
         wall_s=time.perf_counter() - wall0,
         engine_events=events,
-        spike_source=getattr(src, "label", type(src).__name__),
+    )
+
+
+def summarise(
+    *,
+    prep: Prepared,
+    options: dict,
+    acc: Accumulator,
+    elapsed_s: float,
+    energy: EnergyBreakdown,
+    ledger: Ledger,
+    wall_s: float,
+    engine_events: int,
+) -> Result:
+    """The Result of a chip run: its totals, traffic per memory level and placement."""
+    arch, placement = prep.arch, prep.placement
+    n = max(1, len(acc.latencies_ps))
+    weight_bytes = float(placement.resident_weight_bytes + placement.streamed_weight_bytes)
+    areas = area_m2(arch, placement.chips, placement.arrays)
+    totals = RunTotals(
+        latencies_s=[ps_to_seconds(x) for x in acc.latencies_ps],
+        elapsed_s=elapsed_s,
+        energy=energy,
+        parameters=prep.graph.parameters,
+        weight_bytes=weight_bytes,
+        memory_footprint_bytes=weight_bytes + prep.graph.state_bytes,
+        synops=acc.synops,
+        spikes=acc.spikes,
+        offchip_components=frozenset(f"dram.{ch.name}" for ch in arch.dram_channels),
+        area_m2=areas,
+    )
+    traffic = {
+        "dram_read": sum(acc.dram_read.values()) / n,
+        "dram_write": sum(acc.dram_write.values()) / n,
+        "onchip_read": acc.onchip_read / n,
+        "onchip_write": acc.onchip_write / n,
+        "noc": acc.noc_bytes / n,
+        "chip_links": acc.chip_link_bytes / n,
+    }
+    for name, v in acc.dram_read.items():
+        traffic[f"dram.{name}_read"] = v / n
+    summary = placement.summary(arch)
+    if areas:
+        summary["area_m2"] = areas
+    return build_result(
+        arch=arch,
+        workload=prep.workload,
+        options=options,
+        totals=totals,
+        traffic_bytes_per_token=traffic,
+        busy_s=acc.busy,
+        ledger=ledger,
+        placement=summary,
+        wall_s=wall_s,
+        engine_events=engine_events,
     )

@@ -18,17 +18,12 @@ from neurosim.components.dram import bytes_moved
 from neurosim.components.dram import transfer_ps as dram_transfer_ps
 from neurosim.components.interconnect import link_parameters, route_latency_ps
 from neurosim.config.architecture import Architecture, CrossbarTileConfig
-from neurosim.engine import PS_PER_S
+from neurosim.engine import PS_PER_S, seconds_to_ps
 from neurosim.errors import TraceError
 from neurosim.mapping import Placement, even_split, is_array_kind
 from neurosim.topology import CHIP_LINK, Routing
 from neurosim.workload.model import ModelGraph
 from neurosim.workload.spikes import TokenSpikes
-
-
-def seconds_to_ps(seconds: float) -> int:
-    """Convert seconds to integer picoseconds (rounded to nearest)."""
-    return int(round(seconds * PS_PER_S))
 
 
 @dataclass
