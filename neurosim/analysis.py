@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from neurosim.metrics import METRICS
 from neurosim.results import Result
 
 ENERGY_CATEGORIES = (
@@ -54,21 +55,26 @@ def energy_by_category(r: Result) -> dict[str, float]:
     return out
 
 
+COMPARISON_METRICS = (
+    ("tokens_per_s", ""),
+    ("latency_mean_s", "m"),
+    ("energy_per_token_j", "m"),
+    ("dynamic_power_w", ""),
+    ("total_power_w", ""),
+    ("memory_footprint_bytes", "G"),
+)
+"""Registry metrics the comparison table shows, each with the SI prefix it is shown in."""
+
+
 def comparison_row(r: Result) -> dict[str, object]:
-    """One row of the comparison table."""
-    m = r.metrics
-    return {
-        "architecture": r.architecture,
-        "chips": r.placement.get("chips", 1),
-        "tokens/s": m["tokens_per_s"],
-        "latency ms": 1e3 * m["latency_mean_s"],
-        "mJ/token": 1e3 * m["energy_per_token_j"],
-        "dynamic W": m["dynamic_power_w"],
-        "total W": m["total_power_w"],
-        "footprint GB": m.get("memory_footprint_bytes", 0.0) / 1e9,
-        "DRAM/HBM MB/token": r.traffic_bytes_per_token.get("dram_read", 0.0) / 1e6,
-        "bottleneck": r.bottleneck,
-    }
+    """One row of the comparison table (headings from the metric registry)."""
+    row: dict[str, object] = {"architecture": r.architecture, "chips": r.placement.get("chips", 1)}
+    for name, prefix in COMPARISON_METRICS:
+        m = METRICS[name]
+        row[m.heading(prefix)] = m.scaled(r.metrics.get(name, 0.0), prefix)
+    row["DRAM/HBM MB/token"] = r.traffic_bytes_per_token.get("dram_read", 0.0) / 1e6
+    row["bottleneck"] = r.bottleneck
+    return row
 
 
 def nsllm_ratios(fpga: Result, gpu: Result) -> list[dict[str, object]]:

@@ -35,6 +35,8 @@ UNIT_DIMENSIONS: dict[str, str] = {
 }
 """Display unit -> dimension of `neurosim.units.format_quantity` (other units: plain)."""
 
+SI_PREFIXES = {"": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "m": 1e-3, "u": 1e-6}
+
 
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile of `values` (0.0 for none)."""
@@ -77,17 +79,19 @@ class RunTotals:
         return sum(j for (c, _), j in self.energy.dynamic.items() if c in self.offchip_components)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Metric:
-    """One metric: name (with its unit suffix), display unit, meaning, which way is better,
-    a readable title and how it follows from a run's totals (None: not defined for this run)."""
+    """One metric: its name (ending in its unit suffix), SI unit, which way is better, a
+    readable title, a short table heading (to which a unit is added), how it follows from
+    a run's totals (None: not defined for that run) and what it means."""
 
     name: str
     unit: str
-    description: str
     better: Better
     title: str
+    short: str
     value: Callable[[RunTotals], float | None]
+    description: str
 
     @property
     def dimension(self) -> str | None:
@@ -99,6 +103,16 @@ class Metric:
         """Title with the unit, for axes and tables."""
         return f"{self.title} ({self.unit})" if self.unit else self.title
 
+    def heading(self, prefix: str = "") -> str:
+        """Short column heading with the unit scaled by an SI `prefix`: "latency ms",
+        "mJ/token", "footprint GB"."""
+        unit = prefix + self.unit + ("/token" if "_per_token" in self.name else "")
+        return f"{self.short} {unit}".strip()
+
+    def scaled(self, value: float, prefix: str = "") -> float:
+        """`value` in units of `prefix` (one of "", "k", "M", "G", "m", "u")."""
+        return value / SI_PREFIXES[prefix]
+
 
 def _tokens_per_s(t: RunTotals) -> float:
     return len(t.latencies_s) / t.elapsed_s if t.elapsed_s > 0 else 0.0
@@ -108,48 +122,66 @@ def _area(t: RunTotals) -> float | None:
     return sum(t.area_m2.values()) if t.area_m2 else None
 
 
+def _entry(name, unit, better, title, short, value, description) -> Metric:
+    return Metric(
+        name=name,
+        unit=unit,
+        better=better,
+        title=title,
+        short=short,
+        value=value,
+        description=description,
+    )
+
+
+# name, unit (SI), better, title, short heading, value, description
 _ENTRIES = (
-    Metric("parameters", "", "weights of the model", "none", "parameters",
-           lambda t: float(t.parameters)),
-    Metric("tokens_per_s", "tokens/s", "decoded tokens / simulated time (batch 1, tokens back "
-           "to back)", "higher", "throughput", _tokens_per_s),
-    Metric("latency_mean_s", "s", "mean per-token decode time", "lower",
-           "mean latency per token",
-           lambda t: float(np.mean(t.latencies_s)) if t.latencies_s else 0.0),
-    Metric("latency_p50_s", "s", "median per-token decode time", "lower",
-           "median latency per token", lambda t: percentile(t.latencies_s, 50)),
-    Metric("latency_p99_s", "s", "99th-percentile per-token decode time", "lower",
-           "p99 latency per token", lambda t: percentile(t.latencies_s, 99)),
-    Metric("energy_per_token_j", "J", "dynamic (events x prices) + static (leakage x time) "
-           "energy per token", "lower", "energy per token",
-           lambda t: t.energy.total_j / t.tokens),
-    Metric("dynamic_energy_per_token_j", "J", "events x prices, per token", "lower",
-           "dynamic energy per token", lambda t: t.energy.dynamic_j / t.tokens),
-    Metric("static_energy_per_token_j", "J", "static power x time, per token", "lower",
-           "static energy per token", lambda t: t.energy.static_j / t.tokens),
-    Metric("dynamic_power_w", "W", "dynamic energy / time, off-chip memory included", "lower",
-           "dynamic power", lambda t: t.per_second(t.energy.dynamic_j)),
-    Metric("dynamic_power_onchip_w", "W", "dynamic energy / time without DRAM or HBM devices",
-           "lower", "dynamic power on chip",
-           lambda t: t.per_second(t.energy.dynamic_j - t.offchip_dynamic_j)),
-    Metric("static_power_w", "W", "static energy / time", "lower", "static power",
-           lambda t: t.per_second(t.energy.static_j)),
-    Metric("total_power_w", "W", "all energy / time", "lower", "total power",
-           lambda t: t.per_second(t.energy.total_j)),
-    Metric("tokens_per_j", "tokens/J", "tokens per joule of all energy", "higher",
-           "tokens per joule",
-           lambda t: t.tokens / t.energy.total_j if t.energy.total_j else 0.0),
-    Metric("synops_per_token", "", "spike x nonzero-weight accumulations per token (GPU: "
-           "dense MACs)", "lower", "synaptic ops per token", lambda t: t.synops / t.tokens),
-    Metric("spikes_per_token", "", "binary spikes emitted by all site neurons per token",
-           "lower", "spikes per token", lambda t: t.spikes / t.tokens),
-    Metric("weight_bytes", "B", "bytes of stored weights", "lower", "weight bytes",
-           lambda t: float(t.weight_bytes)),
-    Metric("memory_footprint_bytes", "B", "bytes the model occupies: weights plus recurrent "
-           "state (GPU: plus KV cache or state, activations, framework)", "lower",
-           "memory footprint", lambda t: float(t.memory_footprint_bytes)),
-    Metric("area_m2", "m2", "area of the parts whose unit area the preset gives (ADCs, "
-           "arrays); only when it gives some", "lower", "area", _area),
+    _entry("parameters", "", "none", "parameters", "parameters",
+           lambda t: float(t.parameters), "weights of the model"),
+    _entry("tokens_per_s", "tokens/s", "higher", "throughput", "", _tokens_per_s,
+           "decoded tokens / simulated time (batch 1, tokens back to back)"),
+    _entry("latency_mean_s", "s", "lower", "mean latency per token", "latency",
+           lambda t: float(np.mean(t.latencies_s)) if t.latencies_s else 0.0,
+           "mean per-token decode time"),
+    _entry("latency_p50_s", "s", "lower", "median latency per token", "p50 latency",
+           lambda t: percentile(t.latencies_s, 50), "median per-token decode time"),
+    _entry("latency_p99_s", "s", "lower", "p99 latency per token", "p99 latency",
+           lambda t: percentile(t.latencies_s, 99), "99th-percentile per-token decode time"),
+    _entry("energy_per_token_j", "J", "lower", "energy per token", "",
+           lambda t: t.energy.total_j / t.tokens,
+           "dynamic (events x prices) + static (leakage x time) energy per token"),
+    _entry("dynamic_energy_per_token_j", "J", "lower", "dynamic energy per token", "dynamic",
+           lambda t: t.energy.dynamic_j / t.tokens, "events x prices, per token"),
+    _entry("static_energy_per_token_j", "J", "lower", "static energy per token", "static",
+           lambda t: t.energy.static_j / t.tokens, "static power x time, per token"),
+    _entry("dynamic_power_w", "W", "lower", "dynamic power", "dynamic",
+           lambda t: t.per_second(t.energy.dynamic_j),
+           "dynamic energy / time, off-chip memory (DRAM, HBM) included"),
+    _entry("dynamic_power_onchip_w", "W", "lower", "dynamic power on chip", "on-chip dynamic",
+           lambda t: t.per_second(t.energy.dynamic_j - t.offchip_dynamic_j),
+           "dynamic energy / time without the DRAM or HBM devices"),
+    _entry("static_power_w", "W", "lower", "static power", "static",
+           lambda t: t.per_second(t.energy.static_j), "static energy / time"),
+    _entry("total_power_w", "W", "lower", "total power", "total",
+           lambda t: t.per_second(t.energy.total_j), "all energy / time"),
+    _entry("tokens_per_j", "tokens/J", "higher", "tokens per joule", "",
+           lambda t: t.tokens / t.energy.total_j if t.energy.total_j else 0.0,
+           "tokens per joule of all energy"),
+    _entry("synops_per_token", "", "lower", "synaptic ops per token", "synops",
+           lambda t: t.synops / t.tokens,
+           "spike x nonzero-weight accumulations per token (GPU: dense MACs)"),
+    _entry("spikes_per_token", "", "lower", "spikes per token", "spikes",
+           lambda t: t.spikes / t.tokens,
+           "binary spikes emitted by all site neurons per token"),
+    _entry("weight_bytes", "B", "lower", "weight bytes", "weights",
+           lambda t: float(t.weight_bytes), "bytes of stored weights"),
+    _entry("memory_footprint_bytes", "B", "lower", "memory footprint", "footprint",
+           lambda t: float(t.memory_footprint_bytes),
+           "bytes the model occupies: weights plus recurrent state (GPU: plus KV cache or "
+           "state, activations, framework)"),
+    _entry("area_m2", "m2", "lower", "area", "area", _area,
+           "area of the parts whose unit area the preset gives (ADCs, arrays); only when it "
+           "gives some"),
 )  # fmt: skip
 
 METRICS: dict[str, Metric] = {m.name: m for m in _ENTRIES}

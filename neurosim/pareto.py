@@ -14,15 +14,19 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from neurosim.metrics import METRICS
+
 __all__ = ["MAXIMIZED_BY_DEFAULT", "default_sense", "objectives", "pareto_front", "pareto_mask"]
 
-MAXIMIZED_BY_DEFAULT = ("tokens_per_s", "tokens_per_j")
-"""Metrics where more is better unless told otherwise; every other metric is minimized."""
+MAXIMIZED_BY_DEFAULT = tuple(m.name for m in METRICS.values() if m.better == "higher")
+"""Metrics where more is better unless told otherwise (the registry's "higher"); every other
+metric is minimized."""
 
 
 def default_sense(metric: str) -> str:
-    """'max' for throughput-like metrics (tokens per second or per joule), else 'min'."""
-    return "max" if metric in MAXIMIZED_BY_DEFAULT else "min"
+    """'max' where the metric registry says higher is better, else 'min'."""
+    m = METRICS.get(metric)
+    return "max" if m is not None and m.better == "higher" else "min"
 
 
 def objectives(

@@ -1,9 +1,11 @@
-"""Names of metrics and swept fields: their physical dimension, readable titles and values."""
+"""Names of metrics and swept fields: their physical dimension, readable titles and values
+(metrics from the registry in `neurosim.metrics`)."""
 
 from __future__ import annotations
 
 import math
 
+from neurosim.metrics import METRICS
 from neurosim.units import format_quantity
 
 __all__ = ["dimension_of", "format_value", "metric_title"]
@@ -22,28 +24,15 @@ _SUFFIXES = (
     ("_w", "power"),
 )
 
-_TITLES = {
-    "tokens_per_s": "throughput (tokens/s)",
-    "tokens_per_j": "tokens per joule",
-    "latency_mean_s": "mean latency per token",
-    "latency_p50_s": "median latency per token",
-    "latency_p99_s": "p99 latency per token",
-    "energy_per_token_j": "energy per token",
-    "dynamic_energy_per_token_j": "dynamic energy per token",
-    "static_energy_per_token_j": "static energy per token",
-    "dynamic_power_w": "dynamic power",
-    "total_power_w": "total power",
-    "memory_footprint_bytes": "memory footprint",
-    "area_m2": "area",
-}
-
-
 def dimension_of(name: str) -> str | None:
-    """Physical dimension of a field or metric from its name's unit suffix, else None.
+    """Physical dimension of a metric (from the registry) or of a field (from its name's
+    unit suffix), else None.
 
     ``compute.clock_hz`` -> frequency, ``latency_mean_s`` -> time; rates such as
     ``tokens_per_s`` and ``tokens_per_j`` are plain numbers (None).
     """
+    if name in METRICS:
+        return METRICS[name].dimension
     last = str(name).rsplit(".", 1)[-1].split("[", 1)[0]
     if last.startswith("tokens_per_"):
         return None
@@ -71,8 +60,13 @@ def format_value(value: object, name: str, digits: int = 4) -> str:
 
 
 def metric_title(metric: str, sense: str | None = None) -> str:
-    """Readable title of a metric, with which way is better when `sense` is given."""
-    text = _TITLES.get(metric, metric.replace("_", " "))
+    """Readable title of a metric (from the registry; the unit is added when values carry
+    none of their own), with which way is better when `sense` is given."""
+    m = METRICS.get(metric)
+    if m is None:
+        text = metric.replace("_", " ")
+    else:
+        text = m.label if m.dimension is None and m.unit else m.title
     if sense == "min":
         text += "  (lower is better)"
     elif sense == "max":

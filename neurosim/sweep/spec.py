@@ -28,6 +28,7 @@ from neurosim.config.loader import (
 )
 from neurosim.config.overrides import split_path
 from neurosim.errors import ConfigError, ConfigIssue
+from neurosim.metrics import METRICS
 from neurosim.simulate.systems import (
     PRESET_DIRS,
     WORKLOAD_DIRS,
@@ -49,28 +50,9 @@ __all__ = [
 ]
 
 
-KNOWN_METRICS = (
-    "tokens_per_s",
-    "latency_mean_s",
-    "latency_p50_s",
-    "latency_p99_s",
-    "energy_per_token_j",
-    "dynamic_energy_per_token_j",
-    "static_energy_per_token_j",
-    "dynamic_power_w",
-    "dynamic_power_onchip_w",
-    "static_power_w",
-    "total_power_w",
-    "tokens_per_j",
-    "synops_per_token",
-    "spikes_per_token",
-    "weight_bytes",
-    "memory_footprint_bytes",
-    "parameters",
-    "area_m2",
-)
-"""Names of `Result.metrics` a spec may ask to record as real columns (area_m2 only exists
-when the architecture gives areas; points without it store NULL)."""
+KNOWN_METRICS = tuple(METRICS)
+"""Names of `Result.metrics` a spec may ask to record as real columns: the metric registry
+(area_m2 only exists when the architecture gives areas; points without it store NULL)."""
 
 DEFAULT_METRICS = (
     "tokens_per_s",
