@@ -49,7 +49,7 @@ def capacity(
     """Chips (or GPUs) needed for `parameters` weights of `weight_bits` bits, and link cost."""
     bits = weight_bits or workload.weights.bits
     if isinstance(arch, GpuArchitecture):
-        elem = 2 if arch.precision in ("fp16", "bf16") else 4 if arch.precision == "fp32" else 1
+        elem = arch.bytes_per_element
         need = parameters * elem + arch.framework_memory_bytes
         gpus = math.ceil(need / arch.memory_capacity_bytes)
         return CapacityAnswer(

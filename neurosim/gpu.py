@@ -85,10 +85,11 @@ GPU_COMPONENT = "gpu"
 """Ledger component of the GPU's arithmetic (and of its idle power)."""
 HBM_COMPONENT = "hbm"
 """Ledger component of the HBM devices (off chip)."""
-Precision = Literal["fp32", "tf32", "fp16", "bf16", "int8"]
-PRECISIONS: tuple[str, ...] = ("fp32", "tf32", "fp16", "bf16", "int8")
 BYTES_PER_ELEMENT: dict[str, int] = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
-"""Storage bytes of one weight or activation at each precision (tf32 is stored as fp32)."""
+"""The dtype table: storage bytes of one weight or activation at each precision (tf32 is
+stored as fp32). Every size in bytes (HBM traffic, footprint, capacity) reads it."""
+PRECISIONS: tuple[str, ...] = tuple(BYTES_PER_ELEMENT)
+Precision = Literal[PRECISIONS]
 
 LINEAR_ATTENTION_FLOPS_PER_STATE_ELEMENT = 5
 """Gated linear attention, per state element and token: decay multiply (1), k^T v

@@ -101,3 +101,25 @@ def test_capacity_counts_chips_from_cells_and_memory(capsys):
     out, _ = capsys.readouterr()
     assert "| tiny_crossbar |" in out and "array cells" in out
     assert main(["capacity", str(A800), "--parameters", "-1"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("preset", "precision", "gpus"),
+    [
+        # 200e9 x 4 B (tf32 is stored as fp32) + 1 GB framework = 801 GB
+        ("a800", "tf32", 11),  # 801 / 80 = 10.01
+        ("a800_pcie_40gb", "tf32", 21),  # 801 / 40 = 20.03
+        ("a800", "fp32", 11),
+        ("a800", "bf16", 6),  # 401 / 80 = 5.01
+        ("a800_pcie_40gb", "int8", 6),  # 201 / 40 = 5.03
+    ],
+)
+def test_gpu_capacity_uses_the_dtype_table(preset, precision, gpus):
+    from neurosim.config.overrides import with_overrides
+
+    gpu = with_overrides(
+        load_architecture(ROOT / f"architectures/{preset}.yaml"), {"precision": precision}
+    )
+    answer = capacity(gpu, 200e9, load_workload(NSLLM))
+    assert answer.chips == gpus
+    assert answer.weight_bits == {"tf32": 32, "fp32": 32, "bf16": 16, "int8": 8}[precision]
