@@ -17,8 +17,10 @@ Per token at context position ``p`` (tokens already in the cache):
   + kernels x kernel_overhead_s``: host-side launch and framework dispatch are added, not
   overlapped (an upper bound on time). If the dynamic power would exceed ``tdp_w -
   idle_power_w`` the token is stretched to that power (the GPU throttles).
-* **Prices.** FLOPs x ``energy_per_flop_j`` + HBM bits x ``hbm_energy_j_per_bit``
-  (dynamic) + ``idle_power_w`` x time (static).
+* **Prices.** The run counts FLOPs and HBM bits read and written on a ledger (so
+  ``neurosim reprice`` works on GPU results): FLOPs x ``energy_per_flop_j`` + HBM bits x
+  ``hbm_energy_j_per_bit`` (dynamic) + ``idle_power_w`` x time (static). Kernel launches
+  cost time (the per-token overhead), priced by the idle power.
 """
 
 from __future__ import annotations
@@ -427,9 +429,10 @@ def token_cost(arch: GpuArchitecture, shape: DecodeShape, position: int) -> Toke
     compute_s = flops / arch.sustained_ops_per_s
     hbm_s = (read + write) / arch.sustained_bandwidth_bytes_per_s
     overhead_s = kernels * arch.kernel_overhead_s
-    e_flop = flops * arch.flop_energy_j
-    e_read = read * 8 * arch.hbm_energy_j_per_bit
-    e_write = write * 8 * arch.hbm_energy_j_per_bit
+    prices = price_table(arch)
+    e_flop = flops * prices[(GPU_COMPONENT, "flop")]
+    e_read = read * 8 * prices[(HBM_COMPONENT, "read_bit")]
+    e_write = write * 8 * prices[(HBM_COMPONENT, "write_bit")]
     base_s = max(compute_s, hbm_s) + overhead_s
     dynamic_j = e_flop + e_read + e_write
     cap_s = 0.0

@@ -35,7 +35,8 @@ UNIT_DIMENSIONS: dict[str, str] = {
 }
 """Display unit -> dimension of `neurosim.units.format_quantity` (other units: plain)."""
 
-SI_PREFIXES = {"": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "m": 1e-3, "u": 1e-6}
+SI_PREFIXES = {"": 0, "k": 3, "M": 6, "G": 9, "m": -3, "u": -6}
+"""SI prefix -> power of ten."""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -111,7 +112,8 @@ class Metric:
 
     def scaled(self, value: float, prefix: str = "") -> float:
         """`value` in units of `prefix` (one of "", "k", "M", "G", "m", "u")."""
-        return value / SI_PREFIXES[prefix]
+        exp = SI_PREFIXES[prefix]
+        return value / 10.0**exp if exp >= 0 else value * 10.0**-exp
 
 
 def _tokens_per_s(t: RunTotals) -> float:
