@@ -10,11 +10,21 @@ from __future__ import annotations
 from neurosim import gpu
 from neurosim.config.architecture import Architecture
 from neurosim.costs import EnergyBreakdown, price
+from neurosim.errors import UsageError
 
 
 def saved_counts(result: dict) -> list[tuple[tuple[str, str], int]]:
     """The event counts of a saved result (``"component/event": n``) as ledger items."""
-    return [(tuple(k.split("/", 1)), n) for k, n in result["event_counts"].items()]
+    counts = []
+    for key, n in result["event_counts"].items():
+        component, sep, event = key.partition("/")
+        if not (sep and component and event):
+            raise UsageError(
+                f"event count {key!r} is not 'component/event' (a result written before GPU "
+                "runs kept a ledger?); run it again to reprice it"
+            )
+        counts.append(((component, event), n))
+    return counts
 
 
 def saved_elapsed_s(result: dict) -> float:

@@ -77,3 +77,15 @@ def test_reprice_a_chip_result_with_a_gpu_names_the_unpriced_event(
     write_result(r, tmp_path)
     assert main(["reprice", str(tmp_path / "result.json"), str(A800)]) == 4
     assert "no price for event kind" in capsys.readouterr().err
+
+
+def test_reprice_refuses_counts_without_a_component(tmp_path, capsys):
+    from neurosim.simulate.systems import load_architecture, load_workload, run_system
+
+    r = run_system(load_architecture(A800), load_workload(REPO / "workloads/smollm2-135m.yaml"))
+    write_result(r, tmp_path)
+    saved = json.loads((tmp_path / "result.json").read_text())
+    saved["event_counts"] = {"gpu.flop": 10}  # the key form GPU results had before
+    (tmp_path / "result.json").write_text(json.dumps(saved))
+    assert main(["reprice", str(tmp_path / "result.json"), str(A800)]) == 2
+    assert "'gpu.flop' is not 'component/event'" in capsys.readouterr().err
