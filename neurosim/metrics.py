@@ -19,7 +19,6 @@ __all__ = [
     "METRICS",
     "Metric",
     "RunTotals",
-    "metric",
     "metric_values",
     "percentile",
 ]
@@ -188,14 +187,6 @@ _ENTRIES = (
 
 METRICS: dict[str, Metric] = {m.name: m for m in _ENTRIES}
 """Every metric of a result, in the order of `Result.metrics`."""
-
-
-def metric(name: str) -> Metric:
-    """The registry entry of `name` (KeyError listing the known names)."""
-    try:
-        return METRICS[name]
-    except KeyError:
-        raise KeyError(f"unknown metric {name!r}; known: {', '.join(METRICS)}") from None
 
 
 def metric_values(totals: RunTotals) -> dict[str, float]:
