@@ -75,6 +75,7 @@ def _config(kind: str):
 architecture_file = _config("architecture")
 workload_file = _config("workload")
 
+
 def config_file(value: str) -> Path:
     """An architecture or a workload, as a file or a preset name of either kind."""
     from neurosim.simulate.systems import preset_names, resolve_config_path

@@ -1,7 +1,7 @@
 """Write docs/config-reference.md: every field of every config section, from the models.
 
-    python scripts/config_reference.py           # rewrite the file
-    python scripts/config_reference.py --check   # exit 1 if the file is out of date
+python scripts/config_reference.py           # rewrite the file
+python scripts/config_reference.py --check   # exit 1 if the file is out of date
 """
 
 from __future__ import annotations

@@ -262,9 +262,7 @@ def _sections(
     return out
 
 
-def _model_table(
-    model: type[BaseModel], section_of: dict[type, str], title: str
-) -> list[str]:
+def _model_table(model: type[BaseModel], section_of: dict[type, str], title: str) -> list[str]:
     lines = [f"### {title}", ""]
     doc = (model.__doc__ or "").strip().split("\n\n")[0]
     if doc:
