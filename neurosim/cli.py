@@ -145,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument(
         "--out",
         type=output_dir,
-        default=Path("results/compare"),
+        default="results/compare",  # a string, so argparse checks it like a given value
         help="where the table (CSV) and the energy chart (PNG) go (default results/compare)",
     )
     cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -192,13 +192,10 @@ def _parser() -> argparse.ArgumentParser:
         "your editor's YAML language server at it, e.g. a first line "
         "'# yaml-language-server: $schema=architecture.schema.json'.",
     )
-    sch.add_argument("kind", choices=SCHEMA_KINDS, help="which file kind")
+    sch.add_argument("kind", choices=("architecture", "workload", "sweep"), help="file kind")
     add_sweep_commands(sub)
     add_trace_commands(sub)
     return p
-
-
-SCHEMA_KINDS = ("architecture", "workload", "sweep")
 
 
 def _article(kind: str) -> str:
@@ -412,6 +409,7 @@ def _run(args) -> int:
     out = args.out or Path("results") / (
         f"{arch.name}__{workload.name}__{result.fidelity}__s{args.seed}"
         + (f"__trace-{args.trace.stem}" if args.trace is not None else "")
+        + (f"__set-{result.config_hash[:8]}" if args.overrides else "")
         + ("__partial" if interrupted else "")
     )
     paths = write_result(result, out)  # saved first: printing cannot lose the result
@@ -637,9 +635,9 @@ def _check_same_design(saved: dict, arch, prices: dict) -> None:
 def _schema(args) -> int:
     import json
 
-    from neurosim.config.schema import json_schema
+    from neurosim.simulate.systems import config_schema
 
-    print(json.dumps(json_schema(args.kind), indent=2))
+    print(json.dumps(config_schema(args.kind), indent=2))
     return 0
 
 

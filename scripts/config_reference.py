@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from neurosim.config.schema import reference_markdown
+from neurosim.simulate.systems import config_reference
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "config-reference.md"
 
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only compare, do not write")
     args = parser.parse_args(argv)
-    text = reference_markdown()
+    text = config_reference()
     if args.check:
         if not TARGET.is_file() or TARGET.read_text() != text:
             print(f"{TARGET} is out of date: run python scripts/config_reference.py")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +14,9 @@ import numpy as np
 import pytest
 
 from neurosim.cli import _parser, main
-from neurosim.config.schema import json_schema, reference_markdown
 from neurosim.simulate import run as run_module
 from neurosim.simulate.run import RunInterrupted, simulate
+from neurosim.simulate.systems import config_reference, config_schema
 from neurosim.trace import open_trace
 from neurosim.trace.extract import ExtractConfig, extract
 
@@ -84,11 +85,11 @@ def test_validate_with_set_shows_the_changed_value(capsys) -> None:
 
 
 @pytest.mark.parametrize("kind", ["architecture", "workload", "sweep"])
-def test_schema_command_prints_json_schema(kind, capsys) -> None:
+def test_schema_command_prints_config_schema(kind, capsys) -> None:
     code, out, _ = _main(["schema", kind], capsys)
     schema = json.loads(out)
     assert code == 0 and schema["$schema"].startswith("https://json-schema.org/")
-    assert schema == json_schema(kind)
+    assert schema == config_schema(kind)
     text = json.dumps(schema)
     if kind == "architecture":
         clock = schema["$defs"]["SpikingCoreConfig"]["properties"]["clock_hz"]
@@ -99,25 +100,47 @@ def test_schema_command_prints_json_schema(kind, capsys) -> None:
         assert "weights" in schema["properties"] and "extends" in schema["properties"]
 
 
+def _yaml12_numbers(node):
+    """PyYAML (YAML 1.1) reads 1.0e9 as text; editors (YAML 1.2) read a number."""
+    if isinstance(node, dict):
+        return {k: _yaml12_numbers(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_yaml12_numbers(v) for v in node]
+    if isinstance(node, str) and re.fullmatch(r"[-+]?\d+(\.\d*)?[eE][-+]?\d+", node):
+        return float(node)
+    return node
+
+
 def test_schema_validates_the_shipped_presets() -> None:
     jsonschema = pytest.importorskip("jsonschema")
     import yaml
 
     for kind, folder in (("architecture", "architectures"), ("workload", "workloads")):
-        schema = json_schema(kind)
+        schema = config_schema(kind)
         for path in sorted((ROOT / folder).glob("*.yaml")):
-            jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+            jsonschema.validate(_yaml12_numbers(yaml.safe_load(path.read_text())), schema)
+    sweeps = 0
+    for path in sorted((ROOT / "architectures" / "sweeps").glob("*.yaml")):
+        data = _yaml12_numbers(yaml.safe_load(path.read_text()))
+        kind = "sweep" if "axes" in data else "architecture"  # the folder holds both
+        jsonschema.validate(data, config_schema(kind))
+        sweeps += kind == "sweep"
+    assert sweeps >= 3
+    with pytest.raises(jsonschema.ValidationError, match="lane"):
+        jsonschema.validate({"compute": {"lane": 3}}, config_schema("architecture"))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"interconnect": {"hop_latency_s": [1]}}, config_schema("architecture"))
 
 
 def test_committed_config_reference_is_fresh() -> None:
     committed = (ROOT / "docs" / "config-reference.md").read_text()
-    assert committed == reference_markdown(), "run python scripts/config_reference.py"
+    assert committed == config_reference(), "run python scripts/config_reference.py"
 
 
 def test_reference_lists_every_field_with_unit_and_range() -> None:
     from neurosim.config.architecture import Architecture, DramChannelConfig
 
-    text = reference_markdown()
+    text = config_reference()
     for model in (Architecture, DramChannelConfig):
         for name in model.model_fields:
             assert f"| `{name}` |" in text
@@ -357,3 +380,11 @@ def test_subprocess_run_accepts_preset_names(tmp_path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "result.json").is_file()
+
+
+def test_compare_default_output_directory_is_checked_too(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "compare").write_text("a file where the directory goes\n")
+    code, _, err = _main(["compare", TINY_ARCH, "--workload", TINY_WL, "--quiet"], capsys)
+    assert code == 2 and "results/compare is an existing file" in err

@@ -1,15 +1,16 @@
-"""JSON Schema of the config file kinds, and the markdown reference of every field.
+"""JSON Schema of config models, and a markdown reference of every field.
 
-`json_schema(kind)` is what `neurosim schema KIND` prints (for editors);
-`reference_markdown()` is `docs/config-reference.md` (written by
-`scripts/config_reference.py`, checked by a test). Both read the pydantic models,
-so they cannot drift from what the loader accepts.
+`json_schema` is what `neurosim schema KIND` prints (for editors); `reference_markdown`
+is `docs/config-reference.md` (written by `scripts/config_reference.py`, checked by a
+test). Both read the pydantic models, so they cannot drift from what the loader accepts;
+which models each file kind holds is `neurosim.simulate.systems.config_models`.
 """
 
 from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Sequence
 from typing import Any, Literal, Union
 
 import annotated_types
@@ -17,8 +18,6 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from neurosim.units import DIMENSIONS
-
-SCHEMA_KINDS = ("architecture", "workload", "sweep")
 
 _SI = {
     "time": "s",
@@ -40,49 +39,61 @@ _JSON_BOUNDS = {
 }
 
 
-def _models(kind: str) -> list[type[BaseModel]]:
-    if kind == "architecture":
-        from neurosim.config.architecture import Architecture
-        from neurosim.gpu import GpuArchitecture
-
-        return [Architecture, GpuArchitecture]
-    if kind == "workload":
-        from neurosim.config.workload import Workload
-
-        return [Workload]
-    if kind == "sweep":
-        from neurosim.sweep.spec import SweepSpec
-
-        return [SweepSpec]
-    raise ValueError(f"unknown config kind {kind!r}; known: {', '.join(SCHEMA_KINDS)}")
+def _parser_dimension(meta: Any) -> str | None:
+    name = getattr(getattr(meta, "func", None), "__name__", "")
+    if name.startswith("parse_") and name[6:] in DIMENSIONS:
+        return name[6:]
+    return None
 
 
 def dimension_of(info: FieldInfo) -> str | None:
     """The physical dimension of a quantity field ('time', 'energy', ...), else None."""
     for meta in info.metadata:
-        name = getattr(getattr(meta, "func", None), "__name__", "")
-        if name.startswith("parse_") and name[6:] in DIMENSIONS:
-            return name[6:]
+        if (dim := _parser_dimension(meta)) is not None:
+            return dim
     return None
 
 
 # --------------------------------------------------------------------------- JSON Schema
 
 
-def _quantity_schema(prop: dict, dim: str) -> dict:
-    """A number in SI units, or a string with a unit ("3 ns")."""
-    number = {k: v for k, v in prop.items() if k not in ("title", "description", "default")}
-    for short, long in _JSON_BOUNDS.items():
-        if short in number:
-            number[long] = number.pop(short)
-    d = DIMENSIONS[dim]
-    text = {
-        "type": "string",
-        "description": f"{d.noun} with a unit, e.g. {d.example!r}; units: {', '.join(d.units)}",
-    }
-    out = {k: prop[k] for k in ("title", "description", "default") if k in prop}
-    out["anyOf"] = [number, text]
-    return out
+def _text_form(meta: Any) -> str | None:
+    """How a before-validator reads text: a unit dimension, or its docstring's first line."""
+    dim = _parser_dimension(meta)
+    if dim is not None:
+        d = DIMENSIONS[dim]
+        return f"{d.noun} with a unit, e.g. {d.example!r}; units: {', '.join(d.units)}"
+    func = getattr(meta, "func", None)
+    if type(meta).__name__ == "BeforeValidator" and func is not None and func.__doc__:
+        return func.__doc__.strip().splitlines()[0]
+    return None
+
+
+def _text_forms(tp: Any, extra_meta: Sequence[Any] = ()) -> set[str]:
+    """Text forms a type accepts besides numbers (quantities with units, "312 TFLOPS")."""
+    tp, meta = _strip(tp)
+    found = {t for m in [*extra_meta, *meta] if (t := _text_form(m)) is not None}
+    if not (isinstance(tp, type) and issubclass(tp, BaseModel)):
+        for arg in typing.get_args(tp):
+            found |= _text_forms(arg)
+    return found
+
+
+def _with_text(node: Any, text: str) -> Any:
+    """Every plain number schema inside `node` (not behind a $ref) also accepts `text`."""
+    if isinstance(node, list):
+        return [_with_text(n, text) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("type") == "number":
+        number = {k: v for k, v in node.items() if k not in ("title", "description", "default")}
+        for short, long in _JSON_BOUNDS.items():
+            if short in number:
+                number[long] = number.pop(short)
+        out = {k: node[k] for k in ("title", "description", "default") if k in node}
+        out["anyOf"] = [number, {"type": "string", "description": text}]
+        return out
+    return {k: _with_text(v, text) for k, v in node.items()}
 
 
 def _loosen(schema: dict, model: type[BaseModel], defs: dict) -> None:
@@ -90,28 +101,45 @@ def _loosen(schema: dict, model: type[BaseModel], defs: dict) -> None:
     (a file that `extends:` a preset sets only what it changes)."""
     schema.pop("required", None)
     props = schema.get("properties", {})
-    for name, info in model.model_fields.items():
-        dim = dimension_of(info)
-        if dim is not None and name in props:
-            props[name] = _quantity_schema(props[name], dim)
+    for field_name, info in model.model_fields.items():
+        name = info.alias or field_name
+        forms = _text_forms(info.annotation, info.metadata)
+        if len(forms) == 1 and name in props:
+            props[name] = _with_text(props[name], forms.pop())
         for sub in _submodels(info.annotation):
             if sub.__name__ in defs and not defs[sub.__name__].get("_done"):
                 defs[sub.__name__]["_done"] = True
                 _loosen(defs[sub.__name__], sub, defs)
+                if _has_shorthand(sub):
+                    defs[sub.__name__] = _or_shorthand(defs[sub.__name__])
 
 
-def json_schema(kind: str) -> dict:
-    """JSON Schema (draft 2020-12) of one config file kind, for editor completion."""
+def _has_shorthand(model: type[BaseModel]) -> bool:
+    """A model-level 'before' validator may turn a non-mapping (a text, a list) into one."""
+    validators = model.__pydantic_decorators__.model_validators.values()
+    return any(v.info.mode in ("before", "wrap") for v in validators)
+
+
+def _or_shorthand(schema: dict) -> dict:
+    """The mapping form is checked; a shorthand (not a mapping) is left to the loader."""
+    return {
+        "anyOf": [schema, {"not": {"type": "object"}}],
+        "description": (schema.get("description", "") + " (a shorthand is accepted too)").strip(),
+        "_done": True,
+    }
+
+
+def json_schema(models: Sequence[type[BaseModel]], title: str, extends: bool = True) -> dict:
+    """JSON Schema (draft 2020-12) of a file holding any one of `models`, for editors."""
     from pydantic import TypeAdapter
 
-    models = _models(kind)
     target: Any = models[0] if len(models) == 1 else Union[tuple(models)]  # noqa: UP007
     schema = TypeAdapter(target).json_schema()
     defs = schema.setdefault("$defs", {})
     tops = [schema] if len(models) == 1 else [defs[m.__name__] for m in models]
     for top, model in zip(tops, models, strict=True):
         _loosen(top, model, defs)
-        if kind != "sweep":
+        if extends:
             top.setdefault("properties", {})["extends"] = {
                 "type": "string",
                 "description": "a preset name or relative path whose values this file "
@@ -120,7 +148,7 @@ def json_schema(kind: str) -> dict:
     for d in defs.values():
         d.pop("_done", None)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = f"neurosim {kind}"
+    schema["title"] = title
     return schema
 
 
@@ -162,6 +190,9 @@ def _kind_tag(model: type[BaseModel]) -> str | None:
 def _bounds(meta: list) -> list[str]:
     out = []
     for m in meta:
+        if isinstance(m, FieldInfo):  # Field(gt=0) inside an Annotated alias
+            out += _bounds(m.metadata)
+            continue
         for attr, sign in _BOUNDS.items():
             value = getattr(m, attr, None)
             if value is not None and isinstance(
@@ -200,9 +231,11 @@ def _type_text(tp: Any, section_of: dict[type, str]) -> tuple[str, list[str]]:
         return f"list of {text}", accepted + acc
     if origin is dict:
         key, value = typing.get_args(tp)
-        return f"mapping {_type_text(key, section_of)[0]} -> {_type_text(value, section_of)[0]}", (
-            accepted
-        )
+        key_text, key_accepted = _type_text(key, section_of)
+        if key_text == "choice":
+            key_text = f"({key_accepted[0]})"
+        value_text, value_accepted = _type_text(value, section_of)
+        return f"mapping {key_text} -> {value_text}", accepted + value_accepted
     names = {int: "integer", float: "number", str: "text", bool: "true/false"}
     return names.get(tp, getattr(tp, "__name__", str(tp))), accepted
 
@@ -222,6 +255,8 @@ def _default_text(info: FieldInfo) -> str:
         return "see section"
     if value in ({}, []):
         return "empty"
+    if value == "":
+        return '`""`'
     if isinstance(value, bool):
         return "true" if value else "false"
     return f"`{value}`"
@@ -271,7 +306,8 @@ def _model_table(model: type[BaseModel], section_of: dict[type, str], title: str
         "| key | type | unit | default | accepted | description |",
         "|---|---|---|---|---|---|",
     ]
-    for name, info in model.model_fields.items():
+    for field_name, info in model.model_fields.items():
+        name = info.alias or field_name  # the key as written in YAML
         tp_text, accepted = _type_text(info.annotation, section_of)
         accepted = accepted + _bounds(info.metadata)
         dim = dimension_of(info)
@@ -280,18 +316,14 @@ def _model_table(model: type[BaseModel], section_of: dict[type, str], title: str
             unit = _SI[dim] or "fraction"
             tp_text = "quantity"
             accepted.append(f"e.g. `{DIMENSIONS[dim].example}`")
+        else:
+            accepted += sorted(_text_forms(info.annotation, info.metadata))
         desc = info.description or ""
         accepted_text = ", ".join(dict.fromkeys(accepted))
         cells = [f"`{name}`", tp_text, unit, _default_text(info), accepted_text, desc]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return lines + [""]
 
-
-_FILE_KINDS = (
-    ("Architecture files (`architectures/*.yaml`)", "architecture"),
-    ("Workload files (`workloads/*.yaml`)", "workload"),
-    ("Sweep specs (`architectures/sweeps/*.yaml`)", "sweep"),
-)
 
 _INTRO = """\
 # Configuration reference
@@ -327,12 +359,12 @@ architecture.adc.bits=6`) and as sweep axes.
 """
 
 
-def reference_markdown() -> str:
-    """The whole of docs/config-reference.md."""
+def reference_markdown(groups: Sequence[tuple[str, Sequence[type[BaseModel]]]]) -> str:
+    """The reference document: the intro, then per (heading, models) every section's fields."""
     lines = [_INTRO]
-    for heading, kind in _FILE_KINDS:
+    for heading, models in groups:
         lines += [f"## {heading}", ""]
-        for n, model in enumerate(_models(kind)):
+        for n, model in enumerate(models):
             prefix = f"{model.__name__}: " if n else ""
             sections = _sections(model, f"{model.__name__} (top level)", prefix)
             section_of = {m: t for t, m in sections}

@@ -33,6 +33,9 @@ class RunInterrupted(KeyboardInterrupt):
         self.result = result
         self.requested = requested
 
+    def __reduce__(self):
+        return (type(self), (self.result, self.requested))
+
 
 @dataclass
 class Prepared:

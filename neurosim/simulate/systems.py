@@ -22,6 +22,40 @@ AnyArchitecture = Architecture | GpuArchitecture
 SEARCH_DIRS = {"architecture": PRESET_DIRS, "workload": WORKLOAD_DIRS}
 
 
+CONFIG_KINDS = {
+    "architecture": "Architecture files (`architectures/*.yaml`)",
+    "workload": "Workload files (`workloads/*.yaml`)",
+    "sweep": "Sweep specs (`architectures/sweeps/*.yaml`)",
+}
+
+
+def config_models(kind: str) -> list[type]:
+    """The config models a file of one kind may hold (an architecture: a chip or a GPU)."""
+    if kind == "architecture":
+        return [Architecture, GpuArchitecture]
+    if kind == "workload":
+        return [Workload]
+    if kind == "sweep":
+        from neurosim.sweep.spec import SweepSpec  # the sweep package builds on this module
+
+        return [SweepSpec]
+    raise ValueError(f"unknown config kind {kind!r}; known: {', '.join(CONFIG_KINDS)}")
+
+
+def config_schema(kind: str) -> dict:
+    """JSON Schema of one config file kind (`neurosim schema KIND`)."""
+    from neurosim.config.schema import json_schema
+
+    return json_schema(config_models(kind), f"neurosim {kind}", extends=kind != "sweep")
+
+
+def config_reference() -> str:
+    """docs/config-reference.md: every field of every section of every file kind."""
+    from neurosim.config.schema import reference_markdown
+
+    return reference_markdown([(title, config_models(k)) for k, title in CONFIG_KINDS.items()])
+
+
 def _a(kind: str) -> str:
     return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
@@ -81,8 +115,7 @@ def check_kind(path: Path, expected: str, role: str) -> None:
         raise ConfigError.single(
             path,
             "",
-            f"this looks like {_a(kind)}, but {role} expects {_a(expected)}; did you swap "
-            "the arguments?",
+            f"this looks like {_a(kind)}, but {role} expects {_a(expected)}",
         )
 
 
