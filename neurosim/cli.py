@@ -8,6 +8,13 @@ import sys
 from pathlib import Path
 
 from neurosim import __version__
+from neurosim.cli_paths import (
+    architecture_file,
+    config_file,
+    input_file,
+    output_dir,
+    workload_file,
+)
 from neurosim.cli_sweep import SWEEP_COMMANDS, add_sweep_commands, run_sweep_command
 from neurosim.cli_trace import add_trace_commands, run_trace_command
 from neurosim.errors import NeurosimError, UsageError
@@ -15,20 +22,58 @@ from neurosim.errors import NeurosimError, UsageError
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _assignment(text: str) -> tuple[str, str, object]:
+    from neurosim.config.overrides import parse_assignment
+
+    try:
+        return parse_assignment(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _add_set(p: argparse.ArgumentParser, targets: str) -> None:
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        type=_assignment,
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"change one value of the {targets} before running, by dotted path (the paths "
+        "sweep axes use): architecture.adc.bits=6, workload.weights.bits=4, "
+        "'architecture.dram.channels[0].efficiency=0.8', 'architecture.compute.clock_hz=300 "
+        "MHz'; values are read as YAML; repeatable",
+    )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument as a UsageError (`error: ...`, exit 2), like
+    every other user mistake; subcommand parsers inherit it."""
+
+    def error(self, message: str):
+        raise UsageError(f"{self.prog}: {message}\n{self.format_usage().rstrip()}")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="neurosim",
         description="Discrete-event simulator of neuromorphic and in-memory-compute systems "
-        "running spiking LLMs.",
+        "running spiking LLMs. Wherever a config file is expected, a preset name works too "
+        "(vck190_nsllm for architectures/vck190_nsllm.yaml, nsllm-1.5b for "
+        "workloads/nsllm-1.5b.yaml).",
     )
     p.add_argument("--version", action="version", version=f"neurosim {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a workload on an architecture and print the results")
     run.add_argument(
-        "architecture", type=Path, help="architecture YAML (e.g. architectures/vck190_nsllm.yaml)"
+        "architecture",
+        type=architecture_file,
+        help="architecture YAML or preset name (e.g. vck190_nsllm)",
     )
-    run.add_argument("workload", type=Path, help="workload YAML (e.g. workloads/nsllm-1.5b.yaml)")
+    run.add_argument(
+        "workload", type=workload_file, help="workload YAML or preset name (e.g. nsllm-1.5b)"
+    )
     run.add_argument("--tokens", type=int, default=8, help="tokens to decode (default 8)")
     run.add_argument("--seed", type=int, default=0, help="seed of the synthetic spikes (default 0)")
     run.add_argument(
@@ -44,14 +89,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--out",
-        type=Path,
+        type=output_dir,
         default=None,
         help="output directory (default results/<arch>__<workload>__<fidelity>__s<seed>)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument(
         "--trace",
-        type=Path,
+        type=input_file,
         default=None,
         metavar="FILE",
         help="replay a spike trace instead of synthetic spikes; the workload takes the "
@@ -61,49 +106,100 @@ def _parser() -> argparse.ArgumentParser:
         "--attention",
         choices=("linear", "softmax"),
         default=None,
-        help="GPU only: attention form (default: the workload's)",
+        help="GPU architectures only: attention form (default: the workload's)",
     )
     run.add_argument(
         "--context-tokens",
         type=int,
         default=None,
-        help="GPU only: tokens already in context (default: the workload's)",
+        help="GPU architectures only: tokens already in context (default: the workload's)",
     )
+    _add_set(run, "architecture or workload")
 
     val = sub.add_parser("validate", help="check an architecture or workload file")
-    val.add_argument("file", type=Path)
+    val.add_argument(
+        "file", type=config_file, help="architecture or workload YAML, or a preset name"
+    )
+    _add_set(val, "file (architecture.* for an architecture, workload.* for a workload)")
 
     cmp_ = sub.add_parser("compare", help="one workload on several architectures, side by side")
-    cmp_.add_argument("architectures", type=Path, nargs="+", help="architecture YAML files")
-    cmp_.add_argument("--workload", type=Path, required=True)
-    cmp_.add_argument("--tokens", type=int, default=4)
-    cmp_.add_argument("--seed", type=int, default=0)
-    cmp_.add_argument("--fidelity", choices=("des", "analytic"), default="analytic")
+    cmp_.add_argument(
+        "architectures",
+        type=architecture_file,
+        nargs="+",
+        help="architecture YAML files or preset names",
+    )
+    cmp_.add_argument(
+        "--workload", type=workload_file, required=True, help="workload YAML or preset name"
+    )
+    cmp_.add_argument("--tokens", type=int, default=4, help="tokens to decode (default 4)")
+    cmp_.add_argument(
+        "--seed", type=int, default=0, help="seed of the synthetic spikes (default 0)"
+    )
+    cmp_.add_argument(
+        "--fidelity",
+        choices=("des", "analytic"),
+        default="analytic",
+        help="analytic (default): no contention, fast; des: SimPy with contention",
+    )
     cmp_.add_argument(
         "--out",
-        type=Path,
-        default=Path("results/compare"),
-        help="where the table (CSV) and the energy chart (PNG) go",
+        type=output_dir,
+        default="results/compare",  # a string, so argparse checks it like a given value
+        help="where the table (CSV) and the energy chart (PNG) go (default results/compare)",
     )
+    cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_set(cmp_, "workload or every architecture")
 
     cap = sub.add_parser("capacity", help="chips a model of N parameters needs, and link cost")
-    cap.add_argument("architectures", type=Path, nargs="+")
-    cap.add_argument("--parameters", type=float, required=True, help="e.g. 20e9")
+    cap.add_argument(
+        "architectures",
+        type=architecture_file,
+        nargs="+",
+        help="architecture YAML files or preset names",
+    )
+    cap.add_argument(
+        "--parameters", type=float, required=True, help="model parameters, e.g. 20e9"
+    )
     cap.add_argument(
         "--workload",
-        type=Path,
+        type=workload_file,
         default=ROOT / "workloads/nsllm-1.5b.yaml",
         help="shape family and spike statistics (default nsllm-1.5b)",
     )
-    cap.add_argument("--weight-bits", type=int, default=None)
+    cap.add_argument(
+        "--weight-bits",
+        type=int,
+        default=None,
+        help="bits per weight (default: the workload's weights.bits)",
+    )
+    _add_set(cap, "workload or every architecture")
     rep = sub.add_parser(
         "reprice", help="price a saved run's event counts with another architecture's energies"
     )
-    rep.add_argument("result", type=Path, help="result.json written by neurosim run")
-    rep.add_argument("architecture", type=Path, help="the same design with other energies")
+    rep.add_argument("result", type=input_file, help="result.json written by neurosim run")
+    rep.add_argument(
+        "architecture",
+        type=architecture_file,
+        help="the same design with other energies (YAML or preset name)",
+    )
+    _add_set(rep, "architecture")
+
+    sch = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of a config file kind (for editor completion)",
+        description="Print the JSON Schema of architecture, workload or sweep files. Point "
+        "your editor's YAML language server at it, e.g. a first line "
+        "'# yaml-language-server: $schema=architecture.schema.json'.",
+    )
+    sch.add_argument("kind", choices=("architecture", "workload", "sweep"), help="file kind")
     add_sweep_commands(sub)
     add_trace_commands(sub)
     return p
+
+
+def _article(kind: str) -> str:
+    return f"an {kind}" if kind == "architecture" else f"a {kind}"
 
 
 def _kind_of(path: Path) -> str:
@@ -112,18 +208,41 @@ def _kind_of(path: Path) -> str:
     return file_kind(path)
 
 
-def load_architecture(path: Path):
-    """Load and validate an architecture file (an event-driven system or a GPU)."""
+def load_architecture(path: Path, overrides=()):
+    """Load and validate an architecture file, then apply `--set architecture.*` values."""
     from neurosim.simulate.systems import load_architecture as load
 
-    return load(path)
+    return _overridden(load(path), "architecture", overrides)
 
 
-def load_workload(path: Path):
-    """Load and validate a workload file."""
+def load_workload(path: Path, overrides=()):
+    """Load and validate a workload file, then apply `--set workload.*` values."""
     from neurosim.simulate.systems import load_workload as load
 
-    return load(path)
+    return _overridden(load(path), "workload", overrides)
+
+
+def _overridden(model, target: str, overrides):
+    from neurosim.config.overrides import with_overrides
+
+    values = {path: value for t, path, value in overrides if t == target}
+    if not values:
+        return model
+    return with_overrides(model, values, source=f"--set {target}.*")
+
+
+def _check_pair(arch: Path, workload: Path) -> None:
+    """One clear message when the two positional configs are swapped or of the wrong kind."""
+    from neurosim.simulate.systems import check_kind
+
+    a_kind, w_kind = _kind_of(arch), _kind_of(workload)
+    if a_kind == "workload" and w_kind != "workload":
+        raise UsageError(
+            f"{arch} looks like a workload and {workload} like an architecture; did you swap "
+            "the arguments? (usage: neurosim run ARCHITECTURE WORKLOAD)"
+        )
+    check_kind(arch, "architecture", "the ARCHITECTURE argument")
+    check_kind(workload, "workload", "the WORKLOAD argument")
 
 
 def _validate(args) -> int:
@@ -131,15 +250,22 @@ def _validate(args) -> int:
     from neurosim.config.provenance import unsourced_numbers
 
     kind = _kind_of(args.file)
+    target = "workload" if kind == "workload" else "architecture"
+    for t, path, _ in args.overrides:
+        if t != target:
+            raise UsageError(
+                f"--set {t}.{path}: {args.file} describes {_article(target)}; "
+                f"use --set {target}.KEY=VALUE"
+            )
     if kind == "gpu":
         from neurosim.gpu import gpu_summary_lines
 
-        arch = load_architecture(args.file)
+        arch = load_architecture(args.file, args.overrides)
         print(f"{args.file}: valid architecture '{arch.name}' (GPU, analytical model)")
         for line in gpu_summary_lines(arch):
             print(line)
     elif kind == "architecture":
-        arch = load_architecture(args.file)
+        arch = load_architecture(args.file, args.overrides)
         print(f"{args.file}: valid architecture '{arch.name}'")
         c = arch.compute
         if c.kind == "spiking_core":
@@ -171,7 +297,7 @@ def _validate(args) -> int:
     else:
         from neurosim.workload.model import build_model_graph
 
-        wl = load_workload(args.file)
+        wl = load_workload(args.file, args.overrides)
         graph = build_model_graph(wl)
         print(f"{args.file}: valid workload '{wl.name}'")
         print(
@@ -201,39 +327,66 @@ def _count(n: int) -> str:
     return str(n)
 
 
-def _check_run_options(args) -> Path:
-    """Refuse impossible options before any work; return the output directory."""
+def _check_run_options(args) -> None:
+    """Refuse impossible options before any work."""
     if args.tokens < 1:
         raise UsageError(f"--tokens must be at least 1; got {args.tokens}")
     if args.seed < 0:
         raise UsageError(f"--seed must be a non-negative integer; got {args.seed}")
     if args.context_tokens is not None and args.context_tokens < 0:
         raise UsageError(f"--context-tokens must be >= 0; got {args.context_tokens}")
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        raise UsageError(f"--out {args.out} exists and is not a directory")
-    return args.out
+
+
+def _check_gpu_options(args, arch) -> None:
+    """--attention and --context-tokens change only the GPU model: refuse them on a chip."""
+    from neurosim.gpu import GpuArchitecture
+
+    if isinstance(arch, GpuArchitecture):
+        return
+    given = [
+        flag
+        for flag, value in (
+            ("--attention", args.attention),
+            ("--context-tokens", args.context_tokens),
+        )
+        if value is not None
+    ]
+    if given:
+        raise UsageError(
+            f"{' and '.join(given)} {'apply' if len(given) > 1 else 'applies'} only to GPU "
+            "architectures (kind: gpu); "
+            f"{arch.name} is a {arch.compute.kind} system, which models the workload's "
+            "spike-based linear attention only"
+        )
+
+
+def _progress_bar(args, total: int, desc: str):
+    """A tqdm bar on an interactive stderr unless --quiet, else None."""
+    if args.quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="token", desc=desc, leave=False)
 
 
 def _run(args) -> int:
     from neurosim.report import result_table
     from neurosim.results import write_result
+    from neurosim.simulate.run import RunInterrupted
     from neurosim.simulate.systems import run_system
 
     _check_run_options(args)
-    arch = load_architecture(args.architecture)
-    workload = load_workload(args.workload)
+    _check_pair(args.architecture, args.workload)
+    arch = load_architecture(args.architecture, args.overrides)
+    workload = load_workload(args.workload, args.overrides)
+    _check_gpu_options(args, arch)
     source = None
     if args.trace is not None:
         from neurosim.cli_trace import trace_source_for
 
         workload, source = trace_source_for(args.trace, workload)
-    progress = None
-    bar = None
-    if not args.quiet and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=args.tokens, unit="token", desc=f"{args.fidelity}", leave=False)
-        progress = bar.update
+    bar = _progress_bar(args, args.tokens, args.fidelity)
+    interrupted = None
     try:
         result = run_system(
             arch,
@@ -242,20 +395,26 @@ def _run(args) -> int:
             seed=args.seed,
             fidelity=args.fidelity,
             contention=not args.no_contention,
-            progress=progress,
+            progress=bar.update if bar is not None else None,
             arch_source=str(args.architecture),
             attention=args.attention,
             context_tokens=args.context_tokens,
             source=source,
         )
+    except RunInterrupted as err:
+        interrupted, result = err, err.result
     finally:
         if bar is not None:
             bar.close()
     out = args.out or Path("results") / (
         f"{arch.name}__{workload.name}__{result.fidelity}__s{args.seed}"
         + (f"__trace-{args.trace.stem}" if args.trace is not None else "")
+        + (f"__set-{result.config_hash[:8]}" if args.overrides else "")
+        + ("__partial" if interrupted else "")
     )
     paths = write_result(result, out)  # saved first: printing cannot lose the result
+    if interrupted:
+        _mark_partial(out / "result.json", interrupted.requested)
     print(result_table(result))
     if result.placement.get("kind") == "gpu":
         from neurosim.gpu import gpu_result_table
@@ -263,7 +422,24 @@ def _run(args) -> int:
         print()
         print(gpu_result_table(result))
     print(f"\nwrote {', '.join(str(p) for p in paths)}")
+    if interrupted:
+        print(
+            f"interrupted: the result above is partial, {result.tokens} of "
+            f"{interrupted.requested} tokens (marked \"partial\": true in {out / 'result.json'})",
+            file=sys.stderr,
+        )
+        return 130
     return 0
+
+
+def _mark_partial(path: Path, requested: int) -> None:
+    """Flag a result.json as covering only the tokens finished before an interrupt."""
+    import json
+
+    data = json.loads(path.read_text())
+    data["partial"] = True
+    data["tokens_requested"] = requested
+    path.write_text(json.dumps(data, indent=2))
 
 
 def _compare(args) -> int:
@@ -271,24 +447,38 @@ def _compare(args) -> int:
 
     from neurosim.analysis import comparison_row, nsllm_ratios
     from neurosim.plots import energy_breakdown_chart
-    from neurosim.simulate.systems import run_system
+    from neurosim.simulate.systems import check_kind, run_system
 
     if args.tokens < 1:
         raise UsageError(f"--tokens must be at least 1; got {args.tokens}")
-    workload = load_workload(args.workload)
-    archs = [load_architecture(p) for p in args.architectures]  # all valid before any run
+    if args.seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer; got {args.seed}")
+    check_kind(args.workload, "workload", "--workload")
+    for path in args.architectures:
+        check_kind(path, "architecture", "each ARCHITECTURE argument")
+    workload = load_workload(args.workload, args.overrides)
+    # all valid before any run
+    archs = [load_architecture(p, args.overrides) for p in args.architectures]
+    bar = _progress_bar(args, args.tokens * len(archs), f"compare {args.fidelity}")
     results = []
-    for path, arch in zip(args.architectures, archs, strict=True):
-        results.append(
-            run_system(
-                arch,
-                workload,
-                n_tokens=args.tokens,
-                seed=args.seed,
-                fidelity=args.fidelity,
-                arch_source=str(path),
+    try:
+        for path, arch in zip(args.architectures, archs, strict=True):
+            if bar is not None:
+                bar.set_postfix_str(arch.name)
+            results.append(
+                run_system(
+                    arch,
+                    workload,
+                    n_tokens=args.tokens,
+                    seed=args.seed,
+                    fidelity=args.fidelity,
+                    arch_source=str(path),
+                    progress=bar.update if bar is not None else None,
+                )
             )
-        )
+    finally:
+        if bar is not None:
+            bar.close()
     rows = [comparison_row(r) for r in results]
     args.out.mkdir(parents=True, exist_ok=True)
     table = args.out / f"compare__{workload.name}.csv"
@@ -342,13 +532,20 @@ def _markdown(rows: list[dict]) -> str:
 
 def _capacity(args) -> int:
     from neurosim.capacity import capacity
+    from neurosim.simulate.systems import check_kind
 
     if args.parameters <= 0:
         raise UsageError(f"--parameters must be positive; got {args.parameters}")
-    workload = load_workload(args.workload)
-    rows = []
+    if args.weight_bits is not None and args.weight_bits < 1:
+        raise UsageError(f"--weight-bits must be at least 1; got {args.weight_bits}")
+    check_kind(args.workload, "workload", "--workload")
     for path in args.architectures:
-        a = capacity(load_architecture(path), args.parameters, workload, args.weight_bits)
+        check_kind(path, "architecture", "each ARCHITECTURE argument")
+    workload = load_workload(args.workload, args.overrides)
+    archs = [load_architecture(p, args.overrides) for p in args.architectures]
+    rows = []
+    for arch in archs:
+        a = capacity(arch, args.parameters, workload, args.weight_bits)
         rows.append(
             {
                 "architecture": a.architecture,
@@ -376,15 +573,19 @@ def _capacity(args) -> int:
 def _reprice(args) -> int:
     import json
 
-    from neurosim.reprice import reprice_result
+    from neurosim.reprice import price_table_of, reprice_result, saved_counts
+    from neurosim.simulate.systems import check_kind
 
+    check_kind(args.architecture, "architecture", "the ARCHITECTURE argument")
     try:
         saved = json.loads(args.result.read_text())
         old_total = saved["metrics"]["energy_per_token_j"]
         tokens = saved["tokens"]
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise UsageError(f"{args.result}: not a neurosim result.json ({err})") from None
-    arch = load_architecture(args.architecture)
+    arch = load_architecture(args.architecture, args.overrides)
+    saved_counts(saved)  # an old or damaged count key is named before prices are compared
+    _check_same_design(saved, arch, price_table_of(arch))
     energy = reprice_result(saved, arch)
     print(f"{args.result} ({saved['architecture']}, {tokens} tokens) priced with {arch.name}:")
     rows = [
@@ -402,16 +603,57 @@ def _reprice(args) -> int:
     return 0
 
 
+def _check_same_design(saved: dict, arch, prices: dict) -> None:
+    """Refuse a price table that has no price for some of the saved events, saying why."""
+    from neurosim.gpu import GPU_KIND, GpuArchitecture
+
+    unpriced = sorted(
+        key for key in saved.get("event_counts", {}) if tuple(key.split("/", 1)) not in prices
+    )
+    if not unpriced:
+        return
+    old = saved.get("config", {}).get("architecture", {})
+    old_kind = old.get("kind") if old.get("kind") == GPU_KIND else None
+    old_kind = old_kind or (old.get("compute") or {}).get("kind", "unknown")
+    new_kind = GPU_KIND if isinstance(arch, GpuArchitecture) else arch.compute.kind
+    shown = ", ".join(unpriced[:8])
+    if len(unpriced) > 8:
+        shown += f" (and {len(unpriced) - 8} more)"
+    if old_kind != new_kind:
+        raise UsageError(
+            f"the saved run was simulated on {saved.get('architecture')} ({old_kind}) and "
+            f"{arch.name} is a {new_kind} system: the kinds differ, so its price table "
+            f"has no price for these events: {shown}. reprice changes the energies of the same "
+            f"design; to cost another design, run it: neurosim run {arch.name} "
+            f"{saved.get('workload', 'WORKLOAD')}"
+        )
+    raise UsageError(
+        f"{arch.name} has no price for these events of the saved run "
+        f"({saved.get('architecture')}): {shown}. reprice needs the same components (same DRAM "
+        "channel names, same optional sections); to cost a different design, run it"
+    )
+
+
+def _schema(args) -> int:
+    import json
+
+    from neurosim.simulate.systems import config_schema
+
+    print(json.dumps(config_schema(args.kind), indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `neurosim` command."""
-    args = _parser().parse_args(argv)
     try:
+        args = _parser().parse_args(argv)
         commands = {
             "run": _run,
             "validate": _validate,
             "compare": _compare,
             "capacity": _capacity,
             "reprice": _reprice,
+            "schema": _schema,
         }
         commands.update(dict.fromkeys(SWEEP_COMMANDS, run_sweep_command))
         commands["trace"] = run_trace_command

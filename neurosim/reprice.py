@@ -7,7 +7,7 @@ count come from the saved run (so a GPU's TDP stretch is not re-evaluated).
 
 from __future__ import annotations
 
-from neurosim import gpu
+from neurosim import costs, gpu
 from neurosim.config.architecture import Architecture
 from neurosim.costs import EnergyBreakdown, price
 from neurosim.errors import UsageError
@@ -31,6 +31,13 @@ def saved_elapsed_s(result: dict) -> float:
     """Simulated time of a saved run: tokens / throughput."""
     tokens_per_s = result["metrics"]["tokens_per_s"]
     return result["tokens"] / tokens_per_s if tokens_per_s else 0.0
+
+
+def price_table_of(arch: Architecture | gpu.GpuArchitecture) -> dict[tuple[str, str], float]:
+    """Joules per event of `arch`, whatever its kind."""
+    if isinstance(arch, gpu.GpuArchitecture):
+        return gpu.price_table(arch)
+    return costs.price_table(arch)
 
 
 def reprice_result(result: dict, arch: Architecture | gpu.GpuArchitecture) -> EnergyBreakdown:

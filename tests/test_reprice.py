@@ -75,8 +75,9 @@ def test_reprice_a_chip_result_with_a_gpu_names_the_unpriced_event(
 ):
     r = simulate(tiny_arch, tiny_workload, n_tokens=1, fidelity="analytic")
     write_result(r, tmp_path)
-    assert main(["reprice", str(tmp_path / "result.json"), str(A800)]) == 4
-    assert "no price for event kind" in capsys.readouterr().err
+    assert main(["reprice", str(tmp_path / "result.json"), str(A800)]) == 2
+    err = capsys.readouterr().err
+    assert "the kinds differ" in err and "compute/synop" in err
 
 
 def test_reprice_refuses_counts_without_a_component(tmp_path, capsys):

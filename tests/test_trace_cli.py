@@ -25,7 +25,7 @@ def _run(argv: list[str], capsys) -> tuple[int, str, str]:
 def test_commands_register_on_a_parser(capsys) -> None:
     parser = argparse.ArgumentParser(prog="neurosim")
     add_trace_commands(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["trace", "stats", "x.nstrace", "--plots", "d"])
+    args = parser.parse_args(["trace", "stats", str(TRACE), "--plots", "d"])
     assert args.trace_command == "stats" and args.plots == Path("d")
     with pytest.raises(SystemExit):
         parser.parse_args(["trace", "extract", "--help"])
@@ -57,6 +57,7 @@ def test_commands_register_on_a_parser(capsys) -> None:
     ],
 )
 def test_extract_argument_mistakes(extra, code, text, tmp_path, capsys) -> None:
+    (tmp_path / "t.txt").write_text("some text\n")
     argv = ["trace", "extract", "--text", str(tmp_path / "t.txt"), "--out", str(tmp_path / "o")]
     got, _, err = _run(argv + extra, capsys)
     assert got == code and err.startswith("error: ") and text in err and "Traceback" not in err
@@ -65,7 +66,7 @@ def test_extract_argument_mistakes(extra, code, text, tmp_path, capsys) -> None:
 def test_extract_missing_text_file(tmp_path, capsys) -> None:
     argv = ["trace", "extract", "--text", str(tmp_path / "nope.txt"), "--out", str(tmp_path / "o")]
     code, _, err = _run(argv, capsys)
-    assert code == 3 and "does not exist" in err
+    assert code == 2 and "nope.txt: file not found" in err and not (tmp_path / "o").exists()
 
 
 def test_unknown_corpus(tmp_path, capsys) -> None:

@@ -28,6 +28,18 @@ from neurosim.workload.spikes import SpikeSource, SyntheticSpikeSource
 FIDELITIES = ("analytic", "des")
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: `result` summarises the tokens finished before it."""
+
+    def __init__(self, result: Result, requested: int) -> None:
+        super().__init__(f"interrupted after {result.tokens} of {requested} tokens")
+        self.result = result
+        self.requested = requested
+
+    def __reduce__(self):
+        return (type(self), (self.result, self.requested))
+
+
 @dataclass
 class Prepared:
     """Everything that depends on the configs but not on the tokens."""
@@ -157,51 +169,70 @@ def simulate(
     src = source if source is not None else SyntheticSpikeSource(prep.graph, seed)
     tokens = src.tokens(n_tokens)
     events = 0
+    interrupted = False
     if fidelity == "analytic":
         now = 0
-        for tok in tokens:
-            work = prep.planner.plan(tok)
-            end = token_end_ps(
-                work,
-                prep.placement,
-                now,
-                arch.mapping.sparse_weight_fetch,
-                len(arch.dram_channels),
-            )
-            acc.latencies_ps.append(end - now + overhead_ps)
-            now = end + overhead_ps
-            ledger.add_all(work.counts)
-            acc.add(work, busy_times(prep, work))
-            if progress:
-                progress(1)
+        try:
+            for tok in tokens:
+                work = prep.planner.plan(tok)
+                end = token_end_ps(
+                    work,
+                    prep.placement,
+                    now,
+                    arch.mapping.sparse_weight_fetch,
+                    len(arch.dram_channels),
+                )
+                busy = busy_times(prep, work)
+                # commit the finished token in one short step, so an interrupt keeps whole tokens
+                acc.latencies_ps.append(end - now + overhead_ps)
+                now = end + overhead_ps
+                ledger.add_all(work.counts)
+                acc.add(work, busy)
+                if progress:
+                    progress(1)
+        except KeyboardInterrupt:
+            if not acc.latencies_ps:
+                raise
+            interrupted = True
         elapsed_ps = now
     else:
         system = build_system(arch, prep.placement, prep.planner.routing, seed, contention)
         runner = DesTokenRunner(system, prep.planner)
         env = system.ctx.env
-        for tok in tokens:
-            work = prep.planner.plan(tok)
-            start = env.now
-            proc = env.process(runner.token(work))
-            env.run(until=proc)
-            if overhead_ps:
-                env.run(until=env.timeout(overhead_ps))
-            acc.latencies_ps.append(env.now - start)
-            acc.add(work, busy_times(prep, work))
-            if progress:
-                progress(1)
-        elapsed_ps = env.now
-        ledger = system.ctx.ledger
+        finished_ps = 0
+        finished_counts: dict = {}
+        try:
+            for tok in tokens:
+                work = prep.planner.plan(tok)
+                start = env.now
+                proc = env.process(runner.token(work))
+                env.run(until=proc)
+                if overhead_ps:
+                    env.run(until=env.timeout(overhead_ps))
+                busy = busy_times(prep, work)
+                acc.latencies_ps.append(env.now - start)
+                acc.add(work, busy)
+                finished_ps = env.now
+                finished_counts = dict(system.ctx.ledger.items())
+                if progress:
+                    progress(1)
+        except KeyboardInterrupt:
+            if not acc.latencies_ps:
+                raise
+            interrupted = True
+        elapsed_ps = finished_ps
+        ledger = Ledger()  # the finished tokens' counts, not those of a token cut short
+        ledger.add_all(finished_counts)
         events = env.events_processed
     elapsed_s = ps_to_seconds(elapsed_ps)
     energy = price(ledger.items(), arch, elapsed_s, chips=prep.placement.chips)
-    return summarise(
+    result = summarise(
         prep=prep,
         options={
             "fidelity": fidelity,
             "contention": contention,
             "seed": seed,
-            "tokens": n_tokens,
+            "tokens": len(acc.latencies_ps),
             "spikes": getattr(src, "label", type(src).__name__),
         },
         acc=acc,
@@ -211,6 +242,9 @@ def simulate(
         wall_s=time.perf_counter() - wall0,
         engine_events=events,
     )
+    if interrupted:
+        raise RunInterrupted(result, requested=n_tokens)
+    return result
 
 
 def summarise(

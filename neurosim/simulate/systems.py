@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 from neurosim.config.architecture import Architecture
@@ -18,12 +19,112 @@ PRESET_DIRS = (Path("architectures"), ROOT / "architectures")
 WORKLOAD_DIRS = (Path("workloads"), ROOT / "workloads")
 
 AnyArchitecture = Architecture | GpuArchitecture
+SEARCH_DIRS = {"architecture": PRESET_DIRS, "workload": WORKLOAD_DIRS}
+
+
+CONFIG_KINDS = {
+    "architecture": "Architecture files (`architectures/*.yaml`)",
+    "workload": "Workload files (`workloads/*.yaml`)",
+    "sweep": "Sweep specs (`architectures/sweeps/*.yaml`)",
+}
+
+
+def config_models(kind: str) -> list[type]:
+    """The config models a file of one kind may hold (an architecture: a chip or a GPU)."""
+    if kind == "architecture":
+        return [Architecture, GpuArchitecture]
+    if kind == "workload":
+        return [Workload]
+    if kind == "sweep":
+        from neurosim.sweep.spec import SweepSpec  # the sweep package builds on this module
+
+        return [SweepSpec]
+    raise ValueError(f"unknown config kind {kind!r}; known: {', '.join(CONFIG_KINDS)}")
+
+
+def config_schema(kind: str) -> dict:
+    """JSON Schema of one config file kind (`neurosim schema KIND`)."""
+    from neurosim.config.schema import json_schema
+
+    return json_schema(config_models(kind), f"neurosim {kind}", extends=kind != "sweep")
+
+
+def config_reference() -> str:
+    """docs/config-reference.md: every field of every section of every file kind."""
+    from neurosim.config.schema import reference_markdown
+
+    return reference_markdown([(title, config_models(k)) for k, title in CONFIG_KINDS.items()])
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def preset_names(kind: str) -> list[str]:
+    """Names of the shipped (and ./architectures or ./workloads) presets of one kind."""
+    return sorted({p.stem for d in SEARCH_DIRS[kind] if d.is_dir() for p in d.glob("*.yaml")})
+
+
+def _preset_file(kind: str, name: str) -> Path | None:
+    for directory in SEARCH_DIRS[kind]:
+        candidate = directory / f"{name}.yaml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def resolve_config_path(ref: str | Path, kind: str) -> Path:
+    """A config file given as a path or a preset name (`vck190_nsllm`, `nsllm-1.5b`).
+
+    Raises ``ValueError`` with the user-facing message: a directory, a missing file, a
+    preset of the other kind (arguments swapped?) or an unknown name with the known ones.
+    """
+    path = Path(ref)
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory; expected a {kind} YAML file or preset name")
+    if path.is_file():
+        return path
+    name = str(ref)
+    looks_like_name = "/" not in name and "\\" not in name
+    stem = name.removesuffix(".yaml").removesuffix(".yml") if looks_like_name else ""
+    found = _preset_file(kind, stem) if stem else None
+    if found is not None:
+        return found
+    other = "workload" if kind == "architecture" else "architecture"
+    if stem and _preset_file(other, stem) is not None:
+        raise ValueError(
+            f"{name!r} is {_a(other)} preset, not {_a(kind)}; did you swap the arguments?"
+        )
+    if not looks_like_name:
+        if not path.parent.exists():
+            raise ValueError(f"{path}: file not found (no directory {path.parent})")
+        raise ValueError(f"{path}: file not found")
+    known = preset_names(kind)
+    close = difflib.get_close_matches(stem, known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ValueError(
+        f"{name!r} is neither a file nor {_a(kind)} preset; {hint}known presets: "
+        + ", ".join(known)
+    )
+
+
+def check_kind(path: Path, expected: str, role: str) -> None:
+    """Refuse a workload given where an architecture is expected (and the reverse)."""
+    kind = "architecture" if file_kind(path) in ("architecture", "gpu") else "workload"
+    if kind != expected:
+        raise ConfigError.single(
+            path,
+            "",
+            f"this looks like {_a(kind)}, but {role} expects {_a(expected)}",
+        )
 
 
 def file_kind(path: Path) -> str:
     """'architecture', 'gpu' or 'workload', judged from the file merged with its preset."""
     data, lines = load_yaml_with_lines(path)
-    if isinstance(data, dict) and "extends" in data:
+    if not isinstance(data, dict):
+        raise ConfigError.single(path, "", "expected a mapping of keys at the top of the file")
+    if "extends" in data:
         try:
             data, _ = resolve_extends(path, data, lines, PRESET_DIRS + WORKLOAD_DIRS)
         except ConfigError:

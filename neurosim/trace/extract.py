@@ -22,8 +22,11 @@ Text is cut into independent windows of `context` tokens so memory stays bounded
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -408,6 +411,22 @@ class ExtractResult:
     footer: dict
 
 
+@contextmanager
+def _interrupt_held() -> Iterator[None]:
+    """Hold a Ctrl-C (SIGINT) until the block ends; re-raise it then. Main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught and callable(previous):
+            previous(signal.SIGINT, None)
+
+
 def extract(
     model: ActivationModel,
     out: str | Path,
@@ -474,20 +493,29 @@ def extract(
     writer = TraceWriter(out, header, [c.neuron_scale for c in codings])
     scores = Scores()
     b = bar("extract", len(trace_ids))
+    traced = 0
+    interrupted = False
     with writer:
-        for w in windows(trace_ids, cfg.context):
-            q = SpikeQuantizer(codings, record=True)
-            logits = model.forward(w, q)
-            scores.add(w, None, logits)
-            counts = np.concatenate([q.counts[i] for i in range(len(sites))], axis=1)
-            neg = (
-                np.concatenate([q.negative[i] for i in range(len(sites))], axis=1)
-                if cfg.signed
-                else None
-            )
-            scale = np.stack([q.token_scale[i] for i in range(len(sites))], axis=1)
-            writer.add(w, counts, neg, scale)
-            b.update(len(w))
+        try:
+            for w in windows(trace_ids, cfg.context):
+                q = SpikeQuantizer(codings, record=True)
+                logits = model.forward(w, q)
+                with _interrupt_held():  # a window is recorded whole or not at all
+                    scores.add(w, None, logits)
+                    counts = np.concatenate([q.counts[i] for i in range(len(sites))], axis=1)
+                    neg = (
+                        np.concatenate([q.negative[i] for i in range(len(sites))], axis=1)
+                        if cfg.signed
+                        else None
+                    )
+                    scale = np.stack([q.token_scale[i] for i in range(len(sites))], axis=1)
+                    writer.add(w, counts, neg, scale)
+                    traced += len(w)
+                b.update(len(w))
+        except KeyboardInterrupt:
+            if traced == 0:
+                raise
+            interrupted = True  # keep the finished windows as a valid, shorter trace
         b.close()
         t_ex = time.perf_counter()
         footer = {
@@ -500,5 +528,8 @@ def extract(
                 "extract": round(t_ex - t_ev, 3),
             },
         }
+        if interrupted:
+            footer["partial"] = True
+            footer["tokens_requested"] = len(trace_ids)
         path = writer.close(footer)
     return ExtractResult(path, writer.header, writer.footer)
