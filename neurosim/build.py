@@ -33,6 +33,12 @@ def link_parameters_and_latency(arch: Architecture, routing: Routing):
     return link_parameters(arch, routing)[0], route_latency_ps(arch, routing)
 
 
+def _adc_banks(arch: Architecture, placement: Placement) -> int:
+    """ADC banks of the whole system: one per `arrays_per_bank` arrays of every unit."""
+    arrays = getattr(arch.compute, "arrays_per_tile", 1) * placement.units
+    return max(1, arrays // arch.adc.arrays_per_bank)
+
+
 def build_system(
     arch: Architecture, placement: Placement, routing: Routing, seed: int, contention: bool
 ) -> System:
@@ -48,5 +54,5 @@ def build_system(
         interconnect=Interconnect(
             ctx, arch.interconnect, routing, *link_parameters_and_latency(arch, routing)
         ),
-        adc=AdcBank(ctx, arch.adc) if arch.adc is not None else None,
+        adc=AdcBank(ctx, arch.adc, _adc_banks(arch, placement)) if arch.adc is not None else None,
     )

@@ -56,7 +56,7 @@ def adc_count(arch: Architecture) -> int:
     if arch.adc is None:
         return 0
     if isinstance(arch.compute, CrossbarTileConfig):
-        return arch.adc.count * arch.compute.arrays_per_tile * arch.compute.count
+        return arch.adc.converters(arch.compute.arrays_per_tile) * arch.compute.count
     return arch.adc.count
 
 
@@ -155,8 +155,9 @@ def price(
 def area_m2(arch: Architecture, chips: int, arrays: int) -> dict[str, float]:
     """Area of the parts whose unit area the architecture gives (ADCs, arrays), in m^2."""
     out: dict[str, float] = {}
-    if arch.adc is not None and arch.adc.area_m2 is not None:
-        out["adc"] = arch.adc.area_m2 * adc_count(arch) * chips
+    adc_area = arch.adc.area_per_adc_m2 if arch.adc is not None else None
+    if adc_area is not None:
+        out["adc"] = adc_area * adc_count(arch) * chips
     array_area = getattr(arch.compute, "array_area_m2", None)
     if array_area is not None:
         out["arrays"] = array_area * arrays

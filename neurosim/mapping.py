@@ -56,6 +56,10 @@ class Placement:
     array_counts: tuple[np.ndarray, ...] = ()
     array_row_chunk: int = 0
     arrays: int = 0
+    array_tile: np.ndarray | None = None  # (arrays,) planner tile of each array
+    array_chunk: np.ndarray | None = None  # (arrays,) row chunk within its group
+    array_phys_cols: np.ndarray | None = None  # (arrays,) physical columns in use
+    array_slot: np.ndarray | None = None  # (arrays,) global slot: unit * arrays_per_tile + i
 
     @property
     def n_tiles(self) -> int:
@@ -310,6 +314,7 @@ def _place_arrays(arch: Architecture, graph: ModelGraph, chips: int) -> Placemen
     cursor = 0
     tile_group, tile_core, tile_bytes, tile_cols, tile_rows = [], [], [], [], []
     array_cols, array_counts = [], []
+    a_unit, a_group, a_chunk, a_cols = [], [], [], []
     group_tiles = [0]
     linear_names: list[str] = []
     for group in graph.groups:
@@ -325,6 +330,10 @@ def _place_arrays(arch: Architecture, graph: ModelGraph, chips: int) -> Placemen
                 for pc in col_chunks:
                     u = cursor // cfg.arrays_per_tile
                     cursor += 1
+                    a_unit.append(u)
+                    a_group.append(group.index)
+                    a_chunk.append(r)
+                    a_cols.append(int(pc))
                     unit_cols.setdefault(u, np.zeros(chunks, dtype=np.int64))[r] += int(pc)
                     unit_counts.setdefault(u, np.zeros(chunks, dtype=np.int64))[r] += 1
                     weights = rows_here * int(pc) // columns_per_weight(arch, bits)
@@ -347,6 +356,10 @@ def _place_arrays(arch: Architecture, graph: ModelGraph, chips: int) -> Placemen
         )
     n = len(tile_group)
     tile_bytes_a = np.array(tile_bytes, dtype=np.int64)
+    tile_of = {(g, u): k for k, (g, u) in enumerate(zip(tile_group, tile_core, strict=True))}
+    array_tile = np.array(
+        [tile_of[(g, u)] for g, u in zip(a_group, a_unit, strict=True)], dtype=np.int64
+    )
     owner_bounds = tuple(even_split(g.width, units) for g in graph.groups)
     return Placement(
         chips=chips,
@@ -372,4 +385,8 @@ def _place_arrays(arch: Architecture, graph: ModelGraph, chips: int) -> Placemen
         array_counts=tuple(array_counts),
         array_row_chunk=R,
         arrays=cursor,
+        array_tile=array_tile,
+        array_chunk=np.array(a_chunk, dtype=np.int64),
+        array_phys_cols=np.array(a_cols, dtype=np.int64),
+        array_slot=np.arange(cursor, dtype=np.int64),
     )

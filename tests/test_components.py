@@ -326,9 +326,14 @@ def test_adc_energy_table_and_walden():
     # enob 6: 20 fJ x 64 = 1.28 pJ
     enob6 = _adc(walden_fom_j_per_step="20 fJ", enob=6)
     assert enob6.conversion_energy_j == pytest.approx(1.28e-12, rel=REL)
-    with pytest.raises(ValidationError):
-        _adc()  # neither energy source
-    with pytest.raises(ValidationError):
+    # neither: the survey's Schreier bound at 1 / 10 ns = 100 MS/s; 302.74 - 6.46 ln(1e8)
+    # = 183.7 dB is above the fit's cap of 180.14 dB; SNDR = 6.02 x 8 + 1.76 = 49.92 dB
+    survey = 1 / (2 * 10 ** ((180.14159078904734 - 49.92) / 10))  # 4.75e-14 J
+    assert _adc().conversion_energy_j == pytest.approx(survey, rel=REL)
+    # Schreier 170 dB: 1 / (2 x 10^((170 - 49.92) / 10)) = 4.91e-13 J
+    schreier = _adc(schreier_fom_db=170.0).conversion_energy_j
+    assert schreier == pytest.approx(1 / (2 * 10 ** 12.008), rel=REL)
+    with pytest.raises(ValidationError, match="at most one energy source"):
         _adc(energy_per_conversion_j="2 pJ", walden_fom_j_per_step="20 fJ")  # both
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
+from neurosim.components.adc import AdcConfig
 from neurosim.config.base import StrictModel
 from neurosim.units import (
     Bytes,
@@ -285,42 +286,6 @@ class ChipsConfig(StrictModel):
         return self
 
 
-class AdcConfig(StrictModel):
-    """Analog-to-digital converters shared by crossbar columns."""
-
-    bits: int = Field(gt=0, le=24)
-    conversion_time_s: PositiveSeconds
-    energy_per_conversion_j: NonNegativeJoules | None = Field(
-        default=None, description="table value; give this or walden_fom_j_per_step"
-    )
-    walden_fom_j_per_step: NonNegativeJoules | None = Field(
-        default=None, description="Walden figure of merit: E = FOM x 2^ENOB"
-    )
-    enob: float | None = Field(default=None, gt=0, description="effective bits; default = bits")
-    columns_per_adc: int = Field(gt=0, description="columns multiplexed onto one converter")
-    count: int = Field(gt=0, description="converters (per array for crossbar tiles)")
-    area_m2: float | None = Field(default=None, ge=0, description="one converter's area")
-    static_power_w: NonNegativeWatts = Field(description="one converter's leakage and bias")
-
-    @model_validator(mode="after")
-    def _one_energy_source(self) -> AdcConfig:
-        given = [self.energy_per_conversion_j is not None, self.walden_fom_j_per_step is not None]
-        if sum(given) != 1:
-            raise ValueError(
-                "give exactly one of energy_per_conversion_j (table value) "
-                "or walden_fom_j_per_step (figure of merit)"
-            )
-        return self
-
-    @property
-    def conversion_energy_j(self) -> float:
-        """Energy of one conversion, from the table value or the Walden figure of merit."""
-        if self.energy_per_conversion_j is not None:
-            return self.energy_per_conversion_j
-        enob = self.enob if self.enob is not None else float(self.bits)
-        return self.walden_fom_j_per_step * 2.0**enob
-
-
 class HostConfig(StrictModel):
     """Work outside the modelled chip that every token pays (sampling, host hand-off)."""
 
@@ -408,6 +373,11 @@ class Architecture(StrictModel):
                     f"adc.columns_per_adc: {self.adc.count} ADCs x {self.adc.columns_per_adc} "
                     f"columns serve {served} columns, fewer than the array's "
                     f"{self.compute.cols} (compute.cols)"
+                )
+            if self.compute.arrays_per_tile % self.adc.arrays_per_bank:
+                raise ValueError(
+                    f"adc.arrays_per_bank: {self.adc.arrays_per_bank} does not divide "
+                    f"compute.arrays_per_tile ({self.compute.arrays_per_tile})"
                 )
         if self.chips is not None and self.chips.gateway_node >= nodes:
             raise ValueError(

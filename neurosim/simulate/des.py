@@ -7,6 +7,7 @@ process delivers each timestep's spikes over the links, and one process per comp
 unit works through its tiles, waiting for each tile's weights and each timestep's
 spikes. Links and channels are shared first come first served, so weight traffic,
 spike traffic and state traffic delay each other; the stream buffer bounds prefetch.
+Crossbar arrays that share an ADC bank wait for it, first come first served.
 """
 
 from __future__ import annotations
@@ -135,19 +136,38 @@ class DesTokenRunner:
             if ready is not None and not ready.processed:
                 yield ready
             i0 = int(work.item_offsets[k])
-            pending = 0
+            end = self.env.now  # when the work booked so far is done
             for t in range(T):
                 if not phases[t].processed:
-                    if pending:
-                        yield from core.compute(pending)
-                        pending = 0
+                    if end > self.env.now:
+                        yield from core.compute(end - self.env.now)
                     yield phases[t]
-                pending += int(work.item_ps[i0 + t])
-            events = {key: int(v[i0 : i0 + T].sum()) for key, v in work.item_events.items()}
-            yield from core.compute(pending, events)
+                    end = self.env.now
+                if work.item_ps[i0 + t]:
+                    end = self._item_end(work, i0 + t, end)
+            events = {
+                key: int(v[i0 : i0 + T].sum())
+                for key, v in work.item_events.items()
+                if work.adc is None or key != ("adc", "conversion")
+            }
+            yield from core.compute(end - self.env.now, events)
             self.system.onchip.release(int(work.tile_fetch_bytes[k]))
         g_counts = self._epilogue_counts(g, c)
         yield from core.finish_layer(int(work.epilogue_ps[g, c]), *g_counts)
+
+    def _item_end(self, work: TokenWork, i: int, start: int) -> int:
+        """When item i, started at `start`, ends: after its compute time, or for crossbar
+        arrays after the array read and the conversions its ADC banks serve."""
+        req = work.adc
+        if req is None:
+            return start + int(work.item_ps[i])
+        a, b = int(req.offsets[i]), int(req.offsets[i + 1])
+        return self.system.adc.convert_at(
+            start + req.read_ps,
+            req.bank[a:b],
+            req.conversion_ps[a:b],
+            int(req.columns[a:b].sum()),
+        )
 
     def _epilogue_counts(self, g: int, c: int) -> tuple[int, int]:
         """Neuron updates and state updates unit c performs at the end of group g."""

@@ -31,6 +31,18 @@ def seconds_to_ps(seconds: float) -> int:
     return int(round(seconds * PS_PER_S))
 
 
+@dataclass(frozen=True)
+class AdcRequests:
+    """Conversions of every (tile, timestep) item: entries offsets[i]:offsets[i+1] are the
+    arrays item i reads, each with its ADC bank, conversion time (ps) and columns."""
+
+    offsets: np.ndarray
+    bank: np.ndarray
+    conversion_ps: np.ndarray
+    columns: np.ndarray
+    read_ps: int
+
+
 @dataclass
 class TokenWork:
     """Everything one token does, as arrays in execution order (times in ps)."""
@@ -48,6 +60,7 @@ class TokenWork:
     item_ps: np.ndarray  # compute time of (tile, timestep)
     item_synops: np.ndarray  # synaptic ops of (tile, timestep)
     item_events: dict[tuple[str, str], np.ndarray]  # events each item charges
+    adc: AdcRequests | None  # conversions each item asks of the ADC banks (crossbars)
     epilogue_ps: np.ndarray  # (G, cores) drain + neuron updates + state ops
     extra_ps: np.ndarray  # (G,) state traffic to DRAM after the group
     prologue_ps: int  # embedding row fetch before the first group
@@ -111,14 +124,45 @@ class WorkPlanner:
                 for g, off in zip(self.graph.groups, self.chunk_offsets[:-1], strict=True)
             ]
         )
-        if isinstance(cfg, CrossbarTileConfig):
-            adc = self.arch.adc
-            conv = -(-cfg.cols // adc.count) * seconds_to_ps(adc.conversion_time_s)
-            self.activation_ps = seconds_to_ps(cfg.read_time_s) * cfg.input_bits + conv
+        self.adc = self.arch.adc if isinstance(cfg, CrossbarTileConfig) else None
+        if self.adc is not None:
+            self.read_ps = seconds_to_ps(cfg.read_time_s) * cfg.input_bits
+            self.array_conv_ps = self.adc.array_conversion_ps(p.array_phys_cols)
+            self.array_bank = p.array_slot // self.adc.arrays_per_bank
+            self.n_adc_banks = p.units * cfg.arrays_per_tile // self.adc.arrays_per_bank
+            self.array_gchunk = self.chunk_offsets[p.tile_group[p.array_tile]] + p.array_chunk
             self.array_op_event = ("array", "cell_read")
         else:
             self.activation_ps = seconds_to_ps(cfg.cycle_time_s)
             self.array_op_event = ("array", "mac")
+
+    def _adc_requests(self, fired: np.ndarray):
+        """Per (tile, timestep) item: the arrays that read and what their converters do.
+
+        An array whose row chunk fired reads, then its `count` converters take its
+        columns (`columns_per_adc` each, one after another). Returns the item times
+        without queueing (read + the slowest array's conversions) and, per item, the
+        arrays' banks, conversion times and columns (sorted by item, then bank).
+        """
+        p = self.placement
+        active = fired[self.array_gchunk] & self.item_mask[p.array_tile]  # (arrays, Tmax)
+        a, t = np.nonzero(active)
+        item = self.item_offsets[p.array_tile[a]] + t
+        order = np.argsort(item, kind="stable")
+        a, item = a[order], item[order]
+        n_items = int(self.item_offsets[-1])
+        conv = self.array_conv_ps[a]
+        slowest = np.zeros(n_items, dtype=np.int64)
+        np.maximum.at(slowest, item, conv)
+        item_ps = np.where(np.bincount(item, minlength=n_items) > 0, self.read_ps + slowest, 0)
+        offsets = np.concatenate(([0], np.cumsum(np.bincount(item, minlength=n_items))))
+        return item_ps, AdcRequests(
+            offsets=offsets,
+            bank=self.array_bank[a],
+            conversion_ps=conv,
+            columns=p.array_phys_cols[a],
+            read_ps=self.read_ps,
+        )
 
     def _array_items(self, counts: np.ndarray):
         """Durations and events of every (tile, timestep) on in-memory-compute arrays.
@@ -143,8 +187,8 @@ class WorkPlanner:
             rows_on[t0:t1] = na @ s
             active[t0:t1] = (na @ fired) > 0
         mask = self.item_mask
-        item_ps = (active * self.activation_ps)[mask]
-        if isinstance(self.arch.compute, CrossbarTileConfig):
+        if self.adc is not None:
+            item_ps, adc = self._adc_requests(S > 0)
             conv = cols_on[mask]
             events = {
                 ("array", "cell_read"): ops[mask],
@@ -156,11 +200,12 @@ class WorkPlanner:
             if self.arch.compute.input_bits > 1:
                 events[("dac", "conversion")] = rows_on[mask]
         else:
+            item_ps, adc = (active * self.activation_ps)[mask], None
             events = {
                 ("array", "mac"): ops[mask],
                 ("periphery", "accumulate"): cols_on[mask],
             }
-        return item_ps, events
+        return item_ps, events, adc
 
     def _plan_spike_routes(self) -> None:
         """Who sends each site's spikes to whom, and over which links.
@@ -359,7 +404,7 @@ class WorkPlanner:
         phase_link_bits = [link_bits[g, : self.group_T[g]] for g in range(n_groups)]
         # compute items: tile k at timestep t accumulates its rows' spikes into its outputs
         if self.array_kind:
-            item_ps, item_events = self._array_items(counts_all)
+            item_ps, item_events, adc_requests = self._array_items(counts_all)
             item_synops = item_events[self.array_op_event]
         else:
             syn = p.tile_nnz_per_row[:, None] * s_t[p.tile_group]  # (tiles, Tmax)
@@ -367,6 +412,7 @@ class WorkPlanner:
             mem_ps = np.ceil(syn * (self.bits / 8) * self.core_mem_ps_per_byte).astype(np.int64)
             item_ps = np.maximum(cycles_ps, mem_ps)[self.item_mask]
             item_synops = syn[self.item_mask]
+            adc_requests = None
             item_events = {
                 ("compute", "synop"): item_synops,
                 ("onchip_memory", "read_bit"): item_synops * self.bits,
@@ -436,6 +482,7 @@ class WorkPlanner:
             item_ps=item_ps,
             item_synops=item_synops,
             item_events=item_events,
+            adc=adc_requests,
             epilogue_ps=self.epilogue,
             extra_ps=self.extra,
             prologue_ps=prologue,
