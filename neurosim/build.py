@@ -35,8 +35,7 @@ def link_parameters_and_latency(arch: Architecture, routing: Routing):
 
 def _adc_banks(arch: Architecture, placement: Placement) -> int:
     """ADC banks of the whole system: one per `arrays_per_bank` arrays of every unit."""
-    arrays = getattr(arch.compute, "arrays_per_tile", 1) * placement.units
-    return max(1, arrays // arch.adc.arrays_per_bank)
+    return max(1, arch.compute.converters_per_chip(arch.adc) // arch.adc.count * placement.chips)
 
 
 def build_system(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurosim.config.architecture import Architecture, CrossbarTileConfig, SramCimTileConfig
+from neurosim.config.architecture import Architecture
 from neurosim.errors import ConfigError, SimulationError
 from neurosim.workload.model import ModelGraph
 
@@ -108,14 +108,12 @@ def model_bytes_on_chip(graph: ModelGraph) -> int:
 
 def is_array_kind(arch: Architecture) -> bool:
     """True for in-memory-compute tiles, whose weights live in crossbar or SRAM arrays."""
-    return isinstance(arch.compute, CrossbarTileConfig | SramCimTileConfig)
+    return arch.compute.weight_stationary
 
 
 def columns_per_weight(arch: Architecture, weight_bits: int) -> int:
     """Array columns one weight occupies: bit slices over multi-bit cells, or one per bit."""
-    if isinstance(arch.compute, CrossbarTileConfig):
-        return -(-weight_bits // arch.compute.cell.bits_per_cell)
-    return weight_bits
+    return arch.compute.columns_per_weight(weight_bits)
 
 
 def _linear_arrays(arch: Architecture, in_features: int, out_features: int, bits: int):

@@ -103,7 +103,7 @@ class AdcConfig(StrictModel):
     columns_per_adc: int = Field(
         gt=0, description="columns multiplexed onto one converter, converted one after another"
     )
-    count: int = Field(gt=0, description="converters per array (per bank of arrays if shared)")
+    count: int = Field(gt=0, description="per array (per bank when shared): converters")
     arrays_per_bank: int = Field(
         default=1,
         gt=0,
@@ -111,12 +111,12 @@ class AdcConfig(StrictModel):
         "served; must divide compute.arrays_per_tile",
     )
     area_m2: SquareMeters | None = Field(
-        default=None, ge=0, description="measured area of one converter (pins the area model)"
+        default=None, ge=0, description="per converter: measured area (pins the area model)"
     )
     tech_node_nm: float | None = Field(
         default=None, gt=0, description="technology node, for the survey area fit"
     )
-    static_power_w: NonNegativeWatts = Field(description="one converter's leakage and bias")
+    static_power_w: NonNegativeWatts = Field(description="per converter: leakage and bias")
 
     @model_validator(mode="after")
     def _one_source_each(self) -> AdcConfig:
@@ -173,6 +173,10 @@ class AdcConfig(StrictModel):
         return survey_area_m2(
             self.sample_rate_hz, self.tech_node_nm, self.bits, self.conversion_energy_j
         )
+
+    def prices(self) -> dict[tuple[str, str], float]:
+        """Joules per conversion."""
+        return {("adc", "conversion"): self.conversion_energy_j}
 
     def conversion_ps(self) -> int:
         """One conversion in integer picoseconds."""

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neurosim.components.core import accumulate_cycles, neuron_update_cycles
 from neurosim.components.dram import bytes_moved
 from neurosim.components.dram import transfer_ps as dram_transfer_ps
 from neurosim.components.interconnect import link_parameters, route_latency_ps
-from neurosim.config.architecture import Architecture, CrossbarTileConfig
+from neurosim.config.architecture import Architecture
 from neurosim.engine import PS_PER_S
 from neurosim.errors import TraceError
 from neurosim.mapping import Placement, even_split, is_array_kind
@@ -124,17 +123,14 @@ class WorkPlanner:
                 for g, off in zip(self.graph.groups, self.chunk_offsets[:-1], strict=True)
             ]
         )
-        self.adc = self.arch.adc if isinstance(cfg, CrossbarTileConfig) else None
+        self.activation_ps = cfg.activation_ps()
+        self.adc = self.arch.adc if cfg.uses_adc else None
         if self.adc is not None:
-            self.read_ps = seconds_to_ps(cfg.read_time_s) * cfg.input_bits
+            self.read_ps = self.activation_ps
             self.array_conv_ps = self.adc.array_conversion_ps(p.array_phys_cols)
             self.array_bank = p.array_slot // self.adc.arrays_per_bank
             self.n_adc_banks = p.units * cfg.arrays_per_tile // self.adc.arrays_per_bank
             self.array_gchunk = self.chunk_offsets[p.tile_group[p.array_tile]] + p.array_chunk
-            self.array_op_event = ("array", "cell_read")
-        else:
-            self.activation_ps = seconds_to_ps(cfg.cycle_time_s)
-            self.array_op_event = ("array", "mac")
 
     def _adc_requests(self, fired: np.ndarray):
         """Per (tile, timestep) item: the arrays that read and what their converters do.
@@ -187,25 +183,12 @@ class WorkPlanner:
             rows_on[t0:t1] = na @ s
             active[t0:t1] = (na @ fired) > 0
         mask = self.item_mask
+        events = self.arch.compute.array_events(ops[mask], cols_on[mask], rows_on[mask])
         if self.adc is not None:
             item_ps, adc = self._adc_requests(S > 0)
-            conv = cols_on[mask]
-            events = {
-                ("array", "cell_read"): ops[mask],
-                ("dac", "row_drive"): rows_on[mask],
-                ("adc", "conversion"): conv,
-                ("periphery", "sample_hold"): conv,
-                ("periphery", "shift_add"): conv,
-            }
-            if self.arch.compute.input_bits > 1:
-                events[("dac", "conversion")] = rows_on[mask]
         else:
             item_ps, adc = (active * self.activation_ps)[mask], None
-            events = {
-                ("array", "mac"): ops[mask],
-                ("periphery", "accumulate"): cols_on[mask],
-            }
-        return item_ps, events, adc
+        return item_ps, events, adc, ops[mask]
 
     def _plan_spike_routes(self) -> None:
         """Who sends each site's spikes to whom, and over which links.
@@ -336,7 +319,7 @@ class WorkPlanner:
         self.neuron_T = np.repeat(self.group_T, [g.width for g in groups])
         self.neuron_levels = np.repeat([g.levels for g in groups], [g.width for g in groups])
         depth_ps = arch.compute.pipeline_depth_cycles * self.cycle_ps
-        lanes = getattr(arch.compute, "lanes", arch.compute.neuron_updates_per_cycle)
+        lanes = arch.compute.state_ops_per_cycle()
         epilogue = np.zeros((n_groups, self.cores), dtype=np.int64)
         self.neuron_updates_gc = np.zeros((n_groups, self.cores), dtype=np.int64)
         self.state_updates_gc = np.zeros((n_groups, self.cores), dtype=np.int64)
@@ -353,7 +336,7 @@ class WorkPlanner:
             self.neuron_updates_gc[g] = nu
             has_tiles = np.bincount(p.tile_core[t0:t1], minlength=self.cores) > 0
             ep = np.where(has_tiles, depth_ps, 0)
-            ep = ep + neuron_update_cycles(arch.compute, nu) * self.cycle_ps
+            ep = ep + arch.compute.neuron_update_cycles(nu) * self.cycle_ps
             if group.attention is not None:
                 ops = 2 * self.graph.state_elements_per_block
                 self.state_updates += ops
@@ -404,19 +387,21 @@ class WorkPlanner:
         phase_link_bits = [link_bits[g, : self.group_T[g]] for g in range(n_groups)]
         # compute items: tile k at timestep t accumulates its rows' spikes into its outputs
         if self.array_kind:
-            item_ps, item_events, adc_requests = self._array_items(counts_all)
-            item_synops = item_events[self.array_op_event]
+            item_ps, item_events, adc_requests, item_synops = self._array_items(counts_all)
         else:
-            syn = p.tile_nnz_per_row[:, None] * s_t[p.tile_group]  # (tiles, Tmax)
-            cycles_ps = accumulate_cycles(arch.compute, syn) * self.cycle_ps
-            mem_ps = np.ceil(syn * (self.bits / 8) * self.core_mem_ps_per_byte).astype(np.int64)
-            item_ps = np.maximum(cycles_ps, mem_ps)[self.item_mask]
-            item_synops = syn[self.item_mask]
-            adc_requests = None
+            spikes = s_t[p.tile_group]  # (tiles, Tmax) input spikes each tile receives
+            syn = p.tile_nnz_per_row[:, None] * spikes
+            cols = p.tile_cols[:, None]
+            mask = self.item_mask
+            item_ps = arch.compute.item_ps(syn, spikes, cols, self.bits, self.core_mem_ps_per_byte)[
+                mask
+            ]
+            item_synops = syn[mask]
             item_events = {
-                ("compute", "synop"): item_synops,
-                ("onchip_memory", "read_bit"): item_synops * self.bits,
+                key: v[mask]
+                for key, v in arch.compute.item_events(syn, spikes, cols, self.bits).items()
             }
+            adc_requests = None
         # weight fetch
         tile_fetch = self.dense_fetch_bytes.copy()
         if arch.mapping.sparse_weight_fetch:
