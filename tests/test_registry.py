@@ -69,7 +69,10 @@ def test_unknown_chip_topology_is_an_error_not_a_crossbar():
 
 
 def test_no_module_outside_the_components_branches_on_config_types():
-    pattern = re.compile(r"isinstance\([^)]*(Config|Topology)\b")
+    kinds = "|".join([*COMPUTE_KINDS, *TOPOLOGIES])
+    pattern = re.compile(
+        rf"isinstance\([^)]*(Config|Topology)\b|kind\s*(==|!=)\s*['\"]({kinds})['\"]"
+    )
     offenders = [
         str(path.relative_to(ROOT))
         for path in (ROOT / "neurosim").rglob("*.py")

@@ -34,6 +34,10 @@ class ComputeSection(StrictModel):
         """Joules per (component, event) this kind emits."""
         raise NotImplementedError
 
+    def summary(self) -> str:
+        """One line on one unit, for `neurosim validate`."""
+        raise NotImplementedError
+
     def cycle_ps(self) -> int:
         """Clock period in integer picoseconds (rounded to nearest)."""
         return int(round(PS_PER_S / self.clock_hz))
@@ -95,6 +99,10 @@ class ArraySection(ComputeSection):
     rows: int = Field(gt=0, description="per array: word lines (inputs)")
     cols: int = Field(gt=0, description="per array: bit lines (output columns)")
     array_area_m2: SquareMeters | None = Field(default=None, ge=0, description="per array: area")
+
+    def summary(self) -> str:
+        """Arrays of one unit."""
+        return f"{self.arrays_per_tile} arrays of {self.rows} x {self.cols} per tile"
 
     def columns_per_weight(self, weight_bits: int) -> int:
         """Array columns one weight occupies."""

@@ -43,6 +43,10 @@ class SpikingCoreConfig(StreamingSection):
             ("compute", "state_update"): e.state_update_j,
         }
 
+    def summary(self) -> str:
+        """Adders and clock of one unit."""
+        return f"{self.lanes} lanes at {self.clock_hz / 1e6:g} MHz"
+
     def state_ops_per_cycle(self) -> int:
         """State elements go through the synaptic adders."""
         return self.lanes

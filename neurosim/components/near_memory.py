@@ -51,6 +51,12 @@ class NearMemoryEngineConfig(StreamingSection):
             ("compute", "state_update"): e.state_update_j,
         }
 
+    def summary(self) -> str:
+        """Macros, word width and clock of one unit."""
+        return (
+            f"{self.macros} macros of {self.word_bits}-bit words at {self.clock_hz / 1e6:g} MHz"
+        )
+
     def word_reads(self, spikes: np.ndarray, tile_cols: np.ndarray, weight_bits: int):
         """Words read: per input spike, the tile's row of weights in whole words."""
         words_per_row = -(-np.asarray(tile_cols, dtype=np.int64) * weight_bits // self.word_bits)
