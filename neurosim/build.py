@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from neurosim.components.adc import AdcBank
-from neurosim.components.core import SpikingCore
+from neurosim.components.compute import ComputeUnit
 from neurosim.components.dram import DramChannel
 from neurosim.components.interconnect import Interconnect, link_parameters, route_latency_ps
 from neurosim.components.memory import OnChipMemory
@@ -21,7 +21,7 @@ class System:
 
     ctx: SimContext
     arch: Architecture
-    cores: list[SpikingCore]
+    cores: list[ComputeUnit]
     channels: list[DramChannel]
     onchip: OnChipMemory
     interconnect: Interconnect
@@ -44,14 +44,15 @@ def build_system(
     """Create the context and one model per component, sized from the config."""
     ctx = SimContext.create(seed=seed, contention=contention)
     table = ReservationTable(len(arch.dram_channels), contention)
+    adc = AdcBank(ctx, arch.adc, _adc_banks(arch, placement)) if arch.adc is not None else None
     return System(
         ctx=ctx,
         arch=arch,
-        cores=[SpikingCore(ctx, arch.compute, i) for i in range(placement.units)],
+        cores=[arch.compute.unit_model(ctx, i, adc) for i in range(placement.units)],
         channels=[DramChannel(ctx, ch, i, table) for i, ch in enumerate(arch.dram_channels)],
         onchip=OnChipMemory(ctx, arch.onchip_memory, placement.stream_buffer_bytes),
         interconnect=Interconnect(
             ctx, arch.interconnect, routing, *link_parameters_and_latency(arch, routing)
         ),
-        adc=AdcBank(ctx, arch.adc, _adc_banks(arch, placement)) if arch.adc is not None else None,
+        adc=adc,
     )

@@ -119,3 +119,17 @@ def test_adc_bits_move_latency_energy_and_area(crossbar, workload):
         rows[bits] = (end, arch.adc.conversion_energy_j, r.placement["area_m2"]["adc"])
     assert rows[6][0] - rows[4][0] == 8 * 500
     assert rows[6][1] > rows[4][1] and rows[6][2] > rows[4][2]
+
+
+def test_every_des_conversion_goes_through_the_adc_banks(crossbar, workload):
+    """The banks, not the tiles, count conversions, and they are busy exactly the
+    conversion time of the arrays that read (no sharing: one bank per array)."""
+    prep = prepare(crossbar, workload)
+    system = build_system(crossbar, prep.placement, prep.planner.routing, seed=0, contention=True)
+    runner = DesTokenRunner(system, prep.planner)
+    work = prep.planner.plan(_one_spike(prep.graph))
+    system.ctx.env.process(runner.token(work))
+    system.ctx.env.run()
+    _, cols, _ = _chunk0_arrays(prep.placement)
+    assert system.ctx.ledger.get("adc", "conversion") == cols.sum()
+    assert int(system.adc.busy_ps.sum()) == sum(-(-int(c) // 2) * 1_000 for c in cols)

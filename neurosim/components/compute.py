@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import Field
 
 from neurosim.config.base import StrictModel
-from neurosim.engine import PS_PER_S
+from neurosim.engine import PS_PER_S, SimContext
 from neurosim.units import NonNegativeWatts, PositiveHertz, SquareMeters
 
 
@@ -61,6 +61,10 @@ class ComputeSection(StrictModel):
     def section_problem(self, adc) -> str | None:
         """A cross-section inconsistency ("key: message"), or None."""
         return None
+
+    def unit_model(self, ctx: SimContext, index: int, adc_bank=None) -> ComputeUnit:
+        """The SimPy model of unit `index` (the builder passes the ADC banks, if any)."""
+        return ComputeUnit(ctx, self, index)
 
 
 class StreamingSection(ComputeSection):
@@ -122,3 +126,39 @@ class ArraySection(ComputeSection):
     def area_m2(self, arrays: int) -> dict[str, float]:
         """Area of the arrays, when stated."""
         return {} if self.array_area_m2 is None else {"arrays": self.array_area_m2 * arrays}
+
+
+class ComputeUnit:
+    """SimPy model of one compute unit: holds time for its work and counts what it did."""
+
+    component = "compute"
+
+    def __init__(self, ctx: SimContext, cfg: ComputeSection, index: int) -> None:
+        self.ctx = ctx
+        self.cfg = cfg
+        self.index = index
+        self.busy_ps = 0
+
+    def item_end(self, work, i: int, start: int) -> int:
+        """When work item i (a tile at one timestep), begun at `start`, is done."""
+        return start + int(work.item_ps[i])
+
+    def tile_events(self, work, i0: int, n: int) -> dict[tuple[str, str], int]:
+        """Events of items i0..i0+n-1 that this unit charges itself."""
+        return {key: int(v[i0 : i0 + n].sum()) for key, v in work.item_events.items()}
+
+    def compute(self, duration_ps: int, events: dict[tuple[str, str], int] | None = None):
+        """Work for `duration_ps` and count `events` (a SimPy process body)."""
+        for (component, event), n in (events or {}).items():
+            self.ctx.ledger.add(component, event, n)
+        self.busy_ps += duration_ps
+        if duration_ps:
+            yield self.ctx.env.timeout(duration_ps)
+
+    def finish_layer(self, duration_ps: int, neuron_updates: int, state_updates: int):
+        """Pipeline drain, neuron updates and recurrent-state work at the end of a group."""
+        self.ctx.ledger.add(self.component, "neuron_update", neuron_updates)
+        self.ctx.ledger.add(self.component, "state_update", state_updates)
+        self.busy_ps += duration_ps
+        if duration_ps:
+            yield self.ctx.env.timeout(duration_ps)

@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from neurosim.components.compute import StreamingSection
+from neurosim.components.compute import ComputeUnit, StreamingSection
 from neurosim.config.base import StrictModel
 from neurosim.engine import SimContext
 from neurosim.units import NonNegativeJoules
@@ -42,6 +42,10 @@ class SpikingCoreConfig(StreamingSection):
             ("compute", "neuron_update"): e.neuron_update_j,
             ("compute", "state_update"): e.state_update_j,
         }
+
+    def unit_model(self, ctx: SimContext, index: int, adc_bank=None) -> SpikingCore:
+        """A spiking core."""
+        return SpikingCore(ctx, self, index)
 
     def summary(self) -> str:
         """Adders and clock of one unit."""
@@ -80,29 +84,5 @@ def neuron_update_cycles(cfg, updates: np.ndarray) -> np.ndarray:
     return cfg.neuron_update_cycles(updates)
 
 
-class SpikingCore:
-    """One compute unit of any kind: holds time for its work and counts what it did."""
-
-    component = "compute"
-
-    def __init__(self, ctx: SimContext, cfg: StreamingSection, index: int) -> None:
-        self.ctx = ctx
-        self.cfg = cfg
-        self.index = index
-        self.busy_ps = 0
-
-    def compute(self, duration_ps: int, events: dict[tuple[str, str], int] | None = None):
-        """Work for `duration_ps` and count `events` (a SimPy process body)."""
-        for (component, event), n in (events or {}).items():
-            self.ctx.ledger.add(component, event, n)
-        self.busy_ps += duration_ps
-        if duration_ps:
-            yield self.ctx.env.timeout(duration_ps)
-
-    def finish_layer(self, duration_ps: int, neuron_updates: int, state_updates: int):
-        """Pipeline drain, neuron updates and recurrent-state work at the end of a group."""
-        self.ctx.ledger.add(self.component, "neuron_update", neuron_updates)
-        self.ctx.ledger.add(self.component, "state_update", state_updates)
-        self.busy_ps += duration_ps
-        if duration_ps:
-            yield self.ctx.env.timeout(duration_ps)
+class SpikingCore(ComputeUnit):
+    """One spiking core: its items take the time the planner gave them."""

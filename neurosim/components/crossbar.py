@@ -12,10 +12,10 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from neurosim.components.compute import ArraySection
+from neurosim.components.compute import ArraySection, ComputeUnit
 from neurosim.components.dac import dac_events, dac_prices, reads_per_input
 from neurosim.config.base import StrictModel
-from neurosim.engine import PS_PER_S
+from neurosim.engine import PS_PER_S, SimContext
 from neurosim.units import NonNegativeJoules, NonNegativeSeconds, PositiveSeconds
 
 
@@ -94,6 +94,10 @@ class CrossbarTileConfig(ArraySection):
             ("periphery", "shift_add"): cols_on,
         } | dac_events(rows_on, self.input_bits)
 
+    def unit_model(self, ctx: SimContext, index: int, adc_bank=None) -> CrossbarTile:
+        """A crossbar tile converting through the system's ADC banks."""
+        return CrossbarTile(ctx, self, index, adc_bank)
+
     def converters_per_chip(self, adc) -> int:
         """`adc.count` per bank of `adc.arrays_per_bank` arrays, on every unit."""
         return adc.converters(self.arrays_per_tile) * self.count
@@ -115,3 +119,29 @@ class CrossbarTileConfig(ArraySection):
                 f"compute.arrays_per_tile ({self.arrays_per_tile})"
             )
         return None
+
+
+class CrossbarTile(ComputeUnit):
+    """One crossbar tile: its arrays read, then queue for their ADC banks."""
+
+    def __init__(self, ctx: SimContext, cfg: CrossbarTileConfig, index: int, adc_bank) -> None:
+        super().__init__(ctx, cfg, index)
+        self.adc_bank = adc_bank
+
+    def item_end(self, work, i: int, start: int) -> int:
+        """After the array reads, each array's columns are converted by its bank, first
+        come first served among the arrays sharing it."""
+        req = work.adc
+        a, b = int(req.offsets[i]), int(req.offsets[i + 1])
+        return self.adc_bank.convert_at(
+            start + req.read_ps,
+            req.bank[a:b],
+            req.conversion_ps[a:b],
+            int(req.columns[a:b].sum()),
+        )
+
+    def tile_events(self, work, i0: int, n: int) -> dict[tuple[str, str], int]:
+        """Everything but the conversions, which the ADC banks count."""
+        events = super().tile_events(work, i0, n)
+        events.pop(("adc", "conversion"), None)
+        return events

@@ -53,9 +53,7 @@ class NearMemoryEngineConfig(StreamingSection):
 
     def summary(self) -> str:
         """Macros, word width and clock of one unit."""
-        return (
-            f"{self.macros} macros of {self.word_bits}-bit words at {self.clock_hz / 1e6:g} MHz"
-        )
+        return f"{self.macros} macros of {self.word_bits}-bit words at {self.clock_hz / 1e6:g} MHz"
 
     def word_reads(self, spikes: np.ndarray, tile_cols: np.ndarray, weight_bits: int):
         """Words read: per input spike, the tile's row of weights in whole words."""

@@ -144,30 +144,11 @@ class DesTokenRunner:
                     yield phases[t]
                     end = self.env.now
                 if work.item_ps[i0 + t]:
-                    end = self._item_end(work, i0 + t, end)
-            events = {
-                key: int(v[i0 : i0 + T].sum())
-                for key, v in work.item_events.items()
-                if work.adc is None or key != ("adc", "conversion")
-            }
-            yield from core.compute(end - self.env.now, events)
+                    end = core.item_end(work, i0 + t, end)
+            yield from core.compute(end - self.env.now, core.tile_events(work, i0, T))
             self.system.onchip.release(int(work.tile_fetch_bytes[k]))
         g_counts = self._epilogue_counts(g, c)
         yield from core.finish_layer(int(work.epilogue_ps[g, c]), *g_counts)
-
-    def _item_end(self, work: TokenWork, i: int, start: int) -> int:
-        """When item i, started at `start`, ends: after its compute time, or for crossbar
-        arrays after the array read and the conversions its ADC banks serve."""
-        req = work.adc
-        if req is None:
-            return start + int(work.item_ps[i])
-        a, b = int(req.offsets[i]), int(req.offsets[i + 1])
-        return self.system.adc.convert_at(
-            start + req.read_ps,
-            req.bank[a:b],
-            req.conversion_ps[a:b],
-            int(req.columns[a:b].sum()),
-        )
 
     def _epilogue_counts(self, g: int, c: int) -> tuple[int, int]:
         """Neuron updates and state updates unit c performs at the end of group g."""
