@@ -133,3 +133,18 @@ def test_every_des_conversion_goes_through_the_adc_banks(crossbar, workload):
     _, cols, _ = _chunk0_arrays(prep.placement)
     assert system.ctx.ledger.get("adc", "conversion") == cols.sum()
     assert int(system.adc.busy_ps.sum()) == sum(-(-int(c) // 2) * 1_000 for c in cols)
+
+
+def test_bank_serial_bound_matches_the_des(crossbar, workload):
+    """Per item, read + the busiest bank's summed conversions: equal to the no-queue
+    time with one bank per array, and what the DES adds up with shared banks."""
+    token_alone = _one_spike(prepare(crossbar, workload).graph)
+    work = prepare(crossbar, workload).planner.plan(token_alone)
+    assert work.adc.bank_serial_ps().tolist() == work.item_ps.tolist()
+    shared = with_overrides(crossbar, {"adc.arrays_per_bank": 2})
+    work2 = prepare(shared, workload).planner.plan(token_alone)
+    bound = work2.adc.bank_serial_ps()
+    assert (bound >= work2.item_ps).all() and (bound > work2.item_ps).any()
+    queued, _, _ = _des_latency_ps(shared, workload)
+    alone, _, _ = _des_latency_ps(crossbar, workload)
+    assert queued - alone == int((bound - work2.item_ps).max())

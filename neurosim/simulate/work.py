@@ -41,6 +41,21 @@ class AdcRequests:
     columns: np.ndarray
     read_ps: int
 
+    def bank_serial_ps(self) -> np.ndarray:
+        """Per item: the read plus its busiest bank's conversions one after another (what
+        an item takes when arrays sharing a bank queue for it; 0 for items that read
+        nothing). A capacity bound for a fidelity without queueing."""
+        n_items = self.offsets.size - 1
+        item = np.repeat(np.arange(n_items), np.diff(self.offsets))
+        if item.size == 0:
+            return np.zeros(n_items, dtype=np.int64)
+        key = item * (int(self.bank.max()) + 1) + self.bank
+        uniq, inverse = np.unique(key, return_inverse=True)
+        load = np.bincount(inverse, weights=self.conversion_ps).astype(np.int64)
+        busiest = np.zeros(n_items, dtype=np.int64)
+        np.maximum.at(busiest, uniq // (int(self.bank.max()) + 1), load)
+        return np.where(np.diff(self.offsets) > 0, self.read_ps + busiest, 0)
+
 
 @dataclass
 class TokenWork:
