@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from neurosim.components.adc import AdcBank
-from neurosim.components.core import SpikingCore
+from neurosim.components.compute import ComputeUnit
 from neurosim.components.dram import DramChannel
 from neurosim.components.interconnect import Interconnect, link_parameters, route_latency_ps
 from neurosim.components.memory import OnChipMemory
@@ -21,7 +21,7 @@ class System:
 
     ctx: SimContext
     arch: Architecture
-    cores: list[SpikingCore]
+    cores: list[ComputeUnit]
     channels: list[DramChannel]
     onchip: OnChipMemory
     interconnect: Interconnect
@@ -33,20 +33,26 @@ def link_parameters_and_latency(arch: Architecture, routing: Routing):
     return link_parameters(arch, routing)[0], route_latency_ps(arch, routing)
 
 
+def _adc_banks(arch: Architecture, placement: Placement) -> int:
+    """ADC banks of the whole system: one per `arrays_per_bank` arrays of every unit."""
+    return max(1, arch.compute.converters_per_chip(arch.adc) // arch.adc.count * placement.chips)
+
+
 def build_system(
     arch: Architecture, placement: Placement, routing: Routing, seed: int, contention: bool
 ) -> System:
     """Create the context and one model per component, sized from the config."""
     ctx = SimContext.create(seed=seed, contention=contention)
     table = ReservationTable(len(arch.dram_channels), contention)
+    adc = AdcBank(ctx, arch.adc, _adc_banks(arch, placement)) if arch.adc is not None else None
     return System(
         ctx=ctx,
         arch=arch,
-        cores=[SpikingCore(ctx, arch.compute, i) for i in range(placement.units)],
+        cores=[arch.compute.unit_model(ctx, i, adc) for i in range(placement.units)],
         channels=[DramChannel(ctx, ch, i, table) for i, ch in enumerate(arch.dram_channels)],
         onchip=OnChipMemory(ctx, arch.onchip_memory, placement.stream_buffer_bytes),
         interconnect=Interconnect(
             ctx, arch.interconnect, routing, *link_parameters_and_latency(arch, routing)
         ),
-        adc=AdcBank(ctx, arch.adc) if arch.adc is not None else None,
+        adc=adc,
     )

@@ -268,11 +268,7 @@ def _validate(args) -> int:
         arch = load_architecture(args.file, args.overrides)
         print(f"{args.file}: valid architecture '{arch.name}'")
         c = arch.compute
-        if c.kind == "spiking_core":
-            detail = f"{c.lanes} lanes at {c.clock_hz / 1e6:g} MHz"
-        else:
-            detail = f"{c.arrays_per_tile} arrays of {c.rows} x {c.cols} per tile"
-        print(f"  compute: {c.count} x {c.kind} per chip, {detail}")
+        print(f"  compute: {c.count} x {c.kind} per chip, {c.summary()}")
         if arch.chips is not None:
             print(f"  chips: {arch.chips.count}, linked as a {arch.chips.topology}")
         print(

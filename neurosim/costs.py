@@ -9,55 +9,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from neurosim.config.architecture import (
-    Architecture,
-    CrossbarTileConfig,
-    SpikingCoreConfig,
-    SramCimTileConfig,
-)
+from neurosim.config.architecture import Architecture
 from neurosim.errors import PricingError
 
 
 def price_table(arch: Architecture) -> dict[tuple[str, str], float]:
-    """Joules per event for every (component, event kind) the architecture can emit."""
-    compute = arch.compute
-    e = compute.energy
-    mem = arch.onchip_memory
-    table = {
-        ("compute", "neuron_update"): e.neuron_update_j,
-        ("compute", "state_update"): e.state_update_j,
-        ("onchip_memory", "read_bit"): mem.read_energy_j_per_bit,
-        ("onchip_memory", "write_bit"): mem.write_energy_j_per_bit,
-        ("interconnect", "bit_hop"): arch.interconnect.energy_j_per_bit_hop,
-    }
-    if isinstance(compute, SpikingCoreConfig):
-        table[("compute", "synop")] = e.synop_j
-    elif isinstance(compute, CrossbarTileConfig):
-        table[("array", "cell_read")] = compute.cell.read_energy_j
-        table[("dac", "row_drive")] = e.row_drive_j
-        table[("dac", "conversion")] = e.dac_j
-        table[("periphery", "sample_hold")] = e.sample_hold_j
-        table[("periphery", "shift_add")] = e.shift_add_j
-    elif isinstance(compute, SramCimTileConfig):
-        table[("array", "mac")] = e.mac_j
-        table[("periphery", "accumulate")] = e.column_accumulate_j
-    for ch in arch.dram_channels:
-        table[(f"dram.{ch.name}", "read_bit")] = ch.read_energy_j_per_bit
-        table[(f"dram.{ch.name}", "write_bit")] = ch.write_energy_j_per_bit
-    if arch.adc is not None:
-        table[("adc", "conversion")] = arch.adc.conversion_energy_j
-    if arch.chips is not None:
-        table[("chip_link", "bit")] = arch.chips.energy_j_per_bit
+    """Joules per event for every (component, event kind) the architecture can emit:
+    each section prices its own events."""
+    sections = [arch.compute, arch.onchip_memory, arch.interconnect, *arch.dram_channels]
+    sections += [s for s in (arch.adc, arch.chips) if s is not None]
+    table: dict[tuple[str, str], float] = {}
+    for section in sections:
+        table |= section.prices()
     return table
 
 
 def adc_count(arch: Architecture) -> int:
-    """Converters on one chip: per array for crossbar tiles, else the adc section's count."""
-    if arch.adc is None:
-        return 0
-    if isinstance(arch.compute, CrossbarTileConfig):
-        return arch.adc.count * arch.compute.arrays_per_tile * arch.compute.count
-    return arch.adc.count
+    """Converters on one chip (0 without an adc section)."""
+    return arch.compute.converters_per_chip(arch.adc) if arch.adc is not None else 0
 
 
 def static_powers(arch: Architecture, chips: int = 1) -> dict[str, float]:
@@ -68,7 +37,7 @@ def static_powers(arch: Architecture, chips: int = 1) -> dict[str, float]:
         "interconnect": arch.interconnect.static_power_w,
     }
     for ch in arch.dram_channels:
-        powers[f"dram.{ch.name}"] = ch.static_power_w
+        powers[ch.component] = ch.static_power_w
     if arch.adc is not None:
         powers["adc"] = arch.adc.static_power_w * adc_count(arch)
     if arch.chips is not None:
@@ -85,6 +54,7 @@ _SECTION = {
     "array": "compute",
     "dac": "compute.energy",
     "periphery": "compute.energy",
+    "near_memory": "compute.energy",
 }
 
 
@@ -177,9 +147,7 @@ def price(
 def area_m2(arch: Architecture, chips: int, arrays: int) -> dict[str, float]:
     """Area of the parts whose unit area the architecture gives (ADCs, arrays), in m^2."""
     out: dict[str, float] = {}
-    if arch.adc is not None and arch.adc.area_m2 is not None:
-        out["adc"] = arch.adc.area_m2 * adc_count(arch) * chips
-    array_area = getattr(arch.compute, "array_area_m2", None)
-    if array_area is not None:
-        out["arrays"] = array_area * arrays
-    return out
+    adc_area = arch.adc.area_per_adc_m2 if arch.adc is not None else None
+    if adc_area is not None:
+        out["adc"] = adc_area * adc_count(arch) * chips
+    return out | arch.compute.area_m2(arrays)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurosim.config.architecture import Architecture, CrossbarTileConfig, SramCimTileConfig
+from neurosim.config.architecture import Architecture
 from neurosim.errors import ConfigError, SimulationError
 from neurosim.workload.model import ModelGraph
 
@@ -56,6 +56,10 @@ class Placement:
     array_counts: tuple[np.ndarray, ...] = ()
     array_row_chunk: int = 0
     arrays: int = 0
+    array_tile: np.ndarray | None = None  # (arrays,) planner tile of each array
+    array_chunk: np.ndarray | None = None  # (arrays,) row chunk within its group
+    array_phys_cols: np.ndarray | None = None  # (arrays,) physical columns in use
+    array_slot: np.ndarray | None = None  # (arrays,) global slot: unit * arrays_per_tile + i
 
     @property
     def n_tiles(self) -> int:
@@ -104,14 +108,12 @@ def model_bytes_on_chip(graph: ModelGraph) -> int:
 
 def is_array_kind(arch: Architecture) -> bool:
     """True for in-memory-compute tiles, whose weights live in crossbar or SRAM arrays."""
-    return isinstance(arch.compute, CrossbarTileConfig | SramCimTileConfig)
+    return arch.compute.weight_stationary
 
 
 def columns_per_weight(arch: Architecture, weight_bits: int) -> int:
     """Array columns one weight occupies: bit slices over multi-bit cells, or one per bit."""
-    if isinstance(arch.compute, CrossbarTileConfig):
-        return -(-weight_bits // arch.compute.cell.bits_per_cell)
-    return weight_bits
+    return arch.compute.columns_per_weight(weight_bits)
 
 
 def _linear_arrays(arch: Architecture, in_features: int, out_features: int, bits: int):
@@ -310,6 +312,7 @@ def _place_arrays(arch: Architecture, graph: ModelGraph, chips: int) -> Placemen
     cursor = 0
     tile_group, tile_core, tile_bytes, tile_cols, tile_rows = [], [], [], [], []
     array_cols, array_counts = [], []
+    a_unit, a_group, a_chunk, a_cols = [], [], [], []
     group_tiles = [0]
     linear_names: list[str] = []
     for group in graph.groups:
@@ -325,6 +328,10 @@ def _place_arrays(arch: Architecture, graph: ModelGraph, chips: int) -> Placemen
                 for pc in col_chunks:
                     u = cursor // cfg.arrays_per_tile
                     cursor += 1
+                    a_unit.append(u)
+                    a_group.append(group.index)
+                    a_chunk.append(r)
+                    a_cols.append(int(pc))
                     unit_cols.setdefault(u, np.zeros(chunks, dtype=np.int64))[r] += int(pc)
                     unit_counts.setdefault(u, np.zeros(chunks, dtype=np.int64))[r] += 1
                     weights = rows_here * int(pc) // columns_per_weight(arch, bits)
@@ -347,6 +354,10 @@ def _place_arrays(arch: Architecture, graph: ModelGraph, chips: int) -> Placemen
         )
     n = len(tile_group)
     tile_bytes_a = np.array(tile_bytes, dtype=np.int64)
+    tile_of = {(g, u): k for k, (g, u) in enumerate(zip(tile_group, tile_core, strict=True))}
+    array_tile = np.array(
+        [tile_of[(g, u)] for g, u in zip(a_group, a_unit, strict=True)], dtype=np.int64
+    )
     owner_bounds = tuple(even_split(g.width, units) for g in graph.groups)
     return Placement(
         chips=chips,
@@ -372,4 +383,8 @@ def _place_arrays(arch: Architecture, graph: ModelGraph, chips: int) -> Placemen
         array_counts=tuple(array_counts),
         array_row_chunk=R,
         arrays=cursor,
+        array_tile=array_tile,
+        array_chunk=np.array(a_chunk, dtype=np.int64),
+        array_phys_cols=np.array(a_cols, dtype=np.int64),
+        array_slot=np.arange(cursor, dtype=np.int64),
     )

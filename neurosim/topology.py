@@ -16,76 +16,27 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from neurosim.config.architecture import CrossbarTopology, MeshTopology, RingTopology
+from neurosim.components.topologies import layout_for
 
 ON_CHIP, CHIP_LINK = 0, 1
 
 
-def build_graph(topology: MeshTopology | RingTopology | CrossbarTopology) -> nx.DiGraph:
+def build_graph(topology) -> nx.DiGraph:
     """A directed graph with one edge per link direction."""
     g = nx.DiGraph()
     g.add_nodes_from(range(topology.nodes))
-    if isinstance(topology, MeshTopology):
-        w, h = topology.width, topology.height
-        for y in range(h):
-            for x in range(w):
-                n = y * w + x
-                if x + 1 < w:
-                    g.add_edge(n, n + 1)
-                    g.add_edge(n + 1, n)
-                if y + 1 < h:
-                    g.add_edge(n, n + w)
-                    g.add_edge(n + w, n)
-    elif isinstance(topology, RingTopology):
-        n = topology.size
-        for i in range(n):
-            g.add_edge(i, (i + 1) % n)
-            g.add_edge((i + 1) % n, i)
-    else:
-        for i in range(topology.size):
-            for j in range(topology.size):
-                if i != j:
-                    g.add_edge(i, j)
+    g.add_edges_from(topology.links())
     return g
 
 
 def route_nodes(topology, src: int, dst: int) -> list[int]:
     """Node sequence from src to dst (inclusive) under the topology's routing rule."""
-    if src == dst:
-        return [src]
-    if isinstance(topology, MeshTopology):
-        w = topology.width
-        x, y = src % w, src // w
-        dx, dy = dst % w, dst // w
-        path = [src]
-        while x != dx:
-            x += 1 if dx > x else -1
-            path.append(y * w + x)
-        while y != dy:
-            y += 1 if dy > y else -1
-            path.append(y * w + x)
-        return path
-    if isinstance(topology, RingTopology):
-        n = topology.size
-        forward = (dst - src) % n
-        step = 1 if forward <= n - forward else -1
-        path = [src]
-        while path[-1] != dst:
-            path.append((path[-1] + step) % n)
-        return path
-    return [src, dst]
+    return [src] if src == dst else topology.route(src, dst)
 
 
-def chip_topology(kind: str, chips: int) -> MeshTopology | RingTopology | CrossbarTopology:
+def chip_topology(kind: str, chips: int):
     """The topology joining `chips` chips: a ring, a crossbar, or a near-square mesh."""
-    if kind == "mesh":
-        width = int(np.ceil(np.sqrt(chips)))
-        return MeshTopology(kind="mesh", width=width, height=int(np.ceil(chips / width)))
-    if chips < 2:
-        raise ValueError("a ring or crossbar of chips needs at least 2 chips")
-    if kind == "ring":
-        return RingTopology(kind="ring", size=chips)
-    return CrossbarTopology(kind="crossbar", size=chips)
+    return layout_for(kind, chips)
 
 
 @dataclass(frozen=True)

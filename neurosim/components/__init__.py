@@ -1,5 +1,6 @@
-"""SimPy models of hardware components; each receives its frozen config class.
+"""Component kinds: one module per kind owns its config section, timing, priced events,
+static power, area and (where it can be contended) its SimPy model.
 
-Components never import each other: `neurosim.build` wires them. Each module also
-holds the pure timing formula of its component, used by both fidelities.
+`registry` maps each compute `kind` to its class; `compute` holds what every compute kind
+answers. SimPy models never import each other: `neurosim.build` wires them.
 """

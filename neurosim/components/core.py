@@ -1,16 +1,77 @@
-"""Spiking compute unit: event-driven synaptic accumulation and neuron updates."""
+"""Spiking core: a digital, event-driven unit accumulating spikes into its outputs.
+
+Owns its config section, its timing (lanes of adders, on-chip weight reads), its
+prices (synop, neuron update, state update) and its SimPy model.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Literal
 
-from neurosim.config.architecture import SpikingCoreConfig
-from neurosim.engine import PS_PER_S, SimContext
+import numpy as np
+from pydantic import Field
+
+from neurosim.components.compute import ComputeUnit, StreamingSection
+from neurosim.config.base import StrictModel
+from neurosim.engine import SimContext
+from neurosim.units import NonNegativeJoules
+
+
+class CoreEnergy(StrictModel):
+    """Energy per counted event of a spiking core."""
+
+    synop_j: NonNegativeJoules = Field(description="one synaptic accumulate (spike x weight add)")
+    neuron_update_j: NonNegativeJoules = Field(description="one neuron update in one timestep")
+    state_update_j: NonNegativeJoules = Field(
+        description="one element update or read of a linear-attention recurrent state"
+    )
+
+
+class SpikingCoreConfig(StreamingSection):
+    """A digital, event-driven spiking compute unit (one of `count` identical units)."""
+
+    kind: Literal["spiking_core"] = "spiking_core"
+    lanes: int = Field(gt=0, description="per unit: synaptic accumulations per cycle")
+    energy: CoreEnergy = Field(description="energy per counted event")
+
+    def prices(self) -> dict[tuple[str, str], float]:
+        """Joules per event."""
+        e = self.energy
+        return {
+            ("compute", "synop"): e.synop_j,
+            ("compute", "neuron_update"): e.neuron_update_j,
+            ("compute", "state_update"): e.state_update_j,
+        }
+
+    def unit_model(self, ctx: SimContext, index: int, adc_bank=None) -> SpikingCore:
+        """A spiking core."""
+        return SpikingCore(ctx, self, index)
+
+    def summary(self) -> str:
+        """Adders and clock of one unit."""
+        return f"{self.lanes} lanes at {self.clock_hz / 1e6:g} MHz"
+
+    def state_ops_per_cycle(self) -> int:
+        """State elements go through the synaptic adders."""
+        return self.lanes
+
+    def item_ps(self, synops, spikes, tile_cols, weight_bits, mem_ps_per_byte):
+        """The slower of the adders (`lanes` per cycle) and the weight reads."""
+        cycles_ps = accumulate_cycles(self, synops) * self.cycle_ps()
+        mem_ps = np.ceil(synops * (weight_bits / 8) * mem_ps_per_byte).astype(np.int64)
+        return np.maximum(cycles_ps, mem_ps)
+
+    def item_events(self, synops, spikes, tile_cols, weight_bits):
+        """One synop and one weight read from on-chip memory per accumulation."""
+        return {
+            ("compute", "synop"): synops,
+            ("onchip_memory", "read_bit"): synops * weight_bits,
+        }
 
 
 def cycle_ps(cfg: SpikingCoreConfig) -> int:
     """Clock period in integer picoseconds (rounded to nearest)."""
-    return int(round(PS_PER_S / cfg.clock_hz))
+    return cfg.cycle_ps()
 
 
 def accumulate_cycles(cfg: SpikingCoreConfig, synops: np.ndarray) -> np.ndarray:
@@ -18,38 +79,10 @@ def accumulate_cycles(cfg: SpikingCoreConfig, synops: np.ndarray) -> np.ndarray:
     return -(-np.asarray(synops, dtype=np.int64) // cfg.lanes)
 
 
-def neuron_update_cycles(cfg: SpikingCoreConfig, updates: np.ndarray) -> np.ndarray:
+def neuron_update_cycles(cfg, updates: np.ndarray) -> np.ndarray:
     """Cycles to update `updates` neurons at `neuron_updates_per_cycle`."""
-    return -(-np.asarray(updates, dtype=np.int64) // cfg.neuron_updates_per_cycle)
+    return cfg.neuron_update_cycles(updates)
 
 
-class SpikingCore:
-    """One compute unit: holds time for its work and counts what it did."""
-
-    component = "compute"
-
-    def __init__(self, ctx: SimContext, cfg: SpikingCoreConfig, index: int) -> None:
-        self.ctx = ctx
-        self.cfg = cfg
-        self.index = index
-        self.busy_ps = 0
-
-    def compute(self, duration_ps: int, events: dict[tuple[str, str], int] | None = None):
-        """Accumulate spikes into outputs for `duration_ps` (a SimPy process body).
-
-        `events` are what the work counts: synops and weight bits read for a spiking core,
-        array reads, conversions and periphery operations for an in-memory tile.
-        """
-        for (component, event), n in (events or {}).items():
-            self.ctx.ledger.add(component, event, n)
-        self.busy_ps += duration_ps
-        if duration_ps:
-            yield self.ctx.env.timeout(duration_ps)
-
-    def finish_layer(self, duration_ps: int, neuron_updates: int, state_updates: int):
-        """Pipeline drain, neuron updates and recurrent-state work at the end of a group."""
-        self.ctx.ledger.add(self.component, "neuron_update", neuron_updates)
-        self.ctx.ledger.add(self.component, "state_update", state_updates)
-        self.busy_ps += duration_ps
-        if duration_ps:
-            yield self.ctx.env.timeout(duration_ps)
+class SpikingCore(ComputeUnit):
+    """One spiking core: its items take the time the planner gave them."""

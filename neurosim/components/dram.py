@@ -1,20 +1,84 @@
-"""Off-chip DRAM channel: bursts, sustained bandwidth, latency, FIFO contention."""
+"""Off-chip DRAM channel: bursts, sustained bandwidth, latency, FIFO contention.
+
+Owns its config section, its transfer timing, its prices and its SimPy model.
+"""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from neurosim.config.architecture import DramChannelConfig
-from neurosim.engine import PS_PER_S, ReservationTable, SimContext
+from neurosim.config.base import StrictModel
+from neurosim.engine import PS_PER_S, ReservationTable, SimContext, seconds_to_ps
+from neurosim.units import (
+    Fraction,
+    NonNegativeJoulesPerBit,
+    NonNegativeSeconds,
+    NonNegativeWatts,
+    PositiveBytes,
+    PositiveBytesPerSecond,
+)
+
+
+class DramChannelConfig(StrictModel):
+    """One off-chip DRAM channel (or interleaved interface) and its controller."""
+
+    name: str = Field(min_length=1, description="channel name, used in event names")
+    capacity_bytes: PositiveBytes = Field(description="per channel: capacity")
+    peak_bandwidth_bytes_per_s: PositiveBytesPerSecond = Field(description="per channel: peak")
+    efficiency: Fraction = Field(description="sustained / peak bandwidth for long streams")
+    burst_bytes: int = Field(gt=0, description="smallest transfer; reads round up to bursts")
+    latency_s: NonNegativeSeconds = Field(description="request-to-first-data latency")
+    read_energy_j_per_bit: NonNegativeJoulesPerBit = Field(description="reading one bit")
+    write_energy_j_per_bit: NonNegativeJoulesPerBit = Field(description="writing one bit")
+    static_power_w: NonNegativeWatts = Field(description="per channel: background power")
+    attach_node: int = Field(ge=0, description="interconnect node of the memory controller")
+
+    @model_validator(mode="after")
+    def _efficiency_positive(self) -> DramChannelConfig:
+        if self.efficiency <= 0:
+            raise ValueError("efficiency must be above 0 (a channel that moves no data)")
+        return self
+
+    @property
+    def sustained_bandwidth_bytes_per_s(self) -> float:
+        """Peak bandwidth times efficiency."""
+        return self.peak_bandwidth_bytes_per_s * self.efficiency
+
+    @property
+    def component(self) -> str:
+        """Ledger name of this channel."""
+        return f"dram.{self.name}"
+
+    def prices(self) -> dict[tuple[str, str], float]:
+        """Joules per bit read and written."""
+        return {
+            (self.component, "read_bit"): self.read_energy_j_per_bit,
+            (self.component, "write_bit"): self.write_energy_j_per_bit,
+        }
+
+
+class DramConfig(StrictModel):
+    """All off-chip DRAM channels; weights are striped over them by bandwidth."""
+
+    channels: list[DramChannelConfig] = Field(min_length=1, description="the channels")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> DramConfig:
+        names = [c.name for c in self.channels]
+        if len(set(names)) != len(names):
+            dup = next(i for i, n in enumerate(names) if names.index(n) != i)
+            raise ValueError(f"channels[{dup}].name: channel names must be unique; got {names}")
+        return self
 
 
 def transfer_ps(cfg: DramChannelConfig, nbytes: np.ndarray | int) -> np.ndarray:
     """Time of one transfer: latency + whole bursts at sustained bandwidth (0 for 0 bytes)."""
     nbytes = np.asarray(nbytes, dtype=np.int64)
     moved = -(-nbytes // cfg.burst_bytes) * cfg.burst_bytes
-    ps = int(round(cfg.latency_s * PS_PER_S)) + np.ceil(
+    ps = seconds_to_ps(cfg.latency_s) + np.ceil(
         moved * (PS_PER_S / cfg.sustained_bandwidth_bytes_per_s)
     ).astype(np.int64)
     return np.where(moved > 0, ps, 0)
@@ -35,7 +99,7 @@ class DramChannel:
         self.cfg = cfg
         self.index = index
         self.table = table
-        self.component = f"dram.{cfg.name}"
+        self.component = cfg.component
         self._server = np.array([index])
 
     def transfer(self, duration_ps: int, read_bits: int = 0, write_bits: int = 0):

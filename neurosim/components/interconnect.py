@@ -1,12 +1,49 @@
-"""Network-on-chip and chip-to-chip links: bandwidth, hop latency, FIFO sharing."""
+"""Network-on-chip: its config, bandwidth and hop latency, and the link table shared,
+first come first served, by every message (chip-to-chip links included)."""
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
-from neurosim.config.architecture import Architecture, InterconnectConfig
-from neurosim.engine import PS_PER_S, ReservationTable, SimContext
+import numpy as np
+from pydantic import Field
+
+from neurosim.components.topologies import Topology
+from neurosim.config.base import StrictModel
+from neurosim.engine import PS_PER_S, ReservationTable, SimContext, seconds_to_ps
 from neurosim.topology import CHIP_LINK, Routing
+from neurosim.units import (
+    NonNegativeJoulesPerBit,
+    NonNegativeSeconds,
+    NonNegativeWatts,
+    PositiveBytesPerSecond,
+)
+
+if TYPE_CHECKING:
+    from neurosim.config.architecture import Architecture
+
+
+class InterconnectConfig(StrictModel):
+    """Network-on-chip carrying spike messages and weight traffic."""
+
+    topology: Topology = Field(description="how the routers are linked (kind: mesh, ring, ...)")
+    core_nodes: list[int] | None = Field(
+        default=None, description="node of each compute unit; default: nodes 0, 1, 2, ..."
+    )
+    link_bandwidth_bytes_per_s: PositiveBytesPerSecond = Field(
+        description="per link direction: bandwidth"
+    )
+    hop_latency_s: NonNegativeSeconds = Field(description="per hop: router plus wire latency")
+    energy_j_per_bit_hop: NonNegativeJoulesPerBit = Field(description="one bit over one link")
+    spike_message_bits: int = Field(gt=0, description="bits of one spike (address event) message")
+    barrier_s: NonNegativeSeconds = Field(
+        default=0.0, description="synchronisation closing every timestep (tick) on one chip"
+    )
+    static_power_w: NonNegativeWatts = Field(description="per chip: all routers and links")
+
+    def prices(self) -> dict[tuple[str, str], float]:
+        """Joules per bit-hop."""
+        return {("interconnect", "bit_hop"): self.energy_j_per_bit_hop}
 
 
 def serialization_ps(cfg: InterconnectConfig, bits: np.ndarray) -> np.ndarray:
@@ -17,7 +54,7 @@ def serialization_ps(cfg: InterconnectConfig, bits: np.ndarray) -> np.ndarray:
 
 def hop_ps(cfg: InterconnectConfig) -> int:
     """Router-plus-wire latency of one on-chip hop in picoseconds."""
-    return int(round(cfg.hop_latency_s * PS_PER_S))
+    return seconds_to_ps(cfg.hop_latency_s)
 
 
 def transfer_ps(cfg: InterconnectConfig, bits: int, hops: int) -> int:
@@ -34,14 +71,14 @@ def link_parameters(arch: Architecture, routing: Routing) -> tuple[np.ndarray, n
     latency = np.full(routing.n_links, hop_ps(net), dtype=np.int64)
     if arch.chips is not None:
         chip = routing.link_class == CHIP_LINK
-        ps_per_bit[chip] = PS_PER_S / (arch.chips.link_bandwidth_bytes_per_s * 8)
-        latency[chip] = int(round(arch.chips.link_latency_s * PS_PER_S))
+        ps_per_bit[chip] = arch.chips.ps_per_bit()
+        latency[chip] = arch.chips.latency_ps()
     return ps_per_bit, latency
 
 
 def route_latency_ps(arch: Architecture, routing: Routing) -> np.ndarray:
     """(nodes, nodes) latency of every route: on-chip hops plus chip-link hops."""
-    chip_ps = int(round(arch.chips.link_latency_s * PS_PER_S)) if arch.chips else 0
+    chip_ps = arch.chips.latency_ps() if arch.chips else 0
     onchip = routing.hops - routing.chip_hops
     return onchip * hop_ps(arch.interconnect) + routing.chip_hops * chip_ps
 

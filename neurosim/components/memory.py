@@ -1,11 +1,44 @@
-"""On-chip memory: resident weights, the weight stream buffer, per-bit access energy."""
+"""On-chip memory: resident weights, the weight stream buffer, per-bit access energy.
+
+Owns its config section, its prices and the SimPy model bounding prefetch.
+"""
 
 from __future__ import annotations
 
 import simpy
+from pydantic import Field
 
-from neurosim.config.architecture import OnChipMemoryConfig
+from neurosim.config.base import StrictModel
 from neurosim.engine import SimContext
+from neurosim.units import (
+    NonNegativeJoulesPerBit,
+    NonNegativeWatts,
+    PositiveBytes,
+    PositiveBytesPerSecond,
+)
+
+
+class OnChipMemoryConfig(StrictModel):
+    """On-chip SRAM (block RAM, scratchpads) holding resident weights, buffers and state."""
+
+    capacity_bytes: PositiveBytes = Field(description="per chip: capacity")
+    banks: int = Field(gt=0, description="per chip: independently accessible banks")
+    bank_bandwidth_bytes_per_s: PositiveBytesPerSecond = Field(description="per bank: bandwidth")
+    read_energy_j_per_bit: NonNegativeJoulesPerBit = Field(description="reading one bit")
+    write_energy_j_per_bit: NonNegativeJoulesPerBit = Field(description="writing one bit")
+    static_power_w: NonNegativeWatts = Field(description="per chip: leakage of all banks")
+
+    @property
+    def bandwidth_bytes_per_s(self) -> float:
+        """Per chip: aggregate bandwidth of all banks."""
+        return self.banks * self.bank_bandwidth_bytes_per_s
+
+    def prices(self) -> dict[tuple[str, str], float]:
+        """Joules per bit read and written."""
+        return {
+            ("onchip_memory", "read_bit"): self.read_energy_j_per_bit,
+            ("onchip_memory", "write_bit"): self.write_energy_j_per_bit,
+        }
 
 
 class OnChipMemory:

@@ -294,7 +294,29 @@ def resolve_extends(
     merged = _deep_merge(
         base_data, child, (), (base_lines, base_path, child_lines, path), locations
     )
+    _drop_replaced_provenance(base_data, child, merged)
     return merged, SourceMap(path, locations)
+
+
+def _drop_replaced_provenance(base: dict, child: dict, merged: dict) -> None:
+    """A section the child replaced by changing its `kind` takes the preset's provenance
+    entries for it along (the child gives its own)."""
+    replaced = [
+        key
+        for key, value in child.items()
+        if isinstance(value, dict)
+        and isinstance(base.get(key), dict)
+        and value.get("kind", base[key].get("kind")) != base[key].get("kind")
+    ]
+    provenance = merged.get("provenance")
+    if not replaced or not isinstance(provenance, dict):
+        return
+    own = child.get("provenance") or {}
+    merged["provenance"] = {
+        k: v
+        for k, v in provenance.items()
+        if k in own or not any(str(k).startswith(f"{r}.") or k == r for r in replaced)
+    }
 
 
 # --------------------------------------------------------------------------- validation

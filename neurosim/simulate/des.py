@@ -7,6 +7,7 @@ process delivers each timestep's spikes over the links, and one process per comp
 unit works through its tiles, waiting for each tile's weights and each timestep's
 spikes. Links and channels are shared first come first served, so weight traffic,
 spike traffic and state traffic delay each other; the stream buffer bounds prefetch.
+Crossbar arrays that share an ADC bank wait for it, first come first served.
 """
 
 from __future__ import annotations
@@ -135,16 +136,16 @@ class DesTokenRunner:
             if ready is not None and not ready.processed:
                 yield ready
             i0 = int(work.item_offsets[k])
-            pending = 0
+            end = self.env.now  # when the work booked so far is done
             for t in range(T):
                 if not phases[t].processed:
-                    if pending:
-                        yield from core.compute(pending)
-                        pending = 0
+                    if end > self.env.now:
+                        yield from core.compute(end - self.env.now)
                     yield phases[t]
-                pending += int(work.item_ps[i0 + t])
-            events = {key: int(v[i0 : i0 + T].sum()) for key, v in work.item_events.items()}
-            yield from core.compute(pending, events)
+                    end = self.env.now
+                if work.item_ps[i0 + t]:
+                    end = core.item_end(work, i0 + t, end)
+            yield from core.compute(end - self.env.now, core.tile_events(work, i0, T))
             self.system.onchip.release(int(work.tile_fetch_bytes[k]))
         g_counts = self._epilogue_counts(g, c)
         yield from core.finish_layer(int(work.epilogue_ps[g, c]), *g_counts)

@@ -13,17 +13,43 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neurosim.components.core import accumulate_cycles, neuron_update_cycles
 from neurosim.components.dram import bytes_moved
 from neurosim.components.dram import transfer_ps as dram_transfer_ps
 from neurosim.components.interconnect import link_parameters, route_latency_ps
-from neurosim.config.architecture import Architecture, CrossbarTileConfig
+from neurosim.config.architecture import Architecture
 from neurosim.engine import PS_PER_S, seconds_to_ps
 from neurosim.errors import TraceError
 from neurosim.mapping import Placement, even_split, is_array_kind
 from neurosim.topology import CHIP_LINK, Routing
 from neurosim.workload.model import ModelGraph
 from neurosim.workload.spikes import TokenSpikes
+
+
+@dataclass(frozen=True)
+class AdcRequests:
+    """Conversions of every (tile, timestep) item: entries offsets[i]:offsets[i+1] are the
+    arrays item i reads, each with its ADC bank, conversion time (ps) and columns."""
+
+    offsets: np.ndarray
+    bank: np.ndarray
+    conversion_ps: np.ndarray
+    columns: np.ndarray
+    read_ps: int
+
+    def bank_serial_ps(self) -> np.ndarray:
+        """Per item: the read plus its busiest bank's conversions one after another (what
+        an item takes when arrays sharing a bank queue for it; 0 for items that read
+        nothing). A capacity bound for a fidelity without queueing."""
+        n_items = self.offsets.size - 1
+        item = np.repeat(np.arange(n_items), np.diff(self.offsets))
+        if item.size == 0:
+            return np.zeros(n_items, dtype=np.int64)
+        key = item * (int(self.bank.max()) + 1) + self.bank
+        uniq, inverse = np.unique(key, return_inverse=True)
+        load = np.bincount(inverse, weights=self.conversion_ps).astype(np.int64)
+        busiest = np.zeros(n_items, dtype=np.int64)
+        np.maximum.at(busiest, uniq // (int(self.bank.max()) + 1), load)
+        return np.where(np.diff(self.offsets) > 0, self.read_ps + busiest, 0)
 
 
 @dataclass
@@ -43,6 +69,7 @@ class TokenWork:
     item_ps: np.ndarray  # compute time of (tile, timestep)
     item_synops: np.ndarray  # synaptic ops of (tile, timestep)
     item_events: dict[tuple[str, str], np.ndarray]  # events each item charges
+    adc: AdcRequests | None  # conversions each item asks of the ADC banks (crossbars)
     epilogue_ps: np.ndarray  # (G, cores) drain + neuron updates + state ops
     extra_ps: np.ndarray  # (G,) state traffic to DRAM after the group
     prologue_ps: int  # embedding row fetch before the first group
@@ -106,14 +133,42 @@ class WorkPlanner:
                 for g, off in zip(self.graph.groups, self.chunk_offsets[:-1], strict=True)
             ]
         )
-        if isinstance(cfg, CrossbarTileConfig):
-            adc = self.arch.adc
-            conv = -(-cfg.cols // adc.count) * seconds_to_ps(adc.conversion_time_s)
-            self.activation_ps = seconds_to_ps(cfg.read_time_s) * cfg.input_bits + conv
-            self.array_op_event = ("array", "cell_read")
-        else:
-            self.activation_ps = seconds_to_ps(cfg.cycle_time_s)
-            self.array_op_event = ("array", "mac")
+        self.activation_ps = cfg.activation_ps()
+        self.adc = self.arch.adc if cfg.uses_adc else None
+        if self.adc is not None:
+            self.read_ps = self.activation_ps
+            self.array_conv_ps = self.adc.array_conversion_ps(p.array_phys_cols)
+            self.array_bank = p.array_slot // self.adc.arrays_per_bank
+            self.n_adc_banks = p.units * cfg.arrays_per_tile // self.adc.arrays_per_bank
+            self.array_gchunk = self.chunk_offsets[p.tile_group[p.array_tile]] + p.array_chunk
+
+    def _adc_requests(self, fired: np.ndarray):
+        """Per (tile, timestep) item: the arrays that read and what their converters do.
+
+        An array whose row chunk fired reads, then its `count` converters take its
+        columns (`columns_per_adc` each, one after another). Returns the item times
+        without queueing (read + the slowest array's conversions) and, per item, the
+        arrays' banks, conversion times and columns (sorted by item, then bank).
+        """
+        p = self.placement
+        active = fired[self.array_gchunk] & self.item_mask[p.array_tile]  # (arrays, Tmax)
+        a, t = np.nonzero(active)
+        item = self.item_offsets[p.array_tile[a]] + t
+        order = np.argsort(item, kind="stable")
+        a, item = a[order], item[order]
+        n_items = int(self.item_offsets[-1])
+        conv = self.array_conv_ps[a]
+        slowest = np.zeros(n_items, dtype=np.int64)
+        np.maximum.at(slowest, item, conv)
+        item_ps = np.where(np.bincount(item, minlength=n_items) > 0, self.read_ps + slowest, 0)
+        offsets = np.concatenate(([0], np.cumsum(np.bincount(item, minlength=n_items))))
+        return item_ps, AdcRequests(
+            offsets=offsets,
+            bank=self.array_bank[a],
+            conversion_ps=conv,
+            columns=p.array_phys_cols[a],
+            read_ps=self.read_ps,
+        )
 
     def _array_items(self, counts: np.ndarray):
         """Durations and events of every (tile, timestep) on in-memory-compute arrays.
@@ -138,24 +193,12 @@ class WorkPlanner:
             rows_on[t0:t1] = na @ s
             active[t0:t1] = (na @ fired) > 0
         mask = self.item_mask
-        item_ps = (active * self.activation_ps)[mask]
-        if isinstance(self.arch.compute, CrossbarTileConfig):
-            conv = cols_on[mask]
-            events = {
-                ("array", "cell_read"): ops[mask],
-                ("dac", "row_drive"): rows_on[mask],
-                ("adc", "conversion"): conv,
-                ("periphery", "sample_hold"): conv,
-                ("periphery", "shift_add"): conv,
-            }
-            if self.arch.compute.input_bits > 1:
-                events[("dac", "conversion")] = rows_on[mask]
+        events = self.arch.compute.array_events(ops[mask], cols_on[mask], rows_on[mask])
+        if self.adc is not None:
+            item_ps, adc = self._adc_requests(S > 0)
         else:
-            events = {
-                ("array", "mac"): ops[mask],
-                ("periphery", "accumulate"): cols_on[mask],
-            }
-        return item_ps, events
+            item_ps, adc = (active * self.activation_ps)[mask], None
+        return item_ps, events, adc, ops[mask]
 
     def _plan_spike_routes(self) -> None:
         """Who sends each site's spikes to whom, and over which links.
@@ -286,7 +329,7 @@ class WorkPlanner:
         self.neuron_T = np.repeat(self.group_T, [g.width for g in groups])
         self.neuron_levels = np.repeat([g.levels for g in groups], [g.width for g in groups])
         depth_ps = arch.compute.pipeline_depth_cycles * self.cycle_ps
-        lanes = getattr(arch.compute, "lanes", arch.compute.neuron_updates_per_cycle)
+        lanes = arch.compute.state_ops_per_cycle()
         epilogue = np.zeros((n_groups, self.cores), dtype=np.int64)
         self.neuron_updates_gc = np.zeros((n_groups, self.cores), dtype=np.int64)
         self.state_updates_gc = np.zeros((n_groups, self.cores), dtype=np.int64)
@@ -303,7 +346,7 @@ class WorkPlanner:
             self.neuron_updates_gc[g] = nu
             has_tiles = np.bincount(p.tile_core[t0:t1], minlength=self.cores) > 0
             ep = np.where(has_tiles, depth_ps, 0)
-            ep = ep + neuron_update_cycles(arch.compute, nu) * self.cycle_ps
+            ep = ep + arch.compute.neuron_update_cycles(nu) * self.cycle_ps
             if group.attention is not None:
                 ops = 2 * self.graph.state_elements_per_block
                 self.state_updates += ops
@@ -354,18 +397,21 @@ class WorkPlanner:
         phase_link_bits = [link_bits[g, : self.group_T[g]] for g in range(n_groups)]
         # compute items: tile k at timestep t accumulates its rows' spikes into its outputs
         if self.array_kind:
-            item_ps, item_events = self._array_items(counts_all)
-            item_synops = item_events[self.array_op_event]
+            item_ps, item_events, adc_requests, item_synops = self._array_items(counts_all)
         else:
-            syn = p.tile_nnz_per_row[:, None] * s_t[p.tile_group]  # (tiles, Tmax)
-            cycles_ps = accumulate_cycles(arch.compute, syn) * self.cycle_ps
-            mem_ps = np.ceil(syn * (self.bits / 8) * self.core_mem_ps_per_byte).astype(np.int64)
-            item_ps = np.maximum(cycles_ps, mem_ps)[self.item_mask]
-            item_synops = syn[self.item_mask]
+            spikes = s_t[p.tile_group]  # (tiles, Tmax) input spikes each tile receives
+            syn = p.tile_nnz_per_row[:, None] * spikes
+            cols = p.tile_cols[:, None]
+            mask = self.item_mask
+            item_ps = arch.compute.item_ps(syn, spikes, cols, self.bits, self.core_mem_ps_per_byte)[
+                mask
+            ]
+            item_synops = syn[mask]
             item_events = {
-                ("compute", "synop"): item_synops,
-                ("onchip_memory", "read_bit"): item_synops * self.bits,
+                key: v[mask]
+                for key, v in arch.compute.item_events(syn, spikes, cols, self.bits).items()
             }
+            adc_requests = None
         # weight fetch
         tile_fetch = self.dense_fetch_bytes.copy()
         if arch.mapping.sparse_weight_fetch:
@@ -431,6 +477,7 @@ class WorkPlanner:
             item_ps=item_ps,
             item_synops=item_synops,
             item_events=item_events,
+            adc=adc_requests,
             epilogue_ps=self.epilogue,
             extra_ps=self.extra,
             prologue_ps=prologue,
