@@ -59,6 +59,8 @@ HOSTILE: dict[str, tuple[str | bytes, str, int | None]] = {
     "unhashable_key": ("? [1, 2]\n: 3\n", "found unhashable key", 1),
     "undefined_alias": ("a: *nowhere\n", "found undefined alias", 1),
     "tabs": ("a:\n\tb: 1\n", "YAML syntax error", 2),
+    "long_integer": ("name: x\ncount: " + "9" * 5000 + "\n", "5000 characters is too long", 2),
+    "long_integer_key": ("? " + "9" * 5000 + "\n: 1\n", "5000 characters is too long", 1),
 }
 
 

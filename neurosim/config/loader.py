@@ -112,7 +112,26 @@ class _DocumentTooLarge(yaml.MarkedYAMLError):
     """A document nested too deeply or expanding (through aliases) to too many values."""
 
 
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """YAML int, with Python's limit on very long integers reported as a YAML problem."""
+    try:
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+    except ValueError as exc:
+        message = f"an integer of {len(node.value)} characters is too long"
+        raise yaml.constructor.ConstructorError(None, None, message, node.start_mark) from exc
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing over-long integers with a line number."""
+
+
+class _FastSafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's safe loader when installed (same constructors as `_SafeLoader`)."""
+
+
+for _loader in (_SafeLoader, _FastSafeLoader):
+    _loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_FAST_LOADER = _FastSafeLoader if hasattr(yaml, "CSafeLoader") else _SafeLoader
 
 
 def _parse_events(text: str, clean: list[bool]) -> Iterator[yaml.Event]:
@@ -122,13 +141,13 @@ def _parse_events(text: str, clean: list[bool]) -> Iterator[yaml.Event]:
     ``clean[0]`` tells whether libyaml read the whole text without error."""
     try:
         yield from yaml.parse(text, Loader=_FAST_LOADER)
-        clean[0] = _FAST_LOADER is not yaml.SafeLoader
+        clean[0] = _FAST_LOADER is not _SafeLoader
         return
     except yaml.MarkedYAMLError:
-        if _FAST_LOADER is yaml.SafeLoader:
+        if _FAST_LOADER is _SafeLoader:
             return
     try:
-        yield from yaml.parse(text, Loader=yaml.SafeLoader)
+        yield from yaml.parse(text, Loader=_SafeLoader)
     except yaml.MarkedYAMLError:
         return
 
@@ -191,7 +210,7 @@ def _check_shape(text: str) -> type[yaml.SafeLoader]:
                 open_anchors.discard(anchor)
                 sizes[anchor] = size
             add(size, event.start_mark)
-    return _FAST_LOADER if clean[0] else yaml.SafeLoader
+    return _FAST_LOADER if clean[0] else _SafeLoader
 
 
 def _yaml_error(path: Path, exc: yaml.YAMLError) -> ConfigError:
