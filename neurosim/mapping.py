@@ -19,6 +19,8 @@ from neurosim.errors import ConfigError, SimulationError
 from neurosim.workload.model import ModelGraph
 
 MAX_SIMULATED_UNITS = 4096  # beyond this, routes and tiles no longer fit a sweep's budget
+MAX_ROUTED_NODES = 2048  # routes are n x n arrays over all chips' nodes (~100 MB at 2048)
+MAX_TILES = 500_000  # the presets need at most ~120k; memory and time grow per tile
 
 
 def even_split(total: int, parts: int) -> np.ndarray:
@@ -170,6 +172,58 @@ def chips_needed(arch: Architecture, graph: ModelGraph, where: str) -> int:
     return arch.chips.count
 
 
+def _tile_count(arch: Architecture, graph: ModelGraph, cores: int) -> int:
+    """Tiles `place` will cut (spiking cores), counted without building them."""
+    bits = graph.weight_bits
+    total = 0
+    for group in graph.groups:
+        for lin in group.linears:
+            max_cols = max(1, int(arch.mapping.tile_bytes * 8) // (lin.in_features * bits))
+            widest = -(-lin.out_features // cores)
+            total += cores * -(-widest // max_cols)
+    return total
+
+
+def _check_size(arch: Architecture, graph: ModelGraph, chips: int, where: str) -> None:
+    """Refuse, before any array is built, a system too large to route or a model that
+    cannot fit in the on-chip memory and DRAM together."""
+    nodes = chips * arch.interconnect.topology.nodes
+    if nodes > MAX_ROUTED_NODES:
+        raise ConfigError.single(
+            where,
+            "chips.count" if arch.chips is not None else "interconnect.topology",
+            f"{chips} chip(s) x {arch.interconnect.topology.nodes} interconnect nodes = "
+            f"{nodes} nodes for {graph.workload.name}, more than the {MAX_ROUTED_NODES} a run "
+            "routes; `neurosim capacity` answers the chip count and link cost",
+        )
+    if is_array_kind(arch):
+        return
+    tiles = _tile_count(arch, graph, arch.compute.count * chips)
+    if tiles > MAX_TILES:
+        raise ConfigError.single(
+            where,
+            "mapping.tile_bytes",
+            f"{graph.workload.name} would be cut into {tiles} weight tiles of at most "
+            f"{int(arch.mapping.tile_bytes)} B, more than the {MAX_TILES} a run holds; "
+            "raise mapping.tile_bytes",
+        )
+    if arch.dram is None:
+        return
+    weights = model_bytes_on_chip(graph) - graph.state_bytes
+    onchip = int(arch.onchip_memory.capacity_bytes) * chips
+    pinned = (
+        max(0, onchip - int(arch.mapping.stream_buffer_bytes)) if arch.mapping.pin_weights else 0
+    )
+    dram = int(sum(ch.capacity_bytes for ch in arch.dram_channels))
+    if weights > pinned + dram:
+        raise ConfigError.single(
+            where,
+            "dram.channels",
+            f"{graph.workload.name} has {weights} B of weights but the on-chip memory "
+            f"({pinned} B for weights) and DRAM ({dram} B) hold {pinned + dram} B",
+        )
+
+
 def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> Placement:
     """Split, place and assign every weight tile; raise ConfigError if the model cannot fit.
 
@@ -185,6 +239,7 @@ def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> P
             f"{MAX_SIMULATED_UNITS} units); `neurosim capacity` answers the chip count and "
             "link cost"
         )
+    _check_size(arch, graph, chips, where)
     if is_array_kind(arch):
         return _place_arrays(arch, graph, chips)
     cores = arch.compute.count * chips

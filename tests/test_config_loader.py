@@ -5,12 +5,13 @@ from __future__ import annotations
 import pickle
 import textwrap
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import pytest
 from pydantic import Field, ValidationError, model_validator
 
 from neurosim.config import StrictModel
+from neurosim.config.bounds import Range
 from neurosim.config.loader import (
     SourceMap,
     format_key_path,
@@ -33,6 +34,7 @@ from neurosim.units import Fraction, NonNegativeJoules, PositiveBytesPerSecond, 
 
 
 class Core(StrictModel):
+    field_ranges: ClassVar[dict[str, Range]] = {"pipeline_depth": Range(0, 100)}
     clock_hz: PositiveHertz
     lanes: int = Field(gt=0)
     pipeline_depth: int = 4
@@ -62,6 +64,7 @@ Engine = Annotated[SpikingEngine | CrossbarEngine, Field(discriminator="kind")]
 
 
 class Link(StrictModel):
+    field_ranges: ClassVar[dict[str, Range]] = {"bandwidth": Range(1, 1e15, "B/s")}
     bandwidth: PositiveBytesPerSecond
 
 

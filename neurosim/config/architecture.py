@@ -138,6 +138,13 @@ class Architecture(StrictModel):
                     f"dram.channels[{i}].attach_node: node {ch.attach_node} is outside the "
                     f"{nodes}-node {kind} topology (nodes are 0..{nodes - 1})"
                 )
+            if ch.attach_node in core_nodes:
+                unit = core_nodes.index(ch.attach_node)
+                raise ValueError(
+                    f"dram.channels[{i}].attach_node: node {ch.attach_node} is the node of "
+                    f"compute unit {unit} (interconnect.core_nodes); a memory controller "
+                    "needs a node of its own, so that weights cross the interconnect"
+                )
         problem = self.compute.section_problem(self.adc)
         if problem is not None:
             raise ValueError(problem)

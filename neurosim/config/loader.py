@@ -12,7 +12,7 @@ from __future__ import annotations
 import collections.abc
 import re
 import types
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
@@ -76,17 +76,141 @@ class SourceMap:
 # --------------------------------------------------------------------------- reading YAML
 
 
+MAX_CONFIG_BYTES = 256 * 1024
+"""Largest config file read (256 KiB; the shipped presets are about 10 kB)."""
+MAX_NESTING = 32
+"""Deepest nesting of mappings and lists (the shipped presets nest 4 deep)."""
+MAX_EXPANDED_VALUES = 200_000
+"""Most values a document may hold once every alias and merge key is expanded."""
+MAX_REPORTED_ISSUES = 50
+"""Most validation problems listed in one error (the rest are counted)."""
+
+
 def _read_text(path: Path) -> str:
     if not path.exists():
         raise ConfigError.single(path, "", "file not found")
     if path.is_dir():
         raise ConfigError.single(path, "", "is a directory, not a YAML file")
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError.single(path, "", f"not UTF-8 text ({exc.reason})") from exc
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)  # bounded even for /dev/zero or a pipe
     except OSError as exc:
         raise ConfigError.single(path, "", f"cannot read file: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_CONFIG_BYTES:
+        message = (
+            f"file is larger than {MAX_CONFIG_BYTES // 1024} KiB, the most a config may be "
+            "(is this really a config file?)"
+        )
+        raise ConfigError.single(path, "", message)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError.single(path, "", f"not UTF-8 text ({exc.reason})") from exc
+
+
+class _DocumentTooLarge(yaml.MarkedYAMLError):
+    """A document nested too deeply or expanding (through aliases) to too many values."""
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """YAML int, with Python's limit on very long integers reported as a YAML problem."""
+    try:
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+    except ValueError as exc:
+        message = f"an integer of {len(node.value)} characters is too long"
+        raise yaml.constructor.ConstructorError(None, None, message, node.start_mark) from exc
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing over-long integers with a line number."""
+
+
+class _FastSafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's safe loader when installed (same constructors as `_SafeLoader`)."""
+
+
+for _loader in (_SafeLoader, _FastSafeLoader):
+    _loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_FAST_LOADER = _FastSafeLoader if hasattr(yaml, "CSafeLoader") else _SafeLoader
+
+
+def _parse_events(text: str, clean: list[bool]) -> Iterator[yaml.Event]:
+    """The parser's events, up to the end or to the first syntax error (which the loader
+    then reports). libyaml is fast but reads ahead, so after a syntax error the events are
+    replayed by PyYAML's own parser, which stops exactly where its loader will.
+    ``clean[0]`` tells whether libyaml read the whole text without error."""
+    try:
+        yield from yaml.parse(text, Loader=_FAST_LOADER)
+        clean[0] = _FAST_LOADER is not _SafeLoader
+        return
+    except yaml.MarkedYAMLError:
+        if _FAST_LOADER is _SafeLoader:
+            return
+    try:
+        yield from yaml.parse(text, Loader=_SafeLoader)
+    except yaml.MarkedYAMLError:
+        return
+
+
+def _check_shape(text: str) -> type[yaml.SafeLoader]:
+    """Refuse deep nesting, self-containing aliases and alias / merge-key expansion bombs.
+
+    One pass over the parser's events, before any node is built: every collection's size
+    is counted with its aliases expanded (an alias costs what its anchor's value costs),
+    so a "billion laughs" document is refused after a few thousand events instead of being
+    walked exponentially by the steps that follow. Returns the loader to compose with:
+    libyaml's when it parsed the text cleanly, else PyYAML's (same syntax error wording
+    whether or not libyaml is installed).
+    """
+    sizes: dict[str, int] = {}  # anchor -> expanded size of its finished value
+    open_anchors: set[str] = set()
+    stack: list[list[Any]] = []  # [expanded size so far, anchor] per open collection
+
+    def add(size: int, mark: Any) -> None:
+        if stack:
+            stack[-1][0] += size
+            if stack[-1][0] > MAX_EXPANDED_VALUES:
+                raise _DocumentTooLarge(
+                    None,
+                    None,
+                    f"the document expands to more than {MAX_EXPANDED_VALUES} values once "
+                    "its aliases (*name) and merge keys (<<) are expanded",
+                    mark,
+                )
+
+    clean = [False]
+    for event in _parse_events(text, clean):
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in open_anchors:
+                raise _DocumentTooLarge(
+                    None,
+                    None,
+                    f"alias *{event.anchor} refers to a value that contains it",
+                    event.start_mark,
+                )
+            add(sizes.get(event.anchor, 1), event.start_mark)  # unknown: the composer says
+        elif isinstance(event, yaml.ScalarEvent):
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+            add(1, event.start_mark)
+        elif isinstance(event, yaml.CollectionStartEvent):
+            if len(stack) >= MAX_NESTING:
+                raise _DocumentTooLarge(
+                    None,
+                    None,
+                    f"values nested more than {MAX_NESTING} levels deep",
+                    event.start_mark,
+                )
+            if event.anchor is not None:
+                open_anchors.add(event.anchor)
+            stack.append([1, event.anchor])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            size, anchor = stack.pop()
+            if anchor is not None:
+                open_anchors.discard(anchor)
+                sizes[anchor] = size
+            add(size, event.start_mark)
+    return _FAST_LOADER if clean[0] else _SafeLoader
 
 
 def _yaml_error(path: Path, exc: yaml.YAMLError) -> ConfigError:
@@ -94,7 +218,7 @@ def _yaml_error(path: Path, exc: yaml.YAMLError) -> ConfigError:
         return ConfigError.single(path, "", f"invalid YAML: {exc}")
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark is not None else None
-    constructing = isinstance(exc, yaml.constructor.ConstructorError)
+    constructing = isinstance(exc, yaml.constructor.ConstructorError | _DocumentTooLarge)
     kind = "cannot load YAML" if constructing else "YAML syntax error"
     message = f"{kind}: {exc.problem or exc.context or 'invalid document'}"
     if exc.problem and exc.context:
@@ -168,7 +292,14 @@ def load_yaml_with_lines(path: str | Path) -> tuple[object, dict[KeyPath, int]]:
     """
     path = Path(path)
     text = _read_text(path)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = _check_shape(text)(text)
+    except yaml.reader.ReaderError as exc:  # a control character: binary data, not YAML
+        line = text.count("\n", 0, exc.position) + 1 if exc.position is not None else None
+        message = f"not YAML text: character #x{exc.character:04x} is not allowed"
+        raise ConfigError.single(path, "", message, line) from exc
+    except yaml.YAMLError as exc:
+        raise _yaml_error(path, exc) from exc
     lines: dict[KeyPath, int] = {}
     duplicates: list[ConfigIssue] = []
     try:
@@ -583,8 +714,9 @@ def validate(
         return model_cls.model_validate(data)
     except ValidationError as exc:
         source_map = source_map or SourceMap(Path(path))
-        issues: list[ConfigIssue] = []
-        for error in exc.errors(include_url=False):
+        issues: dict[ConfigIssue, None] = {}  # ordered, without repeats
+        errors = exc.errors(include_url=False)
+        for error in errors[:MAX_REPORTED_ISSUES]:
             for found in _split_keys(_issue_for(model_cls, data, error)):
                 file, line = source_map.locate(found.key_path)
                 issue = ConfigIssue(
@@ -593,9 +725,11 @@ def validate(
                     line,
                     None if file == source_map.path else file,
                 )
-                if issue not in issues:
-                    issues.append(issue)
-        raise ConfigError(path, issues) from exc
+                issues[issue] = None
+        if len(errors) > MAX_REPORTED_ISSUES:
+            more = len(errors) - MAX_REPORTED_ISSUES
+            issues[ConfigIssue("", f"... and {more} more problems not listed")] = None
+        raise ConfigError(path, list(issues)) from exc
 
 
 def load_config(

@@ -8,6 +8,7 @@ accumulate a site's spikes into their outputs.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -103,6 +104,22 @@ class CodingConfig(StrictModel):
         description="counts carry a sign (ternary spikes): same work, add or subtract",
     )
 
+    def timesteps(self, levels: int) -> int:
+        """Timesteps that send counts 0..levels-1: L-1 (binary) or ceil(log2 L) (bitwise)."""
+        if self.scheme == "binary":
+            return levels - 1
+        return max(1, math.ceil(math.log2(levels)))
+
+
+MAX_GROUPS_PER_TOKEN = 100_000
+"""Most spike-coded site instances (blocks x sites + head) a model may have per token."""
+MAX_PHASES_PER_TOKEN = 50_000
+"""Most (site instance, timestep) spike phases per token; the presets need ~2,300, and a
+run costs time and memory in proportion."""
+MAX_NEURON_STEPS_PER_TOKEN = 30_000_000
+"""Most (neuron, timestep) spike slots per token, summed over site instances; the presets
+need up to ~3 million, and the per-token spike arrays hold 8 bytes per slot."""
+
 
 class SiteFiringConfig(StrictModel):
     """Per-site count statistics for the synthetic generator."""
@@ -147,6 +164,37 @@ class Workload(StrictModel):
     spikes: SpikeSourceConfig
     context_tokens: int = Field(default=0, ge=0, description="prompt length before decoding")
     provenance: dict[str, str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _bounded_token_work(self) -> Workload:
+        blocks = self.blocks
+        used = {lin.site for lin in blocks.linears}
+        groups = blocks.count * len(used) + 1
+        if groups > MAX_GROUPS_PER_TOKEN:
+            raise ValueError(
+                f"blocks.count, blocks.sites: {blocks.count} blocks x {len(used)} sites = "
+                f"{groups} spike-coded site instances per token, more than the "
+                f"{MAX_GROUPS_PER_TOKEN} a run can hold"
+            )
+        steps = self.coding.timesteps
+        per_block = sum(steps(blocks.sites[name].levels) for name in used)
+        phases = blocks.count * per_block + steps(self.head.site.levels)
+        if phases > MAX_PHASES_PER_TOKEN:
+            raise ValueError(
+                f"blocks.count, blocks.sites: one token has {phases} spike "
+                f"phases (site instances x timesteps), more than {MAX_PHASES_PER_TOKEN}; "
+                f"lower the levels L, use bitwise coding or fewer blocks"
+            )
+        slots = blocks.count * sum(
+            blocks.sites[name].width * steps(blocks.sites[name].levels) for name in used
+        ) + self.head.site.width * steps(self.head.site.levels)
+        if slots > MAX_NEURON_STEPS_PER_TOKEN:
+            raise ValueError(
+                f"blocks.count, blocks.sites: one token has {slots} neuron-timesteps (site "
+                f"widths x timesteps), more than {MAX_NEURON_STEPS_PER_TOKEN} "
+                f"(~{MAX_NEURON_STEPS_PER_TOKEN * 8 // 2**20} MiB of spike arrays)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _known_firing_sites(self) -> Workload:

@@ -7,10 +7,9 @@ linear accumulates the site's spikes over the site's timesteps.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from neurosim.config.workload import LinearAttentionConfig, Workload
+from neurosim.config.workload import CodingConfig, LinearAttentionConfig, Workload
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +47,9 @@ class Group:
 
 def timesteps_for(levels: int, scheme: str) -> int:
     """Timesteps needed to send counts 0..levels-1: L-1 (binary) or ceil(log2 L) (bitwise)."""
-    if scheme == "binary":
-        return levels - 1
-    if scheme == "bitwise":
-        return max(1, math.ceil(math.log2(levels)))
-    raise ValueError(f"unknown coding scheme {scheme!r}; known: binary, bitwise")
+    if scheme not in ("binary", "bitwise"):
+        raise ValueError(f"unknown coding scheme {scheme!r}; known: binary, bitwise")
+    return CodingConfig(scheme=scheme).timesteps(levels)
 
 
 @dataclass(frozen=True)
