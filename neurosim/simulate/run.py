@@ -16,9 +16,10 @@ from neurosim.ledger import Ledger
 from neurosim.mapping import Placement, place
 from neurosim.results import Result, summarise
 from neurosim.simulate.analytic import token_end_ps
+from neurosim.simulate.busy import BusyMeter
 from neurosim.simulate.des import DesTokenRunner
 from neurosim.simulate.work import PS_PER_S, TokenWork, WorkPlanner, seconds_to_ps
-from neurosim.topology import CHIP_LINK, build_routing, chip_topology
+from neurosim.topology import build_routing, chip_topology
 from neurosim.workload.model import ModelGraph, build_model_graph
 from neurosim.workload.spikes import SpikeSource, SyntheticSpikeSource
 
@@ -65,7 +66,6 @@ class Accumulator:
     """Running totals over tokens, so memory does not grow with the token count."""
 
     latencies_ps: list[int]
-    busy: dict[str, float]
     spikes: int = 0
     synops: int = 0
     dram_read: dict[str, int] | None = None
@@ -74,8 +74,9 @@ class Accumulator:
     onchip_write: int = 0
     noc_bytes: int = 0
     chip_link_bytes: int = 0
+    busy: dict[str, float] | None = None  # seconds per resource, filled in at the end
 
-    def add(self, work: TokenWork, busy: dict[str, float]) -> None:
+    def add(self, work: TokenWork) -> None:
         """Fold one token's figures in."""
         self.spikes += work.spikes
         self.synops += work.synops
@@ -90,40 +91,6 @@ class Accumulator:
         self.onchip_write += work.onchip_write_bytes
         self.noc_bytes += work.noc_bytes
         self.chip_link_bytes += work.chip_link_bytes
-        for k, v in busy.items():
-            self.busy[k] = self.busy.get(k, 0.0) + v
-
-
-def busy_times(prep: Prepared, work: TokenWork) -> dict[str, float]:
-    """Seconds each resource spends busy on one token (independent of contention)."""
-    arch, p, pl = prep.arch, prep.placement, prep.planner
-    busy: dict[str, float] = {}
-    per_core = np.bincount(
-        np.repeat(p.tile_core, np.diff(work.item_offsets)),
-        weights=work.item_ps,
-        minlength=pl.cores,
-    ) + work.epilogue_ps.sum(axis=0)
-    for c in range(pl.cores):
-        busy[f"compute[{c}]"] = per_core[c] / PS_PER_S
-    for ci, ch in enumerate(arch.dram_channels):
-        t = work.tile_dram_ps[p.tile_channel == ci].sum()
-        if ci == 0:
-            t += work.prologue_ps + work.extra_ps.sum()
-        busy[f"dram.{ch.name}"] = t / PS_PER_S
-    links = np.zeros(pl.routing.n_links)
-    links += np.ceil(work.link_bits * pl.link_ps_per_bit).sum(axis=(0, 1))
-    fetched = np.flatnonzero(work.tile_fetch_bytes)
-    if fetched.size:
-        n = pl.routing.n_nodes
-        pair = pl.tile_src_node[fetched] * n + pl.tile_dst_node[fetched]
-        per_pair = np.bincount(pair, weights=work.tile_fetch_bytes[fetched] * 8, minlength=n * n)
-        links += np.ceil(pl.routing.link_sums(per_pair) * pl.link_ps_per_bit)
-    for i, (a, b) in enumerate(pl.routing.links):
-        name = "chip link" if pl.routing.link_class[i] == CHIP_LINK else "link"
-        busy[f"{name} {a}->{b}"] = links[i] / PS_PER_S
-    mem_bytes = work.onchip_read_bytes + work.onchip_write_bytes
-    busy["onchip_memory"] = mem_bytes / arch.onchip_memory.bandwidth_bytes_per_s
-    return busy
 
 
 def simulate(
@@ -147,7 +114,8 @@ def simulate(
     wall0 = time.perf_counter()
     prep = prepare(arch, workload, arch_source)
     overhead_ps = seconds_to_ps(arch.host.per_token_overhead_s)
-    acc = Accumulator(latencies_ps=[], busy={})
+    acc = Accumulator(latencies_ps=[])
+    meter = BusyMeter(prep.planner)
     ledger = Ledger()
     src = source if source is not None else SyntheticSpikeSource(prep.graph, seed)
     tokens = src.tokens(n_tokens)
@@ -156,17 +124,19 @@ def simulate(
         now = 0
         for tok in tokens:
             work = prep.planner.plan(tok)
+            busy = meter.measure(work)
             end = token_end_ps(
                 work,
                 prep.placement,
                 now,
                 arch.mapping.sparse_weight_fetch,
                 len(arch.dram_channels),
+                floor_ps=busy.longest_ps() if contention else 0,
             )
             acc.latencies_ps.append(end - now + overhead_ps)
             now = end + overhead_ps
             ledger.add_all(work.counts)
-            acc.add(work, busy_times(prep, work))
+            acc.add(work)
             if progress:
                 progress(1)
         elapsed_ps = now
@@ -176,18 +146,20 @@ def simulate(
         env = system.ctx.env
         for tok in tokens:
             work = prep.planner.plan(tok)
+            busy = meter.measure(work)
             start = env.now
-            proc = env.process(runner.token(work))
+            proc = env.process(runner.token(work, floor_ps=busy.onchip if contention else 0))
             env.run(until=proc)
             if overhead_ps:
                 env.run(until=env.timeout(overhead_ps))
             acc.latencies_ps.append(env.now - start)
-            acc.add(work, busy_times(prep, work))
+            acc.add(work)
             if progress:
                 progress(1)
         elapsed_ps = env.now
         ledger = system.ctx.ledger
         events = env.events_processed
+    acc.busy = meter.seconds()
     elapsed_s = elapsed_ps / PS_PER_S
     energy = price(ledger.items(), arch, elapsed_s, chips=prep.placement.chips)
     return summarise(
