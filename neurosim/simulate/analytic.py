@@ -17,7 +17,7 @@ from numba import njit
 from neurosim.simulate.work import TokenWork
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _schedule(
     start,
     sparse,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurosim.engine import PS_PER_S
+from neurosim.simulate.kernels import link_busy_ps
 from neurosim.simulate.work import TokenWork, WorkPlanner
 from neurosim.topology import CHIP_LINK
 
@@ -78,7 +79,7 @@ class BusyMeter:
         )[: self.n_channels]
         if self.n_channels:
             dram[0] += work.prologue_ps + work.extra_ps.sum()
-        links = np.ceil(work.link_bits * pl.link_ps_per_bit).sum(axis=(0, 1))
+        links = link_busy_ps(work.link_bits, pl.link_ps_per_bit)
         links += self._weight_links(work.tile_fetch_bytes)
         busy = TokenBusy(compute=compute, dram=dram, links=links, onchip=self.onchip_ps(work))
         self.total_ps += np.concatenate((compute, dram, links, [busy.onchip]))

@@ -47,6 +47,8 @@ class DesTokenRunner:
         sys = self.system
         start = env.now
         n_groups = work.group_timesteps.size
+        starts = work.item_offsets[:-1]
+        self.tile_events = {k: np.add.reduceat(v, starts) for k, v in work.item_events.items()}
         group_started = [env.event() for _ in range(n_groups)]
         fetched = np.flatnonzero(work.tile_fetch_bytes > 0)
         tile_ready: dict[int, simpy.Event] = {int(k): env.event() for k in fetched}
@@ -147,7 +149,7 @@ class DesTokenRunner:
                         pending = 0
                     yield phases[t]
                 pending += int(work.item_ps[i0 + t])
-            events = {key: int(v[i0 : i0 + T].sum()) for key, v in work.item_events.items()}
+            events = {key: int(v[k]) for key, v in self.tile_events.items()}
             yield from core.compute(pending, events)
             self.system.onchip.release(int(work.tile_fetch_bytes[k]))
         g_counts = self._epilogue_counts(g, c)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +23,7 @@ from neurosim.simulate.des import DesTokenRunner
 from neurosim.simulate.work import PS_PER_S, TokenWork, WorkPlanner, seconds_to_ps
 from neurosim.topology import build_routing, chip_topology
 from neurosim.workload.model import ModelGraph, build_model_graph
-from neurosim.workload.spikes import SpikeSource, SyntheticSpikeSource
+from neurosim.workload.spikes import SpikeSource, SyntheticSpikeSource, TokenSpikes
 
 FIDELITIES = ("analytic", "des")
 
@@ -93,6 +95,17 @@ class Accumulator:
         self.chip_link_bytes += work.chip_link_bytes
 
 
+def drawn_ahead(tokens: Iterator[TokenSpikes]) -> Iterator[TokenSpikes]:
+    """The same tokens in the same order, each drawn on a worker thread while the caller
+    works on the one before (numpy's generators and the planning kernels release the GIL).
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(next, tokens, None)
+        while (token := pending.result()) is not None:
+            pending = pool.submit(next, tokens, None)
+            yield token
+
+
 def simulate(
     arch: Architecture,
     workload: Workload,
@@ -118,7 +131,7 @@ def simulate(
     meter = BusyMeter(prep.planner)
     ledger = Ledger()
     src = source if source is not None else SyntheticSpikeSource(prep.graph, seed)
-    tokens = src.tokens(n_tokens)
+    tokens = drawn_ahead(iter(src.tokens(n_tokens)))
     events = 0
     if fidelity == "analytic":
         now = 0
