@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from neurosim.config.architecture import Architecture
-from neurosim.simulate.run import simulate
+from neurosim.simulate.run import prepare, simulate
 from neurosim.simulate.systems import load_architecture, load_workload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,8 +46,12 @@ def main() -> None:
             continue
         for wpath in args.workload:
             workload = load_workload(wpath)
+            prep = prepare(arch, workload)
             runs = [
-                simulate(arch, workload, n_tokens=args.tokens, seed=args.seed, fidelity=f)
+                simulate(
+                    arch, workload, n_tokens=args.tokens, seed=args.seed, fidelity=f,
+                    prepared=prep,
+                )
                 for f in ("analytic", "des")
             ]
             a, d = (r.metrics["tokens_per_s"] for r in runs)

@@ -13,7 +13,7 @@ import pytest
 from conftest import REPO, variant
 
 from neurosim.config.architecture import Architecture
-from neurosim.simulate.run import simulate
+from neurosim.simulate.run import prepare, simulate
 from neurosim.simulate.systems import load_architecture, load_workload
 
 # the tiny fixtures with links, on-chip banks or DRAM as the scarce resource
@@ -95,10 +95,22 @@ def test_shipped_presets_analytic_bounds_des_within_a_quarter(
     arch_path: Path, workload_path: Path
 ):
     arch, workload = load_architecture(arch_path), load_workload(workload_path)
-    analytic = simulate(arch, workload, n_tokens=1, fidelity="analytic")
-    des = simulate(arch, workload, n_tokens=1, fidelity="des")
+    prep = prepare(arch, workload)
+    analytic = simulate(arch, workload, n_tokens=1, fidelity="analytic", prepared=prep)
+    des = simulate(arch, workload, n_tokens=1, fidelity="des", prepared=prep)
     ratio = analytic.metrics["tokens_per_s"] / des.metrics["tokens_per_s"]
     assert 1.0 <= ratio <= 1.25, ratio
     for r in (analytic, des):
         over = {k: v for k, v in _resources(r).items() if v > 1.0}
         assert over == {}, r.fidelity
+
+
+def test_a_prepared_pair_can_be_reused(tiny_arch, tiny_workload):
+    """Passing one `prepare` result to several runs changes nothing."""
+    prep = prepare(tiny_arch, tiny_workload)
+    for fidelity in ("analytic", "des", "analytic"):
+        shared = simulate(tiny_arch, tiny_workload, n_tokens=2, fidelity=fidelity, prepared=prep)
+        fresh = simulate(tiny_arch, tiny_workload, n_tokens=2, fidelity=fidelity)
+        assert shared.latencies_s == fresh.latencies_s
+        assert shared.event_counts == fresh.event_counts
+        assert shared.utilization == fresh.utilization
