@@ -80,12 +80,13 @@ def _parser() -> argparse.ArgumentParser:
         "--fidelity",
         choices=("des", "analytic"),
         default="des",
-        help="des: SimPy with contention (default); analytic: no contention, fast",
+        help="des: SimPy with contention (default); analytic: fast max-plus bound, "
+        "never slower than the DES, no resource above 100 %% busy",
     )
     run.add_argument(
         "--no-contention",
         action="store_true",
-        help="DES without shared-resource contention (equals analytic)",
+        help="ignore shared-resource contention (both fidelities; they then agree exactly)",
     )
     run.add_argument(
         "--out",

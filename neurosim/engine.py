@@ -77,6 +77,13 @@ class ReservationTable:
         """Reserve `servers` for `durations` (ps) from `now`; return the latest finish time."""
         if servers.size == 0:
             return now
+        if servers.size == 1:  # the common single-server case, without array overhead
+            i, duration = int(servers[0]), int(durations[0])
+            start = max(int(self.busy_until[i]), now) if self.contention else now
+            if self.contention:
+                self.busy_until[i] = start + duration
+            self.busy_time[i] += duration
+            return start + duration
         if self.contention:
             start = np.maximum(self.busy_until[servers], now)
         else:

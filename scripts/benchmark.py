@@ -5,12 +5,17 @@ fresh subprocess so peak memory (ru_maxrss) belongs to that run alone. Prints fi
 asserts nothing (speed is measured here, not in timed tests).
 
     python scripts/benchmark.py [--tokens 8 64] [--arch A.yaml] [--workload W.yaml]
+                                [--src OLD_CHECKOUT .] [--fidelity analytic des]
+
+With several --src trees (e.g. an export of an older commit and this one), each row is
+measured for each tree in turn, so a before/after comparison shares one machine state.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,11 +33,11 @@ simulate(arch, wl, n_tokens=1, fidelity="analytic")          # warm numba's cach
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 if traced:
     tracemalloc.start()
-t = time.perf_counter()
+t, cpu = time.perf_counter(), time.process_time()
 r = simulate(arch, wl, n_tokens=tokens, fidelity=fidelity)
-wall = time.perf_counter() - t
+wall, cpu = time.perf_counter() - t, time.process_time() - cpu
 traced_peak = tracemalloc.get_traced_memory()[1] if traced else 0
-print(json.dumps({"wall_s": wall, "events": r.engine_events,
+print(json.dumps({"wall_s": wall, "cpu_s": cpu, "events": r.engine_events,
                   "tokens_per_s": r.metrics["tokens_per_s"],
                   "traced_peak_mb": traced_peak / 2**20,
                   "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -40,16 +45,20 @@ print(json.dumps({"wall_s": wall, "events": r.engine_events,
 """
 
 
-def measure(arch: Path, workload: Path, fidelity: str, tokens: int, traced: bool) -> dict:
-    """Run one measurement in a fresh interpreter and return its figures.
+def measure(
+    arch: Path, workload: Path, fidelity: str, tokens: int, traced: bool, src: Path = ROOT
+) -> dict:
+    """Run one measurement in a fresh interpreter importing neurosim from `src`.
 
     With `traced`, Python allocations are traced (slower) to report their peak; timing
     figures come from an untraced run.
     """
+    src = src.resolve()  # `python -c` puts the working directory first on sys.path
+    env = dict(os.environ, PYTHONPATH=str(src))
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(arch), str(workload), fidelity, str(tokens),
-         "1" if traced else "0"],
-        check=True, capture_output=True, text=True,
+        [sys.executable, "-c", _CHILD, str(arch.resolve()), str(workload.resolve()), fidelity,
+         str(tokens), "1" if traced else "0"],
+        check=True, capture_output=True, text=True, env=env, cwd=src,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -60,23 +69,37 @@ def main() -> None:
     ap.add_argument("--arch", type=Path, default=ROOT / "architectures/vck190_nsllm.yaml")
     ap.add_argument("--workload", type=Path, default=ROOT / "workloads/nsllm-1.5b.yaml")
     ap.add_argument("--tokens", type=int, nargs="+", default=[8, 64])
+    ap.add_argument("--fidelity", nargs="+", default=["analytic", "des"])
+    ap.add_argument("--src", type=Path, nargs="+", default=[ROOT],
+                    help="source trees to import neurosim from (default: this one)")
+    ap.add_argument("--no-trace", action="store_true", help="skip the traced-memory runs")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs per row; the fastest is shown (a shared machine is noisy)")
     args = ap.parse_args()
     print(f"{args.arch.name} x {args.workload.name}")
-    header = (f"{'fidelity':<9}{'tokens':>7}{'wall s':>9}{'s/token':>10}{'events/s':>11}"
-              f"{'traced peak MB':>16}{'RSS growth MB':>15}")
+    header = (f"{'source':<24}{'fidelity':<9}{'tokens':>7}{'wall s':>9}{'s/token':>10}"
+              f"{'CPU s/token':>12}"
+              f"{'events/s':>11}{'traced peak MB':>16}{'RSS growth MB':>15}")
     print(header)
     print("-" * len(header))
-    for fidelity in ("analytic", "des"):
+    for fidelity in args.fidelity:
         for tokens in args.tokens:
-            m = measure(args.arch, args.workload, fidelity, tokens, traced=False)
-            m["traced_peak_mb"] = measure(
-                args.arch, args.workload, fidelity, tokens, traced=True
-            )["traced_peak_mb"]
-            per_token = m["wall_s"] / tokens
-            eps = m["events"] / m["wall_s"] if m["events"] else float("nan")
-            growth = m["maxrss_mb"] - m["maxrss_before_mb"]
-            print(f"{fidelity:<9}{tokens:>7}{m['wall_s']:>9.2f}{per_token:>10.4f}{eps:>11.0f}"
-                  f"{m['traced_peak_mb']:>16.1f}{growth:>15.1f}")
+            for src in args.src:
+                m = min(
+                    (measure(args.arch, args.workload, fidelity, tokens, False, src)
+                     for _ in range(args.repeat)),
+                    key=lambda x: x["wall_s"],
+                )
+                peak = float("nan") if args.no_trace else measure(
+                    args.arch, args.workload, fidelity, tokens, True, src
+                )["traced_peak_mb"]
+                per_token = m["wall_s"] / tokens
+                eps = m["events"] / m["wall_s"] if m["events"] else float("nan")
+                growth = m["maxrss_mb"] - m["maxrss_before_mb"]
+                print(f"{str(src)[-24:]:<24}{fidelity:<9}{tokens:>7}{m['wall_s']:>9.2f}"
+                      f"{per_token:>10.4f}{m['cpu_s'] / tokens:>12.4f}{eps:>11.0f}"
+                      f"{peak:>16.1f}{growth:>15.1f}",
+                      flush=True)
 
 
 if __name__ == "__main__":

@@ -190,14 +190,14 @@ def test_interrupted_run_keeps_the_finished_tokens(fidelity, tiny_arch, tiny_wor
 
 
 def test_interrupt_inside_a_des_token_drops_that_token(tiny_arch, tiny_workload, monkeypatch):
-    """Ctrl-C after the 3rd token's events were counted, before it was recorded."""
+    """Ctrl-C while the 3rd token is under way: only whole tokens are kept."""
     real, calls = run_module.busy_times, {"n": 0}
 
-    def busy_times(prep, work):
+    def busy_times(meter, work):
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt
-        return real(prep, work)
+        return real(meter, work)
 
     monkeypatch.setattr(run_module, "busy_times", busy_times)
     with pytest.raises(RunInterrupted) as info:
@@ -208,7 +208,7 @@ def test_interrupt_inside_a_des_token_drops_that_token(tiny_arch, tiny_workload,
 
 
 def test_interrupt_before_any_token_is_a_plain_interrupt(tiny_arch, tiny_workload, monkeypatch):
-    def busy_times(prep, work):
+    def busy_times(meter, work):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(run_module, "busy_times", busy_times)
@@ -220,11 +220,11 @@ def test_interrupt_before_any_token_is_a_plain_interrupt(tiny_arch, tiny_workloa
 def test_run_command_writes_a_partial_result_on_ctrl_c(tmp_path, monkeypatch, capsys) -> None:
     real, calls = run_module.busy_times, {"n": 0}
 
-    def busy_times(prep, work):
+    def busy_times(meter, work):
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt
-        return real(prep, work)
+        return real(meter, work)
 
     monkeypatch.setattr(run_module, "busy_times", busy_times)
     argv = ["run", TINY_ARCH, TINY_WL, "--tokens", "6", "--quiet", "--out", tmp_path / "o"]

@@ -171,7 +171,7 @@ def test_synops_follow_spikes(tiny_arch, tiny_workload):
 @pytest.mark.parametrize("name", list(VARIANTS))
 def test_des_without_contention_equals_analytic(tiny_arch, tiny_workload, name):
     arch, workload = _configs(tiny_arch, tiny_workload, name)
-    analytic = _sim(arch, workload, "analytic")
+    analytic = _sim(arch, workload, "analytic", contention=False)
     des = _sim(arch, workload, "des", contention=False)
     assert des.latencies_s == analytic.latencies_s
     assert des.metrics["tokens_per_s"] == analytic.metrics["tokens_per_s"]

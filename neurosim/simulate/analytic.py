@@ -1,10 +1,12 @@
-"""Analytic fidelity: the token schedule as a max-plus recurrence, with no contention.
+"""Analytic fidelity: the token schedule as a max-plus recurrence, floored by the busiest resource.
 
-Each resource serves its work with no queueing behind other streams: a DRAM channel
-streams its tiles back to back, weight delivery over the NoC never waits for a link,
-spike phases never share links with weight traffic, and the stream buffer is
-unbounded. The result is a lower bound on the DES, and equals the DES with
-contention switched off.
+The recurrence has no queueing behind other streams: a DRAM channel streams its tiles
+back to back, weight delivery over the NoC never waits for a link, spike phases never
+share links with weight traffic, and the stream buffer is unbounded. Alone, it equals
+the DES with contention switched off. With contention on, a token also lasts at least
+as long as its busiest resource is busy (`neurosim.simulate.busy`): links shared by
+many tiles can no longer carry more than they can, and the result stays a lower bound
+on the DES.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from numba import njit
 from neurosim.simulate.work import TokenWork
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _schedule(
     start,
     sparse,
@@ -76,9 +78,11 @@ def _schedule(
     return group_start
 
 
-def token_end_ps(work: TokenWork, placement, start_ps: int, sparse: bool, n_channels: int) -> int:
-    """End time (ps) of a token that starts at `start_ps`."""
-    return int(
+def token_end_ps(
+    work: TokenWork, placement, start_ps: int, sparse: bool, n_channels: int, floor_ps: int = 0
+) -> int:
+    """End time (ps) of a token that starts at `start_ps` and lasts at least `floor_ps`."""
+    end = int(
         _schedule(
             np.int64(start_ps),
             sparse,
@@ -98,3 +102,4 @@ def token_end_ps(work: TokenWork, placement, start_ps: int, sparse: bool, n_chan
             n_channels,
         )
     )
+    return max(end, start_ps + floor_ps)

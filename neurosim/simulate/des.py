@@ -39,8 +39,10 @@ class DesTokenRunner:
             for g in range(len(p.group_tiles) - 1)
         ]
 
-    def token(self, work: TokenWork):
-        """SimPy process: one token from embedding fetch to LM head."""
+    def token(self, work: TokenWork, floor_ps: int = 0):
+        """SimPy process: one token from embedding fetch to LM head, lasting at least
+        `floor_ps` (the on-chip memory's aggregate bandwidth, which is not scheduled
+        access by access; see `neurosim.simulate.busy`)."""
         env = self.env
         p = self.placement
         sys = self.system
@@ -72,6 +74,8 @@ class DesTokenRunner:
                 half = int(work.extra_ps[g]) // 2
                 yield from sys.channels[0].transfer(half, read_bits=state_bits)
                 yield from sys.channels[0].transfer(half, write_bits=state_bits)
+        if env.now < start + floor_ps:
+            yield env.timeout(start + floor_ps - env.now)
         return start
 
     def _allocate(self, work: TokenWork, fetched: np.ndarray, reserved: dict):

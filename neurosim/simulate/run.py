@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,14 +18,15 @@ from neurosim.errors import SimulationError
 from neurosim.ledger import Ledger
 from neurosim.mapping import Placement, place
 from neurosim.metrics import RunTotals
-from neurosim.resources import Resource, ResourceKind
+from neurosim.resources import Resource
 from neurosim.results import Result, build_result
 from neurosim.simulate.analytic import token_end_ps
+from neurosim.simulate.busy import BusyMeter, TokenBusy
 from neurosim.simulate.des import DesTokenRunner
 from neurosim.simulate.work import TokenWork, WorkPlanner
-from neurosim.topology import CHIP_LINK, build_routing, chip_topology
+from neurosim.topology import build_routing, chip_topology
 from neurosim.workload.model import ModelGraph, build_model_graph
-from neurosim.workload.spikes import SpikeSource, SyntheticSpikeSource
+from neurosim.workload.spikes import SpikeSource, SyntheticSpikeSource, TokenSpikes
 
 FIDELITIES = ("analytic", "des")
 
@@ -80,7 +83,7 @@ class Accumulator:
     """Running totals over tokens, so memory does not grow with the token count."""
 
     latencies_ps: list[int]
-    busy: dict[Resource, float]
+    busy: dict[Resource, float] | None = None  # seconds per resource, filled in at the end
     spikes: int = 0
     synops: int = 0
     dram_read: dict[str, int] | None = None
@@ -90,7 +93,7 @@ class Accumulator:
     noc_bytes: int = 0
     chip_link_bytes: int = 0
 
-    def add(self, work: TokenWork, busy: dict[Resource, float]) -> None:
+    def add(self, work: TokenWork) -> None:
         """Fold one token's figures in."""
         self.spikes += work.spikes
         self.synops += work.synops
@@ -105,42 +108,22 @@ class Accumulator:
         self.onchip_write += work.onchip_write_bytes
         self.noc_bytes += work.noc_bytes
         self.chip_link_bytes += work.chip_link_bytes
-        for k, v in busy.items():
-            self.busy[k] = self.busy.get(k, 0.0) + v
 
 
-def busy_times(prep: Prepared, work: TokenWork) -> dict[Resource, float]:
-    """Seconds each resource spends busy on one token (independent of contention)."""
-    arch, p, pl = prep.arch, prep.placement, prep.planner
-    busy: dict[Resource, float] = {}
-    per_core = np.bincount(
-        np.repeat(p.tile_core, np.diff(work.item_offsets)),
-        weights=work.item_ps,
-        minlength=pl.cores,
-    ) + work.epilogue_ps.sum(axis=0)
-    for c in range(pl.cores):
-        busy[Resource.compute(c)] = ps_to_seconds(per_core[c])
-    for ci, ch in enumerate(arch.dram_channels):
-        t = work.tile_dram_ps[p.tile_channel == ci].sum()
-        if ci == 0:
-            t += work.prologue_ps + work.extra_ps.sum()
-        busy[Resource.dram(ch.name)] = ps_to_seconds(t)
-    links = np.zeros(pl.routing.n_links)
-    links += np.ceil(work.link_bits * pl.link_ps_per_bit).sum(axis=(0, 1))
-    fetched = np.flatnonzero(work.tile_fetch_bytes)
-    if fetched.size:
-        n = pl.routing.n_nodes
-        pair = pl.tile_src_node[fetched] * n + pl.tile_dst_node[fetched]
-        per_pair = np.bincount(pair, weights=work.tile_fetch_bytes[fetched] * 8, minlength=n * n)
-        links += np.ceil(pl.routing.link_sums(per_pair) * pl.link_ps_per_bit)
-    for i, (a, b) in enumerate(pl.routing.links):
-        chip = bool(pl.routing.link_class[i] == CHIP_LINK)
-        busy[Resource.link(int(a), int(b), chip=chip)] = ps_to_seconds(links[i])
-    mem_bytes = work.onchip_read_bytes + work.onchip_write_bytes
-    busy[Resource(ResourceKind.ONCHIP_MEMORY)] = (
-        mem_bytes / arch.onchip_memory.bandwidth_bytes_per_s
-    )
-    return busy
+def busy_times(meter: BusyMeter, work: TokenWork) -> TokenBusy:
+    """Busy time of each resource in one token (independent of contention)."""
+    return meter.measure(work)
+
+
+def drawn_ahead(tokens: Iterator[TokenSpikes]) -> Iterator[TokenSpikes]:
+    """The same tokens in the same order, each drawn on a worker thread while the caller
+    works on the one before (numpy's generators and the planning kernels release the GIL).
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(next, tokens, None)
+        while (token := pending.result()) is not None:
+            pending = pool.submit(next, tokens, None)
+            yield token
 
 
 def simulate(
@@ -153,8 +136,12 @@ def simulate(
     source: SpikeSource | None = None,
     progress=None,
     arch_source: str | None = None,
+    prepared: Prepared | None = None,
 ) -> Result:
-    """Decode `n_tokens` tokens of `workload` on `arch`; return the summarised result."""
+    """Decode `n_tokens` tokens of `workload` on `arch`; return the summarised result.
+
+    `prepared` (from `prepare(arch, workload)`) skips the placement and routing, for
+    callers that run the same pair several times."""
     if n_tokens < 1:
         raise SimulationError(f"n_tokens must be at least 1; got {n_tokens}")
     if seed < 0:
@@ -162,12 +149,13 @@ def simulate(
     if fidelity not in FIDELITIES:
         raise ValueError(f"unknown fidelity {fidelity!r}; known: {', '.join(FIDELITIES)}")
     wall0 = time.perf_counter()
-    prep = prepare(arch, workload, arch_source)
+    prep = prepared if prepared is not None else prepare(arch, workload, arch_source)
     overhead_ps = seconds_to_ps(arch.host.per_token_overhead_s)
-    acc = Accumulator(latencies_ps=[], busy={})
+    acc = Accumulator(latencies_ps=[])
+    meter = BusyMeter(prep.planner)
     ledger = Ledger()
     src = source if source is not None else SyntheticSpikeSource(prep.graph, seed)
-    tokens = src.tokens(n_tokens)
+    tokens = drawn_ahead(iter(src.tokens(n_tokens)))
     events = 0
     interrupted = False
     if fidelity == "analytic":
@@ -175,19 +163,21 @@ def simulate(
         try:
             for tok in tokens:
                 work = prep.planner.plan(tok)
+                busy = busy_times(meter, work)
                 end = token_end_ps(
                     work,
                     prep.placement,
                     now,
                     arch.mapping.sparse_weight_fetch,
                     len(arch.dram_channels),
+                    floor_ps=busy.longest_ps() if contention else 0,
                 )
-                busy = busy_times(prep, work)
                 # commit the finished token in one short step, so an interrupt keeps whole tokens
                 acc.latencies_ps.append(end - now + overhead_ps)
                 now = end + overhead_ps
                 ledger.add_all(work.counts)
-                acc.add(work, busy)
+                acc.add(work)
+                meter.add(busy)
                 if progress:
                     progress(1)
         except KeyboardInterrupt:
@@ -204,14 +194,15 @@ def simulate(
         try:
             for tok in tokens:
                 work = prep.planner.plan(tok)
+                busy = busy_times(meter, work)
                 start = env.now
-                proc = env.process(runner.token(work))
+                proc = env.process(runner.token(work, floor_ps=busy.onchip if contention else 0))
                 env.run(until=proc)
                 if overhead_ps:
                     env.run(until=env.timeout(overhead_ps))
-                busy = busy_times(prep, work)
                 acc.latencies_ps.append(env.now - start)
-                acc.add(work, busy)
+                acc.add(work)
+                meter.add(busy)
                 finished_ps = env.now
                 finished_counts = dict(system.ctx.ledger.items())
                 if progress:
@@ -224,6 +215,7 @@ def simulate(
         ledger = Ledger()  # the finished tokens' counts, not those of a token cut short
         ledger.add_all(finished_counts)
         events = env.events_processed
+    acc.busy = meter.seconds()
     elapsed_s = ps_to_seconds(elapsed_ps)
     energy = price(ledger.items(), arch, elapsed_s, chips=prep.placement.chips)
     result = summarise(

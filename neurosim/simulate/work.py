@@ -20,6 +20,7 @@ from neurosim.config.architecture import Architecture
 from neurosim.engine import PS_PER_S, seconds_to_ps
 from neurosim.errors import TraceError
 from neurosim.mapping import Placement, even_split, is_array_kind
+from neurosim.simulate.kernels import binary_spikes_by_owner, multicast_link_bits
 from neurosim.topology import CHIP_LINK, Routing
 from neurosim.workload.model import ModelGraph
 from neurosim.workload.spikes import TokenSpikes
@@ -211,11 +212,15 @@ class WorkPlanner:
         holders = [
             np.unique(p.tile_core[p.group_tiles[g] : p.group_tiles[g + 1]]) for g in range(n_groups)
         ]
-        cache: dict[tuple[bytes, bytes], tuple[np.ndarray, np.ndarray]] = {}
+        cache: dict[tuple[bytes, bytes], tuple[int, np.ndarray]] = {}
         self.group_dests: list[np.ndarray] = []
         self.owner_index: list[np.ndarray] = []
-        self.group_multicast: list[np.ndarray] = []
         self.group_latency: list[np.ndarray] = []
+        pattern_of_group = []
+        indptr_rows: list[np.ndarray] = []  # per pattern: (cores + 1) offsets
+        links_parts: list[np.ndarray] = []
+        uses_parts: list[np.ndarray] = []
+        nnz = 0
         for g, group in enumerate(self.graph.groups):
             owners = holders[g - 1] if g > 0 else np.array([0])
             dests = holders[g] if holders[g].size else np.arange(self.cores)
@@ -225,23 +230,26 @@ class WorkPlanner:
             key = (owners.tobytes(), dests.tobytes())
             if key not in cache:
                 src, dst = self.core_nodes[owners], self.core_nodes[dests]
-                m = np.zeros((self.cores, self.routing.n_links), dtype=np.int64)
-                m[owners] = self.routing.multicast(src, dst)
+                m = self.routing.multicast(src, dst)  # (owners, links)
+                lengths = np.zeros(self.cores, dtype=np.int64)
+                lengths[owners] = (m != 0).sum(axis=1)
+                indptr_rows.append(nnz + np.concatenate(([0], np.cumsum(lengths))))
+                for i in np.argsort(owners):
+                    used = np.flatnonzero(m[i])
+                    links_parts.append(used)
+                    uses_parts.append(m[i, used])
+                nnz += int(lengths.sum())
                 lat = np.zeros(self.cores, dtype=np.int64)
                 lat[owners] = self.route_latency[np.ix_(src, dst)].max(axis=1)
-                cache[key] = (m, lat)
-            m, lat = cache[key]
-            self.group_multicast.append(m)
+                cache[key] = (len(indptr_rows) - 1, lat)
+            pattern, lat = cache[key]
+            pattern_of_group.append(pattern)
             self.group_latency.append(lat)
-        # groups sharing one multicast pattern are multiplied together
-        patterns: dict[int, list[int]] = {}
-        for g, m in enumerate(self.group_multicast):
-            patterns.setdefault(id(m), []).append(g)
-        # float64 products go through BLAS; counts stay far below 2**53, so they are exact
-        self.multicast_batches = [
-            (np.array(gs), self.group_multicast[gs[0]].astype(np.float64))
-            for gs in patterns.values()
-        ]
+        # each owner's multicast links, as sparse rows (CSR) per pattern of (owners, dests)
+        self.group_pattern = np.array(pattern_of_group, dtype=np.int64)
+        self.pattern_indptr = np.stack(indptr_rows)
+        self.pattern_links = np.concatenate(links_parts or [[]]).astype(np.int64)
+        self.pattern_uses = np.concatenate(uses_parts or [[]]).astype(np.int64)
         self.latency_by_group = np.stack(self.group_latency)  # (G, units)
         multi = self.placement.chips > 1 and self.arch.chips is not None
         barrier = self.arch.chips.barrier_s if multi else self.arch.interconnect.barrier_s
@@ -370,19 +378,29 @@ class WorkPlanner:
         p = self.placement
         arch = self.arch
         n_groups = len(self.graph.groups)
-        counts_all = np.concatenate(token.counts).astype(np.int64)
-        if counts_all.size != self.neuron_levels.size or np.any(counts_all >= self.neuron_levels):
+        counts_raw = np.concatenate(token.counts)
+        if counts_raw.size != self.neuron_levels.size:
             raise TraceError(self._count_problem(token))
-        S = self._spikes_by_owner_all(counts_all)  # (G, Tmax, cores), zero beyond T_g
+        if self.scheme == "binary":
+            S, ok = binary_spikes_by_owner(
+                counts_raw, self.global_owner, self.neuron_levels, n_groups, self.cores,
+                self.t_max, self.levels_max,
+            )  # (G, Tmax, cores), zero beyond T_g
+            if not ok:
+                raise TraceError(self._count_problem(token))
+        if self.scheme != "binary" or self.array_kind:
+            counts_all = counts_raw.astype(np.int64)
+        if self.scheme != "binary":
+            if np.any(counts_all >= self.neuron_levels):
+                raise TraceError(self._count_problem(token))
+            S = self._spikes_by_owner_all(counts_all)
         s_t = S.sum(axis=2)  # (G, Tmax)
         spikes_total = int(s_t.sum())
-        # spike delivery phases
-        link_bits = np.empty((n_groups, self.t_max, self.routing.n_links), dtype=np.int64)
-        S_float = S.astype(np.float64)
-        for groups, m in self.multicast_batches:
-            flat = S_float[groups].reshape(-1, self.cores) @ m  # one GEMM per pattern
-            link_bits[groups] = np.rint(flat).reshape(groups.size, self.t_max, -1)
-        link_bits *= self.msg_bits  # (G, Tmax, links)
+        # spike delivery phases: bits on every link at every (group, timestep)
+        link_bits = multicast_link_bits(
+            S, self.group_pattern, self.pattern_indptr, self.pattern_links, self.pattern_uses,
+            self.routing.n_links, self.msg_bits,
+        )
         spike_chip_bits = int(link_bits[:, :, self.chip_link].sum()) if self.chip_link.any() else 0
         spike_bit_hops = int(link_bits.sum()) - spike_chip_bits
         max_bits = link_bits.max(axis=2)
@@ -420,7 +438,7 @@ class WorkPlanner:
                 t0, t1 = p.group_tiles[g], p.group_tiles[g + 1]
                 streamed = np.flatnonzero(~p.tile_resident[t0:t1]) + t0
                 if streamed.size:
-                    active = counts_all[bounds[g] : bounds[g + 1]] > 0
+                    active = counts_raw[bounds[g] : bounds[g + 1]] > 0
                     tile_fetch[streamed] = self.fetch_bytes(streamed, active)
         tile_dram = np.zeros(p.n_tiles, dtype=np.int64)
         read_bytes: dict[str, int] = {}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+from numba import njit
 
 from neurosim.config.workload import SiteFiringConfig
 from neurosim.workload.model import ModelGraph
@@ -44,6 +45,38 @@ def _neuron_factors(rng: np.random.Generator, width: int, spread: float) -> np.n
     if spread == 0:
         return np.ones(width)
     return rng.lognormal(mean=-0.5 * spread * spread, sigma=spread, size=width)
+
+
+@njit(cache=True, nogil=True)
+def _log1m(p):  # pragma: no cover - compiled
+    """log(1 - p), by the same libm call numpy's geometric inversion makes."""
+    return np.log1p(-p)
+
+
+@njit(cache=True, nogil=True)
+def _draw_counts(rng, p_active, p_geom, log_q, cap, counts):  # pragma: no cover - compiled
+    """One token's counts, drawn exactly as `rng.random(n) < p_active`, then
+    `rng.geometric(p_geom[active])` clipped at `cap`: the same generator calls in the
+    same order (numpy's search for p >= 1/3, inversion of an exponential below), with
+    log(1 - p) computed once per neuron instead of once per draw."""
+    u = rng.random(p_active.size)
+    for i in range(p_active.size):
+        if u[i] >= p_active[i]:
+            continue
+        p = p_geom[i]
+        if p >= 0.333333333333333333333333:
+            x = 1
+            total = prod = p
+            q = 1.0 - p
+            v = rng.random()
+            while v > total and x < cap[i]:
+                prod *= q
+                total += prod
+                x += 1
+            counts[i] = x
+        else:
+            z = np.ceil(-rng.standard_exponential() / log_q[i])
+            counts[i] = cap[i] if z >= cap[i] else np.int64(z)
 
 
 class SyntheticSpikeSource:
@@ -85,10 +118,10 @@ class SyntheticSpikeSource:
         widths = [g.width for g in self.graph.groups]
         cap = np.repeat([g.levels - 1 for g in self.graph.groups], widths)
         bounds = np.cumsum(widths)[:-1]
+        log_q = _log1m(p_geom)
         for position in range(n_tokens):
-            active = np.flatnonzero(rng.random(p_active.size) < p_active)
             counts = np.zeros(p_active.size, dtype=np.uint16)
-            counts[active] = np.minimum(rng.geometric(p_geom[active]), cap[active])
+            _draw_counts(rng, p_active, p_geom, log_q, cap, counts)
             yield TokenSpikes(
                 position=position, token_id=None, counts=tuple(np.split(counts, bounds))
             )
