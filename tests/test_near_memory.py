@@ -70,9 +70,12 @@ def test_item_time_and_words_by_hand(engine_arch, tiny_workload):
 
 
 def test_fidelities_agree_and_energy_adds_up(engine_arch, tiny_workload):
-    ra = simulate(engine_arch, tiny_workload, n_tokens=2, fidelity="analytic")
+    ra = simulate(engine_arch, tiny_workload, n_tokens=2, fidelity="analytic", contention=False)
     rd = simulate(engine_arch, tiny_workload, n_tokens=2, fidelity="des", contention=False)
     assert ra.latencies_s == rd.latencies_s
+    bound = simulate(engine_arch, tiny_workload, n_tokens=2, fidelity="analytic")
+    contended = simulate(engine_arch, tiny_workload, n_tokens=2, fidelity="des")
+    assert sum(bound.latencies_s) <= sum(contended.latencies_s)
     assert ra.event_counts == rd.event_counts
     words = ra.event_counts["near_memory/word_read"]
     assert ra.energy_per_token_j["near_memory.word_read"] == pytest.approx(
