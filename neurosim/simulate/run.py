@@ -136,8 +136,13 @@ def simulate(
     source: SpikeSource | None = None,
     progress=None,
     arch_source: str | None = None,
+    prepared: Prepared | None = None,
 ) -> Result:
-    """Decode `n_tokens` tokens of `workload` on `arch`; return the summarised result."""
+    """Decode `n_tokens` tokens of `workload` on `arch`; return the summarised result.
+
+    `prepared` is `prepare(arch, workload)` made earlier for these same configs (a sweep
+    worker reuses it across seeds); it is never modified here.
+    """
     if n_tokens < 1:
         raise SimulationError(f"n_tokens must be at least 1; got {n_tokens}")
     if seed < 0:
@@ -145,7 +150,7 @@ def simulate(
     if fidelity not in FIDELITIES:
         raise ValueError(f"unknown fidelity {fidelity!r}; known: {', '.join(FIDELITIES)}")
     wall0 = time.perf_counter()
-    prep = prepare(arch, workload, arch_source)
+    prep = prepared if prepared is not None else prepare(arch, workload, arch_source)
     overhead_ps = seconds_to_ps(arch.host.per_token_overhead_s)
     acc = Accumulator(latencies_ps=[], busy={})
     ledger = Ledger()
