@@ -56,11 +56,17 @@ def _site_defaults(dump: dict, path: str) -> str | None:
     )
 
 
+_DOCUMENTATION = ("description", "provenance", "published")
+
 UNREAD = (
-    *(_Unread(t, (k,), _documentation) for t in ("architecture", "workload") for k in
-      ("description", "provenance", "published")),
+    *(
+        _Unread(target, (key,), _documentation)
+        for target in ("architecture", "workload")
+        for key in _DOCUMENTATION
+    ),
     _Unread("workload", ("spikes", "synthetic", "default"), _site_defaults),
 )
+"""Every rule of what the simulator does not read; `effective_config` applies them all."""
 
 
 def effective_config(target: str, dump: dict) -> dict:
