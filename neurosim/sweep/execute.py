@@ -137,9 +137,11 @@ def _item(task: Task, reuse: bool) -> WorkItem:
     )
 
 
-def _inline(tasks: list[Task], reuse: bool) -> Iterator[list[tuple[Task, tuple[str, dict]]]]:
+def _inline(
+    tasks: list[Task], items: dict[str, WorkItem]
+) -> Iterator[list[tuple[Task, tuple[str, dict]]]]:
     for task in tasks:
-        yield [(task, run_point(_item(task, reuse)))]
+        yield [(task, run_point(items[task.key]))]
 
 
 def _worker_died(task: Task, err: BaseException) -> SimulationError:
@@ -163,7 +165,7 @@ def chunk_size(points: int, workers: int, fidelity: str) -> int:
 
 
 def _pool(
-    tasks: list[Task], jobs: int, stop: threading.Event, reuse: bool, chunk: int
+    tasks: list[Task], items: dict[str, WorkItem], jobs: int, stop: threading.Event, chunk: int
 ) -> Iterator[list[tuple[Task, tuple[str, dict]]]]:
     """Run tasks on local worker processes in chunks of `chunk`, 2 chunks per worker in
     flight; yield each finished chunk's (task, outcome) pairs."""
@@ -177,7 +179,7 @@ def _pool(
     running: dict[Future, list[Task]] = {}
 
     def submit(part: list[Task]) -> None:
-        running[pool.submit(run_points, [_item(t, reuse) for t in part])] = part
+        running[pool.submit(run_points, [items[t.key] for t in part])] = part
 
     try:
         for part in list(islice(chunks, 2 * jobs)):
@@ -209,7 +211,11 @@ def _pool(
 
 
 def _dask(
-    tasks: list[Task], address: str, stop: threading.Event, timeout_s: float, reuse: bool
+    tasks: list[Task],
+    items: dict[str, WorkItem],
+    address: str,
+    stop: threading.Event,
+    timeout_s: float,
 ) -> Iterator[list[tuple[Task, tuple[str, dict]]]]:
     """Run tasks on an existing Dask distributed cluster, a bounded number in flight."""
     try:
@@ -226,7 +232,7 @@ def _dask(
         running: dict[Any, Task] = {}
 
         def submit(task: Task) -> Any:
-            fut = client.submit(run_point, _item(task, reuse), pure=False)
+            fut = client.submit(run_point, items[task.key], pure=False)
             running[fut] = task
             return fut
 
@@ -307,17 +313,23 @@ def run_study(
         prog.skipped += len(new_skips)
         if progress:
             progress(prog)
+        items = {t.key: _item(t, reuse) for t in pending}
+        if reuse:  # points sharing a workload (then an architecture) side by side: the
+            # same chunk and worker, whose caches hold the graph, spikes and placement
+            pending.sort(
+                key=lambda t: (items[t.key].workload_key, items[t.key].arch_key, t.seed, t.index)
+            )
         stop = threading.Event()
         if dask_address:
-            results = _dask(pending, dask_address, stop, dask_timeout_s, reuse)
+            results = _dask(pending, items, dask_address, stop, dask_timeout_s)
             workers = f"dask {dask_address}"
         else:
             n = min(jobs or default_jobs(), max(1, len(pending)))
             if n == 1:
-                results = _inline(pending, reuse)
+                results = _inline(pending, items)
             else:
                 size = chunk or chunk_size(len(pending), n, study.spec.fidelity)
-                results = _pool(pending, n, stop, reuse, size)
+                results = _pool(pending, items, n, stop, size)
             workers = f"{n} local worker{'s' if n > 1 else ''}"
         interrupted = False
         try:
