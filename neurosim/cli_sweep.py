@@ -1,19 +1,37 @@
 """Command line of sweeps: `sweep`, `sweep-export`, `sweep-point` and `pareto`; nothing else.
 
 `neurosim.cli` registers them with :func:`add_sweep_commands` and dispatches the names in
-:data:`SWEEP_COMMANDS` to :func:`run_sweep_command`.
+:data:`SWEEP_COMMANDS` to :func:`run_sweep_command`. Exit status of `sweep`: 0 when every
+point is done or skipped, 4 (:data:`FAILED_POINTS_EXIT`) when any point of the study is
+stored as failed, 130 when interrupted, 2 for a mistake in the spec or the options.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from neurosim.errors import UsageError
 
-__all__ = ["SWEEP_COMMANDS", "add_sweep_commands", "run_sweep_command"]
+__all__ = ["FAILED_POINTS_EXIT", "SWEEP_COMMANDS", "add_sweep_commands", "run_sweep_command"]
 
 SWEEP_COMMANDS = ("sweep", "sweep-export", "sweep-point", "pareto")
+FAILED_POINTS_EXIT = 4
+"""`neurosim sweep` exit status when the study holds failed points (as SimulationError)."""
+
+_METRICS = "{metric names}"
+
+
+class _MetricHelp(argparse.HelpFormatter):
+    """Fills in the recorded metric names when help is printed (their module loads slowly)."""
+
+    def add_text(self, text: str | None) -> None:
+        if text and _METRICS in text:
+            from neurosim.sweep.spec import KNOWN_METRICS
+
+            text = text.replace(_METRICS, ", ".join(KNOWN_METRICS))
+        super().add_text(text)
 
 
 def add_sweep_commands(subparsers) -> None:
@@ -26,7 +44,7 @@ def add_sweep_commands(subparsers) -> None:
     )
     sw.add_argument("spec", type=Path, help="sweep spec YAML (see architectures/sweeps/)")
     sw.add_argument(
-        "--db", type=Path, default=None, help="study database (default results/sweeps/NAME.db)"
+        "--db", default=None, metavar="FILE", help="study database (default results/sweeps/NAME.db)"
     )
     where = sw.add_mutually_exclusive_group()
     where.add_argument(
@@ -38,14 +56,20 @@ def add_sweep_commands(subparsers) -> None:
         default=None,
         help="run on an existing Dask distributed cluster (e.g. tcp://host:8786)",
     )
-    sw.add_argument("--dry-run", action="store_true", help="list the points and their count")
+    sw.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the spec, list the points and their count; run nothing",
+    )
     sw.add_argument("--retry-failed", action="store_true", help="recompute failed points")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
 
     ex = subparsers.add_parser("sweep-export", help="write a study table as CSV and/or Parquet")
     ex.add_argument("db", type=Path, help="study database")
-    ex.add_argument("--csv", type=Path, default=None)
-    ex.add_argument("--parquet", type=Path, default=None)
+    ex.add_argument("--csv", default=None, metavar="FILE", help="CSV file to write")
+    ex.add_argument(
+        "--parquet", default=None, metavar="FILE", help="Parquet file to write (needs pyarrow)"
+    )
     ex.add_argument(
         "--all", action="store_true", help="include skipped and failed points (default: done)"
     )
@@ -58,22 +82,35 @@ def add_sweep_commands(subparsers) -> None:
     pt.add_argument("--out", type=Path, required=True, help="directory for the two YAML files")
 
     pa = subparsers.add_parser(
-        "pareto", help="non-dominated points of a study: CSV and a plot (PNG, SVG)"
+        "pareto",
+        help="non-dominated points of a study: CSV and a plot (PNG, SVG)",
+        description="Non-dominated points of a study over two or three objectives: a CSV of "
+        "the front and a plot.",
+        epilog=f"METRIC is a recorded metric ({_METRICS}) or any numeric column of the study "
+        "table (traffic_*_bytes_per_token, energy_*_j_per_token, chips; see sweep-export). "
+        "tokens_per_s and tokens_per_j are maximized, every other metric minimized, unless "
+        "--minimize/--maximize say otherwise.",
+        formatter_class=_MetricHelp,
     )
     pa.add_argument("db", type=Path, help="study database")
-    pa.add_argument("--x", required=True, metavar="METRIC")
-    pa.add_argument("--y", required=True, metavar="METRIC")
+    pa.add_argument("--x", required=True, metavar="METRIC", help="objective on the x axis")
+    pa.add_argument("--y", required=True, metavar="METRIC", help="objective on the y axis")
     pa.add_argument("--z", default=None, metavar="METRIC", help="a third objective")
     pa.add_argument(
         "--color", default=None, metavar="PARAM", help="colour points by a swept value or metric"
     )
-    pa.add_argument("--minimize", nargs="+", default=[], metavar="METRIC")
-    pa.add_argument("--maximize", nargs="+", default=[], metavar="METRIC")
+    pa.add_argument(
+        "--minimize", nargs="+", default=[], metavar="METRIC", help="objectives to minimize"
+    )
+    pa.add_argument(
+        "--maximize", nargs="+", default=[], metavar="METRIC", help="objectives to maximize"
+    )
     pa.add_argument(
         "--out",
-        type=Path,
         default=None,
-        help="output prefix (default: next to the database, DB_pareto_X_Y)",
+        metavar="PREFIX|DIR/",
+        help="output prefix (writes PREFIX.csv, PREFIX.png, ...); an existing directory or "
+        "a path ending in / gets DIR/DB_pareto_X_Y.* (default: beside the database)",
     )
     pa.add_argument(
         "--label",
@@ -89,12 +126,13 @@ def add_sweep_commands(subparsers) -> None:
         default=["png", "svg"],
         help="plot formats (default: png svg)",
     )
-    pa.add_argument("--title", default=None)
+    pa.add_argument("--title", default=None, help="plot title (default: the front's size)")
     pa.add_argument("--max-labels", type=int, default=12, help="front points labelled (12)")
 
 
 def run_sweep_command(args) -> int:
     """Run the sweep command named by ``args.command``; errors raise NeurosimError."""
+    _check_paths(args)
     handlers = {
         "sweep": _sweep,
         "sweep-export": _export,
@@ -102,6 +140,59 @@ def run_sweep_command(args) -> int:
         "pareto": _pareto,
     }
     return handlers[args.command](args)
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def _input_file(path: Path, what: str) -> None:
+    if path.is_dir():
+        raise UsageError(f"{path}: is a directory; the {what} is a file")
+    if not path.exists():
+        raise UsageError(f"{path}: no such {what}")
+
+
+def _output_file(name: str | None, option: str) -> Path | None:
+    """The file an output option names (kept as text until here: a trailing / counts)."""
+    if name is None:
+        return None
+    path = Path(name)
+    if path.is_dir() or name.endswith(("/", "\\")):
+        raise UsageError(f"{option} {name}: is a directory; give a file name")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise UsageError(f"{option} {name}: {parent} is a file, not a directory")
+    return path
+
+
+def _output_dir(path: Path, option: str) -> None:
+    for p in (path, *path.parents):
+        if p.exists() and not p.is_dir():
+            raise UsageError(f"{option} {path}: {p} is a file; give a directory")
+
+
+def _check_paths(args) -> None:
+    """Refuse a directory given for a file, or the reverse, before any work starts."""
+    if args.command == "sweep":
+        _input_file(args.spec, "sweep spec")
+        args.db = _output_file(args.db, "--db")
+    else:
+        _input_file(args.db, "study database")
+    if args.command == "sweep-export":
+        args.csv = _output_file(args.csv, "--csv")
+        args.parquet = _output_file(args.parquet, "--parquet")
+    elif args.command == "sweep-point":
+        _output_dir(args.out, "--out")
+    elif args.command == "pareto" and args.out is not None:
+        if _out_is_dir(args.out):
+            _output_dir(Path(args.out), "--out")
+        else:
+            _output_file(args.out, "--out")
+
+
+def _out_is_dir(out: str) -> bool:
+    """`--out` names a directory: it exists as one, or is written with a trailing slash."""
+    return out.endswith(("/", "\\")) or Path(out).is_dir()
 
 
 # --------------------------------------------------------------------------- sweep
@@ -156,7 +247,8 @@ def _sweep(args) -> int:
         f"({rate:.0f} points/min, {run.workers})"
     )
     print(f"{db}: {counts}")
-    if p.failed:
+    failed = run.statuses.get("failed", 0)
+    if failed:
         from neurosim.sweep import Store
 
         with Store(db) as store:
@@ -169,6 +261,14 @@ def _sweep(args) -> int:
             file=sys.stderr,
         )
         return 130
+    if failed:
+        print(
+            f"error: {failed} point(s) of the study failed; they are stored with their error "
+            f"(neurosim sweep-export {db} --all --csv FILE lists them); fix the cause and "
+            "re-run with --retry-failed",
+            file=sys.stderr,
+        )
+        return FAILED_POINTS_EXIT
     return 0
 
 
@@ -303,7 +403,13 @@ def _pareto(args) -> int:
         front = pareto_front(frame, senses)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    out = args.out or args.db.with_name(f"{args.db.stem}_pareto_{args.x}_{args.y}")
+    stem = f"{args.db.stem}_pareto_{args.x}_{args.y}"
+    if args.out is None:
+        out = args.db.with_name(stem)
+    elif _out_is_dir(args.out):
+        out = Path(args.out) / stem
+    else:
+        out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     on = front[front["on_front"]].sort_values(metrics)
     lead = ["key", "base_architecture", "architecture", "base_workload", "seed"]

@@ -140,8 +140,9 @@ def simulate(
 ) -> Result:
     """Decode `n_tokens` tokens of `workload` on `arch`; return the summarised result.
 
-    `prepared` (from `prepare(arch, workload)`) skips the placement and routing, for
-    callers that run the same pair several times."""
+    `prepared` is `prepare(arch, workload)` made earlier for these same configs (a sweep
+    worker reuses it across seeds); it is never modified here.
+    """
     if n_tokens < 1:
         raise SimulationError(f"n_tokens must be at least 1; got {n_tokens}")
     if seed < 0:

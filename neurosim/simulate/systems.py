@@ -167,9 +167,11 @@ def run_system(
     arch_source: str | None = None,
     attention: str | None = None,
     context_tokens: int | None = None,
+    prepared=None,
 ) -> Result:
     """Decode `n_tokens` of `workload` on `arch`: the DES/analytic simulator for chips, the
-    analytical roofline for a GPU (which has one fidelity: `fidelity` is ignored)."""
+    analytical roofline for a GPU (which has one fidelity: `fidelity` is ignored).
+    `prepared` (chips only) is `simulate.run.prepare(arch, workload)`, reused."""
     if isinstance(arch, GpuArchitecture):
         return simulate_gpu(
             arch, workload, n_tokens=n_tokens, seed=seed, source=source, attention=attention,
@@ -177,5 +179,5 @@ def run_system(
         )
     return simulate(
         arch, workload, n_tokens=n_tokens, seed=seed, fidelity=fidelity, contention=contention,
-        source=source, progress=progress, arch_source=arch_source,
+        source=source, progress=progress, arch_source=arch_source, prepared=prepared,
     )

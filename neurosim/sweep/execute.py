@@ -1,15 +1,15 @@
 """Run a study's pending points on local worker processes or a Dask cluster, storing each.
 
 The coordinating process resolves the points, skips those already stored, hands the rest
-to workers (a `ProcessPoolExecutor`, or the `dask.distributed.Client` of an existing
-cluster), and writes every result to the store as it arrives. Ctrl-C stops handing out
-work, stores the points that were running when they finish, and returns.
+to workers (a `ProcessPoolExecutor` fed chunks of points, or the `dask.distributed.Client`
+of an existing cluster), and writes every finished chunk to the store as it arrives.
+Ctrl-C stops handing out work, stores the points that were running when they finish, and
+returns. What a worker runs is `neurosim.sweep.worker`.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,67 +20,22 @@ from pathlib import Path
 from typing import Any
 
 from neurosim import __version__
-from neurosim.errors import ConfigError, NeurosimError, SimulationError, UsageError
+from neurosim.errors import SimulationError, UsageError
+from neurosim.results import config_hash
 from neurosim.sweep.points import Skipped, Task, resolve_all
 from neurosim.sweep.spec import Study
 from neurosim.sweep.store import Store, now
+from neurosim.sweep.worker import WorkItem, init_worker, run_point, run_points
 
-__all__ = ["Progress", "StudyRun", "default_jobs", "plan_study", "run_point", "run_study"]
-
-
-@dataclass(frozen=True)
-class WorkItem:
-    """What a worker receives: the resolved configs and the run options."""
-
-    key: str
-    arch: Any
-    workload: Any
-    seed: int
-    fidelity: str
-    tokens: int
-
-
-def run_point(item: WorkItem) -> tuple[str, dict[str, Any]]:
-    """Simulate one point (in a worker); never raises: errors become the row's status."""
-    from neurosim.simulate.systems import run_system
-
-    t0 = time.perf_counter()
-    try:
-        result = run_system(
-            item.arch,
-            item.workload,
-            n_tokens=item.tokens,
-            seed=item.seed,
-            fidelity=item.fidelity,
-        )
-    except ConfigError as err:  # e.g. the weights do not fit: an invalid design point
-        status = "skipped"
-        message = " ".join(str(err).split("\n", 1)[-1].split())
-    except NeurosimError as err:
-        status, message = "failed", f"{type(err).__name__}: {err}"
-    except Exception as err:  # noqa: BLE001 - a bad point must not stop the study
-        status, message = "failed", f"{type(err).__name__}: {err}"
-    else:
-        return item.key, {
-            "status": "done",
-            "architecture": result.architecture,
-            "workload": result.workload,
-            "version": result.version,
-            "metrics": result.metrics,
-            "energy": result.energy_per_token_j,
-            "traffic": result.traffic_bytes_per_token,
-            "utilization": result.utilization,
-            "placement": result.placement,
-            "bottleneck": result.bottleneck,
-            "result_hash": result.config_hash,
-            "wall_s": time.perf_counter() - t0,
-        }
-    return item.key, {
-        "status": status,
-        "error": message,
-        "version": __version__,
-        "wall_s": time.perf_counter() - t0,
-    }
+__all__ = [
+    "Progress",
+    "StudyRun",
+    "chunk_size",
+    "default_jobs",
+    "plan_study",
+    "run_point",
+    "run_study",
+]
 
 
 @dataclass
@@ -165,27 +120,28 @@ def _row(task: Task | Skipped, outcome: dict[str, Any] | None = None) -> dict[st
 # --------------------------------------------------------------------------- workers
 
 
-def _watch_parent(parent: int) -> None:
-    """End this worker when the coordinator is gone (killed), so no orphan lingers."""
-    while True:
-        time.sleep(1.0)
-        if os.getppid() != parent:
-            os._exit(1)
+def _item(task: Task, reuse: bool) -> WorkItem:
+    arch_key = workload_key = ""
+    if reuse:  # hashes of each resolved config alone: what a worker's caches are keyed by
+        arch_key = config_hash(task.config["architecture"], {}, {"part": "architecture"})
+        workload_key = config_hash({}, task.config["workload"], {"part": "workload"})
+    return WorkItem(
+        task.key,
+        task.arch,
+        task.workload,
+        task.seed,
+        task.fidelity,
+        task.tokens,
+        arch_key,
+        workload_key,
+    )
 
 
-def _init_worker(parent: int) -> None:
-    """Worker start: Ctrl-C is the coordinator's to handle; die with the coordinator."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-
-
-def _item(task: Task) -> WorkItem:
-    return WorkItem(task.key, task.arch, task.workload, task.seed, task.fidelity, task.tokens)
-
-
-def _inline(tasks: list[Task]) -> Iterator[tuple[Task, tuple[str, dict]]]:
+def _inline(
+    tasks: list[Task], items: dict[str, WorkItem]
+) -> Iterator[list[tuple[Task, tuple[str, dict]]]]:
     for task in tasks:
-        yield task, run_point(_item(task))
+        yield [(task, run_point(items[task.key]))]
 
 
 def _worker_died(task: Task, err: BaseException) -> SimulationError:
@@ -199,50 +155,68 @@ class _Interrupted(Exception):
     """Raised inside the executors' loops once Ctrl-C has been handled."""
 
 
+def chunk_size(points: int, workers: int, fidelity: str) -> int:
+    """Points per task sent to a worker: enough to spread the hand-over cost of fast
+    analytic points, while every worker still gets several tasks to balance the load;
+    DES points (a second or more each) go one by one, so progress and Ctrl-C stay prompt."""
+    if fidelity != "analytic":
+        return 1
+    return max(1, min(16, points // (4 * workers)))
+
+
 def _pool(
-    tasks: list[Task], jobs: int, stop: threading.Event
-) -> Iterator[tuple[Task, tuple[str, dict]]]:
-    """Run tasks on local worker processes, at most 4 per worker in flight."""
+    tasks: list[Task], items: dict[str, WorkItem], jobs: int, stop: threading.Event, chunk: int
+) -> Iterator[list[tuple[Task, tuple[str, dict]]]]:
+    """Run tasks on local worker processes in chunks of `chunk`, 2 chunks per worker in
+    flight; yield each finished chunk's (task, outcome) pairs."""
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")  # no fork of a process holding SQLite
     pool = ProcessPoolExecutor(
-        max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(os.getpid(),)
+        max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(os.getpid(),)
     )
-    todo = iter(tasks)
-    running: dict[Future, Task] = {}
+    chunks = iter([tasks[i : i + chunk] for i in range(0, len(tasks), chunk)])
+    running: dict[Future, list[Task]] = {}
+
+    def submit(part: list[Task]) -> None:
+        running[pool.submit(run_points, [items[t.key] for t in part])] = part
+
     try:
-        for task in list(islice(todo, 4 * jobs)):
-            running[pool.submit(run_point, _item(task))] = task
+        for part in list(islice(chunks, 2 * jobs)):
+            submit(part)
         while running:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in finished:
-                task = running.pop(fut)
+                part = running.pop(fut)
                 try:
-                    outcome = fut.result()
+                    outcomes = fut.result()
                 except BrokenExecutor as err:
-                    raise _worker_died(task, err) from None
-                yield task, outcome
+                    raise _worker_died(part[0], err) from None
+                yield list(zip(part, outcomes, strict=True))
                 if not stop.is_set():
-                    nxt = next(todo, None)
+                    nxt = next(chunks, None)
                     if nxt is not None:
-                        running[pool.submit(run_point, _item(nxt))] = nxt
+                        submit(nxt)
     except KeyboardInterrupt:
         stop.set()
         for fut in running:
             fut.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
-        for fut, task in running.items():  # points that were running when Ctrl-C came
+        for fut, part in running.items():  # chunks that were running when Ctrl-C came
             if fut.done() and not fut.cancelled() and fut.exception() is None:
-                yield task, fut.result()
+                yield list(zip(part, fut.result(), strict=True))
         raise _Interrupted from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _dask(
-    tasks: list[Task], address: str, stop: threading.Event, timeout_s: float
-) -> Iterator[tuple[Task, tuple[str, dict]]]:
+    tasks: list[Task],
+    items: dict[str, WorkItem],
+    address: str,
+    stop: threading.Event,
+    timeout_s: float,
+) -> Iterator[list[tuple[Task, tuple[str, dict]]]]:
     """Run tasks on an existing Dask distributed cluster, a bounded number in flight."""
     try:
         from dask.distributed import Client, as_completed
@@ -258,7 +232,7 @@ def _dask(
         running: dict[Any, Task] = {}
 
         def submit(task: Task) -> Any:
-            fut = client.submit(run_point, _item(task), pure=False)
+            fut = client.submit(run_point, items[task.key], pure=False)
             running[fut] = task
             return fut
 
@@ -270,7 +244,7 @@ def _dask(
                     outcome = fut.result()
                 except Exception as err:  # noqa: BLE001 - a lost worker, not a bad point
                     raise _worker_died(task, err) from None
-                yield task, outcome
+                yield [(task, outcome)]
                 if not stop.is_set():
                     nxt = next(todo, None)
                     if nxt is not None:
@@ -296,6 +270,8 @@ def run_study(
     retry_failed: bool = False,
     progress: Callable[[Progress], None] | None = None,
     plan: Plan | None = None,
+    reuse: bool = True,
+    chunk: int | None = None,
 ) -> StudyRun:
     """Compute every point of `study` not yet in `database` and store each as it finishes.
 
@@ -303,6 +279,9 @@ def run_study(
     Dask cluster at `dask_address` (reached within `dask_timeout_s`). Points already stored
     as done or skipped (and failed unless `retry_failed`) are not recomputed. Ctrl-C
     returns with ``interrupted=True`` after storing the points that were running.
+    Local workers get `chunk` points per task (default: :func:`chunk_size`); with `reuse`
+    (the default) a worker shares graphs, routes, placements and spikes between points
+    (`neurosim.sweep.worker`), which changes no result.
     """
     t0 = time.perf_counter()
     if jobs is not None and jobs < 1:
@@ -334,25 +313,36 @@ def run_study(
         prog.skipped += len(new_skips)
         if progress:
             progress(prog)
+        items = {t.key: _item(t, reuse) for t in pending}
+        if reuse:  # points sharing a workload (then an architecture) side by side: the
+            # same chunk and worker, whose caches hold the graph, spikes and placement
+            pending.sort(
+                key=lambda t: (items[t.key].workload_key, items[t.key].arch_key, t.seed, t.index)
+            )
         stop = threading.Event()
         if dask_address:
-            results = _dask(pending, dask_address, stop, dask_timeout_s)
+            results = _dask(pending, items, dask_address, stop, dask_timeout_s)
             workers = f"dask {dask_address}"
         else:
             n = min(jobs or default_jobs(), max(1, len(pending)))
-            results = _inline(pending) if n == 1 else _pool(pending, n, stop)
+            if n == 1:
+                results = _inline(pending, items)
+            else:
+                size = chunk or chunk_size(len(pending), n, study.spec.fidelity)
+                results = _pool(pending, items, n, stop, size)
             workers = f"{n} local worker{'s' if n > 1 else ''}"
         interrupted = False
         try:
-            for task, (_, outcome) in results:
-                store.put([_row(task, outcome)])
-                status = outcome["status"]
-                if status == "done":
-                    prog.done += 1
-                elif status == "skipped":
-                    prog.skipped += 1
-                else:
-                    prog.failed += 1
+            for finished_chunk in results:  # each chunk stored in one transaction
+                store.put([_row(task, outcome) for task, (_, outcome) in finished_chunk])
+                for _, (_, outcome) in finished_chunk:
+                    status = outcome["status"]
+                    if status == "done":
+                        prog.done += 1
+                    elif status == "skipped":
+                        prog.skipped += 1
+                    else:
+                        prog.failed += 1
                 if progress:
                     progress(prog)
         except (_Interrupted, KeyboardInterrupt):

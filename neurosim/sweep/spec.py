@@ -625,6 +625,11 @@ def load_spec(path: str | Path) -> Study:
     )
     _check_strategy(study, errors)
     errors.raise_if_any()
+    from neurosim.sweep.shadow import dead_axes  # it resolves points, which need this module
+
+    for dead in dead_axes(study):
+        errors.add(("axes", dead.name), f"this axis can change nothing: {dead.reason}")
+    errors.raise_if_any()
     return study
 
 
