@@ -17,10 +17,12 @@ text around the numbers exactly. Timing blocks (machine-dependent) are rewritten
 from __future__ import annotations
 
 import argparse
+import atexit
 import math
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -149,13 +151,30 @@ def codings_run() -> str:
 
 
 @cache
-def study(spec: str) -> str:
-    """CSV of the done points of a sweep spec, run from scratch in a temporary database."""
-    with tempfile.TemporaryDirectory() as tmp:
-        db, csv = Path(tmp) / "study.db", Path(tmp) / "study.csv"
-        neurosim("sweep", f"architectures/sweeps/{spec}.yaml", "--db", str(db), "--quiet")
-        neurosim("sweep-export", str(db), "--csv", str(csv))
-        return csv.read_text()
+def study(spec: str) -> Path:
+    """Database of a sweep spec, run from scratch in a temporary directory (kept until exit)."""
+    tmp = tempfile.mkdtemp(prefix="regenerate_docs_")
+    atexit.register(shutil.rmtree, tmp, True)
+    db = Path(tmp) / f"{spec}.db"
+    neurosim("sweep", f"architectures/sweeps/{spec}.yaml", "--db", str(db), "--quiet")
+    return db
+
+
+def study_csv(spec: str) -> str:
+    csv = study(spec).with_suffix(".csv")
+    if not csv.exists():
+        neurosim("sweep-export", str(study(spec)), "--csv", str(csv))
+    return csv.read_text()
+
+
+def pareto_figure(spec: str, *options: str) -> Callable[[], None]:
+    """Redraws docs/img/sweep_SPEC.png with `neurosim pareto` (the command docs/sweeps.md
+    shows)."""
+    def draw() -> None:
+        prefix = study(spec).parent / f"sweep_{spec}"
+        neurosim("pareto", str(study(spec)), *options, "--out", str(prefix), "--formats", "png")
+        shutil.copyfile(prefix.with_suffix(".png"), ROOT / "docs" / "img" / f"sweep_{spec}.png")
+    return draw
 
 
 # ---------------------------------------------------------------- generators
@@ -282,7 +301,7 @@ def _front(spec: str, objectives: dict[str, str], columns: dict[str, Callable]) 
 
     from neurosim.pareto import pareto_front
 
-    frame = pd.read_csv(io.StringIO(study(spec)))
+    frame = pd.read_csv(io.StringIO(study_csv(spec)))
     front = pareto_front(frame, objectives)
     front = front[front.on_front].sort_values(list(objectives)[0])
     rows = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -346,8 +365,12 @@ GENERATORS: dict[str, Generator] = {
     "trace-codings": Generator(gen_codings, slow=True),
     "site-sensitivity": Generator(gen_site_sensitivity, slow=True),
     "level-choice": Generator(gen_level_choice, slow=True),
-    "sweep-reram-front": Generator(gen_reram_front, slow=True),
-    "sweep-vck190-front": Generator(gen_vck190_front, slow=True),
+    "sweep-reram-front": Generator(gen_reram_front, slow=True, figures=pareto_figure(
+        "reram_adc_crossbar", "--x", "latency_mean_s", "--y", "energy_per_token_j", "--z",
+        "area_m2", "--label", "compute.cols", "adc.count", "adc.bits")),
+    "sweep-vck190-front": Generator(gen_vck190_front, slow=True, figures=pareto_figure(
+        "vck190_dram_clock_bits", "--x", "latency_mean_s", "--y", "energy_per_token_j",
+        "--color", "dram_interfaces", "--label", "compute.clock_hz", "workload.weights.bits")),
 }
 
 
