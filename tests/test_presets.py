@@ -129,7 +129,7 @@ def test_presets_without_dram_can_add_chips(path: Path) -> None:
         assert arch.chips is not None
 
 
-# Published organisation of each chip, per chip (hw_params.md section in brackets).
+# Published organisation of each chip, per chip (docs/sources.md anchor in brackets).
 def _spiking_capacity(name: str) -> int:
     return int(load_architecture(PRESET_DIR / f"{name}.yaml").onchip_memory.capacity_bytes)
 
@@ -143,19 +143,19 @@ def _arrays_per_chip(name: str) -> int:
 @pytest.mark.parametrize(
     ("name", "measure", "expected"),
     [
-        # Loihi: 128 cores x 128 KB synaptic memory [§1a]
+        # Loihi: 128 cores x 128 KB synaptic memory [#loihi]
         ("loihi", _spiking_capacity, 128 * 128 * 1024),
-        # Loihi 2: 128 cores x 128 KB [§1c, secondary]
+        # Loihi 2: 128 cores x 128 KB [#loihi2, secondary]
         ("loihi2", _spiking_capacity, 128 * 128 * 1024),
-        # TrueNorth: 4096 x 256 x 256 synapse bits + 2^20 neurons x 20-bit potentials [§2]
+        # TrueNorth: 4096 x 256 x 256 synapse bits + 2^20 neurons x 20-bit potentials [#truenorth]
         ("truenorth", _spiking_capacity, 4096 * 256 * 256 // 8 + 2**20 * 20 // 8),
-        # SpiNNaker 2: 152 PEs x 96 KiB of their 128 KB free for weights [§3]
+        # SpiNNaker 2: 152 PEs x 96 KiB of their 128 KB free for weights [#spinnaker2]
         ("spinnaker2", _spiking_capacity, 152 * 96 * 1024),
-        # BrainScaleS-2: 131,072 synapses, a signed weight in two -> 65,536 x 2 bit [§4]
+        # BrainScaleS-2: 131,072 synapses, a signed weight in two -> 65,536 x 2 bit [#brainscales2]
         ("brainscales2", _spiking_capacity, 131072 // 2 * 2 // 8),
-        # ISAAC: 168 tiles x 12 IMAs x 8 arrays [§5a]
+        # ISAAC: 168 tiles x 12 IMAs x 8 arrays [#isaac]
         ("reram_cim", _arrays_per_chip, 168 * 12 * 8),
-        # HERMES: 64 cores of one 256 x 256 array [§5a]
+        # HERMES: 64 cores of one 256 x 256 array [#hermes]
         ("pcm_cim", _arrays_per_chip, 64),
         # 256 IMAGINE macros (a design choice, see the preset)
         ("sram_cim", _arrays_per_chip, 256),

@@ -1,0 +1,510 @@
+"""Regenerate, or check, every figure in README.md and docs/*.md that comes from a run.
+
+A generated block sits between ``<!-- generated:ID -->`` and ``<!-- /generated:ID -->``;
+each ID has a generator below that runs the real command(s) and renders the block.
+
+    python scripts/regenerate_docs.py --write          # rewrite blocks and figures (PNG)
+    python scripts/regenerate_docs.py --check          # re-run, list stale blocks, exit 1
+    python scripts/regenerate_docs.py --check --all    # also the slow blocks
+    python scripts/regenerate_docs.py --check --only compare capacity
+
+`--check` compares every number of a block with the fresh run within REL_TOL and the
+text around the numbers exactly. Timing blocks (machine-dependent) are rewritten by
+`--write` but `--check` only verifies that they are present and well formed. Slow blocks
+(big sweeps, the real model) run only with `--all`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import math
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+REL_TOL = 0.005  # numbers of a fresh run may differ from the committed ones by 0.5 %
+BLOCK = re.compile(
+    r"<!-- generated:(?P<id>[\w.-]+) -->\n(?P<body>.*?)<!-- /generated:(?P=id) -->", re.S
+)
+NUMBER = re.compile(r"(?<![\w.])[-+]?\d(?:[\d,]*\d)?(?:\.\d+)?(?:[eE][-+]?\d+)?")
+MACHINE_LINE = "Measured on"
+
+VCK190 = "architectures/vck190_nsllm.yaml"
+NSLLM = "workloads/nsllm-1.5b.yaml"
+COMPARED = ["vck190_nsllm", "a800", "a800_pcie", "reram_cim", "pcm_cim", "sram_cim", "loihi",
+            "loihi2", "truenorth", "spinnaker2", "brainscales2"]
+SHIPPED_TRACE = "workloads/traces/smollm2-135m_kjv_64tok.nstrace"
+
+
+class GenerationError(RuntimeError):
+    """A generator's command failed or printed something it cannot render."""
+
+
+# ---------------------------------------------------------------- running commands
+
+
+def run(*args: str) -> str:
+    """stdout of `python ARGS` run from the repository root with this checkout importable."""
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True)
+    if proc.returncode != 0:
+        raise GenerationError(f"`python {' '.join(args)}` exited {proc.returncode}:\n"
+                              f"{proc.stderr.strip()[-2000:]}")
+    return proc.stdout
+
+
+def neurosim(*args: str) -> str:
+    return run("-m", "neurosim.cli", *args)
+
+
+def section(text: str, title: str) -> list[str]:
+    """The lines of a `title` / dashes section of CLI output, up to the next blank line."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(title) and i + 1 < len(lines) and set(lines[i + 1]) == {"-"}:
+            out = []
+            for body in lines[i + 2:]:
+                if not body.strip():
+                    break
+                out.append(body)
+            return out
+    raise GenerationError(f"no section {title!r} in the output:\n{text[:1500]}")
+
+
+def tables(text: str) -> list[list[str]]:
+    """Every markdown table (consecutive lines starting with '|') in `text`."""
+    found: list[list[str]] = []
+    current: list[str] = []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            found.append(current)
+            current = []
+    return found
+
+
+def table_after(text: str, caption: str) -> list[str]:
+    """The markdown table that follows the line starting with `caption`."""
+    start = next((i for i, line in enumerate(text.splitlines()) if line.startswith(caption)),
+                 None)
+    if start is None:
+        raise GenerationError(f"no line starting {caption!r} in the output:\n{text[:1500]}")
+    rest = "\n".join(text.splitlines()[start + 1:])
+    found = tables(rest)
+    if not found:
+        raise GenerationError(f"no table after {caption!r}")
+    return found[0]
+
+
+def fenced(lines: list[str]) -> str:
+    return "```\n" + "\n".join(lines) + "\n```\n"
+
+
+def lines_of(lines: list[str]) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def machine_note() -> str:
+    cpus = os.cpu_count() or 0
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{MACHINE_LINE} {platform.system()} {platform.machine()}, {cpus} CPUs, "
+            f"Python {platform.python_version()}, {date.today().isoformat()} "
+            f"(load average {load:.1f} at the start; machine-dependent, `--check` verifies "
+            f"only the structure).\n")
+
+
+# ---------------------------------------------------------------- shared runs (cached)
+
+
+@cache
+def default_run() -> str:
+    with tempfile.TemporaryDirectory() as out:
+        return neurosim("run", VCK190, NSLLM, "--out", out)
+
+
+@cache
+def compare_run() -> tuple[str, dict[str, bytes]]:
+    with tempfile.TemporaryDirectory() as out:
+        text = neurosim("compare", *(f"architectures/{a}.yaml" for a in COMPARED),
+                        "--workload", NSLLM, "--tokens", "2", "--out", out)
+        files = {p.name: p.read_bytes() for p in Path(out).iterdir()}
+    return text, files
+
+
+@cache
+def codings_run() -> str:
+    return run("scripts/trace_report.py", "--codings")
+
+
+@cache
+def study(spec: str) -> Path:
+    """Database of a sweep spec, run from scratch in a temporary directory (kept until exit)."""
+    tmp = tempfile.mkdtemp(prefix="regenerate_docs_")
+    atexit.register(shutil.rmtree, tmp, True)
+    db = Path(tmp) / f"{spec}.db"
+    neurosim("sweep", f"architectures/sweeps/{spec}.yaml", "--db", str(db), "--quiet")
+    return db
+
+
+def study_csv(spec: str) -> str:
+    csv = study(spec).with_suffix(".csv")
+    if not csv.exists():
+        neurosim("sweep-export", str(study(spec)), "--csv", str(csv))
+    return csv.read_text()
+
+
+def pareto_figure(spec: str, *options: str) -> Callable[[], None]:
+    """Redraws docs/img/sweep_SPEC.png with `neurosim pareto` (the command docs/sweeps.md
+    shows)."""
+    def draw() -> None:
+        prefix = study(spec).parent / f"sweep_{spec}"
+        neurosim("pareto", str(study(spec)), *options, "--out", str(prefix), "--formats", "png")
+        shutil.copyfile(prefix.with_suffix(".png"), ROOT / "docs" / "img" / f"sweep_{spec}.png")
+    return draw
+
+
+# ---------------------------------------------------------------- generators
+
+
+def gen_default_run() -> str:
+    text = default_run()
+    result = section(text, "Result")
+    keep = [line for line in result if not line.strip().startswith(
+        ("architecture ", "workload ", "fidelity ", "tokens / seed"))]
+    published = [line for line in text.splitlines() if line.startswith("Published comparison")]
+    return fenced(keep + [""] + published[:1] + section(text, "Published comparison"))
+
+
+def gen_default_run_facts() -> str:
+    text = default_run()
+    energy = section(text, "Energy per token by component and event")
+    dram_read = sum(float(line.split()[-2]) for line in energy
+                    if line.split()[0].startswith("dram.") and line.split()[0].endswith("read_bit"))
+    placement = {line[:32].strip(): line[32:].strip() for line in section(text, "Placement")}
+    util = {line.split()[0]: line.split()[-2] for line in
+            section(text, "Utilization (busiest unit of each resource)")}
+    result = {line[:34].strip(): line[34:].strip() for line in section(text, "Result")}
+    return (f"- weights streamed from DRAM per token: {placement['weights streamed per token']}\n"
+            f"- busiest compute unit: {util['compute']} % busy\n"
+            f"- DRAM reads: {dram_read:.0f} % of the energy per token\n"
+            f"- dynamic power on chip (no DRAM): "
+            f"{result['dynamic power on chip (no DRAM)']}\n")
+
+
+def gen_sensitivity() -> str:
+    return lines_of(tables(run("scripts/sensitivity.py", "--fidelity", "des"))[0])
+
+
+def gen_compare() -> str:
+    text, _ = compare_run()
+    return lines_of(table_after(text, "nsllm-1.5b:"))
+
+
+def gen_ratios() -> str:
+    text, _ = compare_run()
+    caption = next(line for line in text.splitlines() if line.startswith("NSLLM ratios"))
+    return caption + "\n\n" + lines_of(table_after(text, "NSLLM ratios"))
+
+
+def gen_capacity() -> str:
+    text = neurosim("capacity", "architectures/loihi2.yaml", "architectures/truenorth.yaml",
+                    "architectures/reram_cim.yaml", "--parameters", "20e9")
+    return lines_of(tables(text)[0])
+
+
+def gen_benchmark() -> str:
+    text = run("scripts/benchmark.py", "--tokens", "8", "64")
+    rows = ["| fidelity | tokens | wall s | s/token | engine events/s | traced peak MB |",
+            "|---|---|---|---|---|---|"]
+    for line in text.splitlines():
+        cells = line.split()
+        if cells and cells[0] in ("analytic", "des") and len(cells) >= 6:
+            rows.append("| " + " | ".join("-" if c == "nan" else c for c in cells[:6]) + " |")
+    if len(rows) < 3:
+        raise GenerationError(f"no rows in the benchmark output:\n{text}")
+    return lines_of(rows) + "\n" + machine_note()
+
+
+def gen_sweep_bench() -> str:
+    text = run("scripts/sweep_bench.py")
+    rows = ["| fidelity | workers | points/min end to end | points/min steady |",
+            "|---|---|---|---|"]
+    for line in text.splitlines():
+        cells = line.split()
+        if cells and cells[0] in ("analytic", "des") and len(cells) >= 6:
+            rows.append(f"| {cells[0]} | {cells[1]} | {int(cells[4]):,} | {int(cells[5]):,} |")
+    if len(rows) < 3:
+        raise GenerationError(f"no rows in the sweep benchmark output:\n{text}")
+    return lines_of(rows) + "\n" + machine_note()
+
+
+def gen_extract_bench() -> str:
+    text = run("scripts/extract_bench.py", "--tokens", "250", "1000", "3000")
+    return lines_of(tables(text)[0]) + "\n" + machine_note()
+
+
+def gen_codings() -> str:
+    return lines_of(tables(codings_run())[0])
+
+
+def gen_site_sensitivity() -> str:
+    return lines_of(table_after(codings_run(), "sensitivity: KL"))
+
+
+def gen_level_choice() -> str:
+    return lines_of(table_after(codings_run(), "best assignments by summed KL"))
+
+
+def paragraphs(text: str, *captions: str) -> list[str]:
+    """The blank-line-separated paragraphs of `text` whose first line starts with a caption."""
+    chosen = []
+    for para in re.split(r"\n\s*\n", text.strip("\n")):
+        if para.lstrip().startswith(captions):
+            chosen.append("\n".join(line.rstrip() for line in para.splitlines()))
+    missing = [c for c in captions if not any(p.lstrip().startswith(c) for p in chosen)]
+    if missing:
+        raise GenerationError(f"no paragraph starting {missing} in the output:\n{text[:1500]}")
+    return chosen
+
+
+def gen_trace_stats() -> str:
+    text = neurosim("trace", "stats", SHIPPED_TRACE)
+    chosen = paragraphs(text, "per site type", "variability", "mutual information")
+    return fenced("\n\n".join(chosen).splitlines())
+
+
+def gen_trace_report() -> str:
+    text = run("scripts/trace_report.py")
+    chosen = paragraphs(text, "measured per site type", "fitted generator parameters",
+                        "check:", "carried over to", "nsllm-1.5b on")
+    return fenced("\n\n".join(chosen).splitlines())
+
+
+def _front(spec: str, objectives: dict[str, str], columns: dict[str, Callable]) -> str:
+    import io
+
+    import pandas as pd
+
+    from neurosim.pareto import pareto_front
+
+    frame = pd.read_csv(io.StringIO(study_csv(spec)))
+    front = pareto_front(frame, objectives)
+    front = front[front.on_front].sort_values(list(objectives)[0])
+    rows = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for _, point in front.iterrows():
+        rows.append("| " + " | ".join(str(f(point)) for f in columns.values()) + " |")
+    return lines_of(rows) + f"\n{len(frame)} points, {len(front)} on the front.\n"
+
+
+def gen_reram_front() -> str:
+    return _front(
+        "reram_adc_crossbar",
+        {"latency_mean_s": "min", "energy_per_token_j": "min", "area_m2": "min"},
+        {"array": lambda p: f"{p['compute.rows']:.0f}x{p['compute.cols']:.0f}",
+         "ADCs/array": lambda p: f"{p['adc.count']:.0f}",
+         "ADC bits": lambda p: f"{p['adc.bits']:.0f}",
+         "latency us": lambda p: f"{p['latency_mean_s'] * 1e6:.0f}",
+         "mJ/token": lambda p: f"{p['energy_per_token_j'] * 1e3:.1f}",
+         "area mm2": lambda p: f"{p['area_m2'] * 1e6:.0f}"})
+
+
+def gen_vck190_front() -> str:
+    return _front(
+        "vck190_dram_clock_bits",
+        {"latency_mean_s": "min", "energy_per_token_j": "min"},
+        {"DRAM interfaces": lambda p: str(p["dram_interfaces"]),
+         "PL clock MHz": lambda p: f"{p['compute.clock_hz'] / 1e6:.0f}",
+         "weight bits": lambda p: f"{p['workload.weights.bits']:.0f}",
+         "latency ms": lambda p: f"{p['latency_mean_s'] * 1e3:.2f}",
+         "tokens/s": lambda p: f"{p['tokens_per_s']:.1f}",
+         "mJ/token": lambda p: f"{p['energy_per_token_j'] * 1e3:.1f}"})
+
+
+def write_energy_figure() -> None:
+    _, files = compare_run()
+    for name in ("energy__nsllm-1.5b.png", "compare__nsllm-1.5b.csv"):
+        if name not in files:
+            raise GenerationError(f"`neurosim compare --out` wrote no {name}")
+        (ROOT / "docs" / "img" / name).write_bytes(files[name])
+
+
+@dataclass(frozen=True)
+class Generator:
+    render: Callable[[], str]
+    timing: bool = False  # machine-dependent: --check verifies presence and structure only
+    slow: bool = False  # --check runs it only with --all
+    figures: Callable[[], None] | None = None  # writes PNGs/CSVs on --write
+
+
+GENERATORS: dict[str, Generator] = {
+    "default-run": Generator(gen_default_run),
+    "default-run-facts": Generator(gen_default_run_facts),
+    "sensitivity": Generator(gen_sensitivity),
+    "compare": Generator(gen_compare, figures=write_energy_figure),
+    "nsllm-ratios": Generator(gen_ratios),
+    "capacity": Generator(gen_capacity),
+    "trace-stats": Generator(gen_trace_stats),
+    "trace-report": Generator(gen_trace_report),
+    "benchmark": Generator(gen_benchmark, timing=True, slow=True),
+    "sweep-bench": Generator(gen_sweep_bench, timing=True, slow=True),
+    "extract-bench": Generator(gen_extract_bench, timing=True, slow=True),
+    "trace-codings": Generator(gen_codings, slow=True),
+    "site-sensitivity": Generator(gen_site_sensitivity, slow=True),
+    "level-choice": Generator(gen_level_choice, slow=True),
+    "sweep-reram-front": Generator(gen_reram_front, slow=True, figures=pareto_figure(
+        "reram_adc_crossbar", "--x", "latency_mean_s", "--y", "energy_per_token_j", "--z",
+        "area_m2", "--label", "compute.cols", "adc.count", "adc.bits")),
+    "sweep-vck190-front": Generator(gen_vck190_front, slow=True, figures=pareto_figure(
+        "vck190_dram_clock_bits", "--x", "latency_mean_s", "--y", "energy_per_token_j",
+        "--color", "dram_interfaces", "--label", "compute.clock_hz", "workload.weights.bits")),
+}
+
+
+# ---------------------------------------------------------------- comparing and rewriting
+
+
+def numbers(text: str) -> list[float]:
+    return [float(m.group().replace(",", "")) for m in NUMBER.finditer(text)]
+
+
+def skeleton(text: str) -> str:
+    """`text` with every number replaced by '#' and runs of spaces by one: what must match
+    exactly (column padding follows the numbers' widths)."""
+    return "\n".join(" ".join(line.split()) for line in NUMBER.sub("#", text).splitlines())
+
+
+def differences(committed: str, fresh: str, rel_tol: float = REL_TOL) -> list[str]:
+    """Why `committed` is stale against `fresh` (empty if it is not)."""
+    if skeleton(committed) != skeleton(fresh):
+        old = skeleton(committed).splitlines()
+        new = skeleton(fresh).splitlines()
+        where = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
+                     min(len(old), len(new)))
+        return [f"text differs at line {where + 1}: "
+                f"{(committed.splitlines() + [''])[where]!r} -> "
+                f"{(fresh.splitlines() + [''])[where]!r}"]
+    out = []
+    for a, b in zip(numbers(committed), numbers(fresh), strict=True):
+        if not math.isclose(a, b, rel_tol=rel_tol, abs_tol=1e-12):
+            out.append(f"{a:g} -> {b:g}")
+    return out
+
+
+def well_formed_timing(body: str) -> list[str]:
+    problems = []
+    if not tables(body):
+        problems.append("no table")
+    if MACHINE_LINE not in body:
+        problems.append(f"no '{MACHINE_LINE} ...' line naming the machine")
+    return problems
+
+
+def find_blocks(docs: list[Path]) -> dict[str, list[tuple[Path, str]]]:
+    """Block ID -> every (file, committed body) where it appears."""
+    found: dict[str, list[tuple[Path, str]]] = {}
+    for doc in docs:
+        for m in BLOCK.finditer(doc.read_text()):
+            found.setdefault(m["id"], []).append((doc, m["body"]))
+    return found
+
+
+def rewrite(doc: Path, fresh: dict[str, str]) -> bool:
+    text = doc.read_text()
+    new = BLOCK.sub(lambda m: (f"<!-- generated:{m['id']} -->\n{fresh[m['id']]}"
+                               f"<!-- /generated:{m['id']} -->") if m["id"] in fresh
+                    else m.group(), text)
+    if new != text:
+        doc.write_text(new)
+    return new != text
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    mode = ap.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true", help="rewrite blocks and figures")
+    mode.add_argument("--check", action="store_true", help="list stale blocks, exit 1")
+    mode.add_argument("--list", action="store_true", help="list block IDs and where they are")
+    ap.add_argument("--all", action="store_true", help="include the slow blocks")
+    ap.add_argument("--only", nargs="+", metavar="ID", help="only these block IDs")
+    args = ap.parse_args(argv)
+
+    found = find_blocks(DOCS)
+    problems: list[str] = []
+    for block_id in sorted(set(found) - set(GENERATORS)):
+        where = ", ".join(str(p.relative_to(ROOT)) for p, _ in found[block_id])
+        problems.append(f"{where}: block {block_id!r} has no generator "
+                        f"(known: {', '.join(GENERATORS)})")
+    for block_id in sorted(set(GENERATORS) - set(found)):
+        problems.append(f"block {block_id!r} appears in no document (README.md, docs/*.md)")
+    if args.only:
+        unknown = sorted(set(args.only) - set(GENERATORS))
+        if unknown:
+            print(f"--only: unknown block IDs {unknown}; known: {', '.join(GENERATORS)}",
+                  file=sys.stderr)
+            return 2
+    if args.list:
+        for block_id, gen in GENERATORS.items():
+            where = ", ".join(str(p.relative_to(ROOT)) for p, _ in found.get(block_id, []))
+            flags = " ".join(f for f, on in (("timing", gen.timing), ("slow", gen.slow)) if on)
+            print(f"{block_id:<20} {flags:<12} {where or '(missing)'}")
+        return 1 if problems else 0
+
+    selected = [b for b in GENERATORS if (not args.only or b in args.only) and b in found]
+    fresh: dict[str, str] = {}
+    skipped: list[str] = []
+    for block_id in selected:
+        gen = GENERATORS[block_id]
+        if args.check and gen.timing:
+            for doc, body in found[block_id]:
+                for p in well_formed_timing(body):
+                    problems.append(f"{doc.relative_to(ROOT)}: timing block {block_id!r}: {p}")
+            continue
+        if gen.slow and not args.all:
+            skipped.append(block_id)
+            continue
+        print(f"running {block_id} ...", file=sys.stderr, flush=True)
+        try:
+            fresh[block_id] = gen.render()
+            if args.write and gen.figures:
+                gen.figures()
+        except GenerationError as err:
+            problems.append(f"block {block_id!r}: {err}")
+            continue
+        if args.check:
+            for doc, body in found[block_id]:
+                diff = differences(body, fresh[block_id])
+                if diff:
+                    shown = "; ".join(diff[:6]) + (f"; ... {len(diff) - 6} more"
+                                                   if len(diff) > 6 else "")
+                    problems.append(f"{doc.relative_to(ROOT)}: block {block_id!r} is stale: "
+                                    f"{shown}")
+    if args.write:
+        for doc in DOCS:
+            if rewrite(doc, fresh):
+                print(f"rewrote {doc.relative_to(ROOT)}", file=sys.stderr)
+    if skipped:
+        print(f"slow blocks not run (use --all): {', '.join(skipped)}", file=sys.stderr)
+    for p in problems:
+        print(p, file=sys.stderr)
+    if args.check and not problems:
+        print(f"{len(fresh)} blocks up to date (relative tolerance {REL_TOL:g})",
+              file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
