@@ -342,6 +342,38 @@ def write_energy_figure() -> None:
         (ROOT / "docs" / "img" / name).write_bytes(files[name])
 
 
+def gen_sweep_point_key() -> str:
+    """docs/sweeps.md's example commands, with the real key of one named point."""
+    from neurosim.sweep import load_spec, plan_study
+
+    spec = load_spec(ROOT / "architectures/sweeps/vck190_dram_clock_bits.yaml")
+    want = {"dram_interfaces": "ddr4+lpddr4_0+lpddr4_1", "compute.clock_hz": 300e6,
+            "workload.weights.bits": 2}
+    keys = [t.key for t in plan_study(spec).tasks
+            if all(t.params.get(k) == v for k, v in want.items())]
+    if len(keys) != 1:
+        raise GenerationError(f"expected one point {want}, found {len(keys)}")
+    key = keys[0][:8]
+    db = "results/sweeps/vck190_dram_clock_bits.db"
+    return lines_of([
+        "```bash",
+        ".venv/bin/neurosim sweep architectures/sweeps/vck190_dram_clock_bits.yaml --dry-run"
+        "   # list the points",
+        ".venv/bin/neurosim sweep architectures/sweeps/vck190_dram_clock_bits.yaml"
+        "             # run (resumes)",
+        f".venv/bin/neurosim pareto {db} \\",
+        "    --x latency_mean_s --y energy_per_token_j --color dram_interfaces",
+        f".venv/bin/neurosim sweep-export {db} --csv t.csv --parquet t.parquet",
+        f".venv/bin/neurosim sweep-point {db} {key} --out point/",
+        "```",
+        "",
+        f"(`{key}` is the point with all three DRAM interfaces, a 300 MHz clock and 2-bit "
+        "weights;",
+        "keys are hashes of the resolved configs, so `--dry-run` lists the same keys on any "
+        "machine.)",
+    ])
+
+
 @dataclass(frozen=True)
 class Generator:
     render: Callable[[], str]
@@ -359,6 +391,7 @@ GENERATORS: dict[str, Generator] = {
     "capacity": Generator(gen_capacity),
     "trace-stats": Generator(gen_trace_stats),
     "trace-report": Generator(gen_trace_report),
+    "sweep-point-key": Generator(gen_sweep_point_key),
     "benchmark": Generator(gen_benchmark, timing=True, slow=True),
     "sweep-bench": Generator(gen_sweep_bench, timing=True, slow=True),
     "extract-bench": Generator(gen_extract_bench, timing=True, slow=True),
