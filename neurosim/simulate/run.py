@@ -64,14 +64,10 @@ def routing_for(arch: Architecture, chips: int):
     """Routes of the whole system: the on-chip topology, once per chip, plus chip links."""
     if chips == 1 or arch.chips is None:
         return build_routing(arch.interconnect.topology)
-    per_chip = arch.interconnect.topology.nodes
-    endpoints = [c * per_chip + n for c in range(chips) for n in arch.core_nodes]
-    endpoints += [ch.attach_node for ch in arch.dram_channels]
     return build_routing(
         arch.interconnect.topology,
         chip_topology=chip_topology(arch.chips.topology, chips),
         gateway=arch.chips.gateway_node,
-        endpoints=np.array(endpoints),
     )
 
 

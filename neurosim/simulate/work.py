@@ -102,7 +102,6 @@ class WorkPlanner:
         net = arch.interconnect
         self.msg_bits = net.spike_message_bits
         self.link_ps_per_bit, _ = link_parameters(arch, routing)
-        self.route_latency = route_latency_ps(arch, routing)
         self.chip_link = routing.link_class == CHIP_LINK
         per_chip = net.topology.nodes
         nodes = np.array(
@@ -211,11 +210,11 @@ class WorkPlanner:
         holders = [
             np.unique(p.tile_core[p.group_tiles[g] : p.group_tiles[g + 1]]) for g in range(n_groups)
         ]
-        cache: dict[tuple[bytes, bytes], tuple[np.ndarray, np.ndarray]] = {}
+        # (owners, dests) -> (owners, dests, groups)
+        patterns: dict[tuple[bytes, bytes], tuple[np.ndarray, np.ndarray, list[int]]] = {}
         self.group_dests: list[np.ndarray] = []
         self.owner_index: list[np.ndarray] = []
-        self.group_multicast: list[np.ndarray] = []
-        self.group_latency: list[np.ndarray] = []
+        self.latency_by_group = np.zeros((n_groups, self.cores), dtype=np.int64)
         for g, group in enumerate(self.graph.groups):
             owners = holders[g - 1] if g > 0 else np.array([0])
             dests = holders[g] if holders[g].size else np.arange(self.cores)
@@ -223,26 +222,19 @@ class WorkPlanner:
             self.owner_index.append(np.repeat(owners, np.diff(split)))
             self.group_dests.append(dests)
             key = (owners.tobytes(), dests.tobytes())
-            if key not in cache:
-                src, dst = self.core_nodes[owners], self.core_nodes[dests]
-                m = np.zeros((self.cores, self.routing.n_links), dtype=np.int64)
-                m[owners] = self.routing.multicast(src, dst)
-                lat = np.zeros(self.cores, dtype=np.int64)
-                lat[owners] = self.route_latency[np.ix_(src, dst)].max(axis=1)
-                cache[key] = (m, lat)
-            m, lat = cache[key]
-            self.group_multicast.append(m)
-            self.group_latency.append(lat)
-        # groups sharing one multicast pattern are multiplied together
-        patterns: dict[int, list[int]] = {}
-        for g, m in enumerate(self.group_multicast):
-            patterns.setdefault(id(m), []).append(g)
-        # float64 products go through BLAS; counts stay far below 2**53, so they are exact
-        self.multicast_batches = [
-            (np.array(gs), self.group_multicast[gs[0]].astype(np.float64))
-            for gs in patterns.values()
-        ]
-        self.latency_by_group = np.stack(self.group_latency)  # (G, units)
+            patterns.setdefault(key, (owners, dests, []))[2].append(g)
+        # groups sharing one pattern are multiplied together, over its owners and links only
+        self.multicast_batches: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        for owners, dests, groups in patterns.values():
+            src, dst = self.core_nodes[owners], self.core_nodes[dests]
+            m = self.routing.multicast(src, dst)  # (owners, links)
+            links = np.flatnonzero(m.any(axis=0))
+            # float64 products go through BLAS; counts stay far below 2**53, so they are exact
+            self.multicast_batches.append(
+                (np.array(groups), owners, links, m[:, links].astype(np.float64))
+            )
+            lat = route_latency_ps(self.arch, self.routing, src[:, None], dst[None, :])
+            self.latency_by_group[np.ix_(groups, owners)] = lat.max(axis=1)
         multi = self.placement.chips > 1 and self.arch.chips is not None
         barrier = self.arch.chips.barrier_s if multi else self.arch.interconnect.barrier_s
         self.barrier_ps = seconds_to_ps(barrier)  # closes every timestep, spikes or not
@@ -257,9 +249,14 @@ class WorkPlanner:
         attach = np.array([c.attach_node for c in self.arch.dram_channels] or [0], dtype=np.int64)
         src = np.where(streamed, attach[np.maximum(p.tile_channel, 0)], 0)
         dst = self.core_nodes[p.tile_core]
-        self.tile_hops = np.where(streamed, self.routing.hops[src, dst], 0)
-        self.tile_chip_hops = np.where(streamed, self.routing.chip_hops[src, dst], 0)
-        self.tile_latency = np.where(streamed, self.route_latency[src, dst], 0)
+        self.tile_hops = np.zeros(p.n_tiles, dtype=np.int64)
+        self.tile_chip_hops = np.zeros(p.n_tiles, dtype=np.int64)
+        self.tile_latency = np.zeros(p.n_tiles, dtype=np.int64)
+        hops, chip_hops = self.routing.hop_counts(src[streamed], dst[streamed])
+        self.tile_hops[streamed], self.tile_chip_hops[streamed] = hops, chip_hops
+        self.tile_latency[streamed] = route_latency_ps(
+            self.arch, self.routing, src[streamed], dst[streamed]
+        )
         slowest = np.zeros(p.n_tiles)
         for k in np.flatnonzero(streamed):
             slowest[k] = self.link_ps_per_bit[self.routing.route_links(src[k], dst[k])].max()
@@ -377,11 +374,13 @@ class WorkPlanner:
         s_t = S.sum(axis=2)  # (G, Tmax)
         spikes_total = int(s_t.sum())
         # spike delivery phases
-        link_bits = np.empty((n_groups, self.t_max, self.routing.n_links), dtype=np.int64)
+        link_bits = np.zeros((n_groups, self.t_max, self.routing.n_links), dtype=np.int64)
         S_float = S.astype(np.float64)
-        for groups, m in self.multicast_batches:
-            flat = S_float[groups].reshape(-1, self.cores) @ m  # one GEMM per pattern
-            link_bits[groups] = np.rint(flat).reshape(groups.size, self.t_max, -1)
+        steps = np.arange(self.t_max)
+        for groups, owners, links, m in self.multicast_batches:
+            sent = S_float[np.ix_(groups, steps, owners)].reshape(-1, owners.size)
+            flat = np.rint(sent @ m).reshape(groups.size, self.t_max, links.size)
+            link_bits[np.ix_(groups, steps, links)] = flat  # one GEMM per pattern
         link_bits *= self.msg_bits  # (G, Tmax, links)
         spike_chip_bits = int(link_bits[:, :, self.chip_link].sum()) if self.chip_link.any() else 0
         spike_bit_hops = int(link_bits.sum()) - spike_chip_bits
