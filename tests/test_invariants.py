@@ -103,7 +103,8 @@ def _expected_spikes_and_bit_hops(arch, workload, n_tokens, seed):
     routing = build_routing(arch.interconnect.topology)
     nodes = np.array(arch.core_nodes)
     cores = arch.compute.count
-    fan_hops = routing.hop_counts(nodes[:, None], nodes[None, :])[0].sum(axis=1)  # (cores,) sum over destinations
+    # (cores,) sum over destinations
+    fan_hops = routing.hop_counts(nodes[:, None], nodes[None, :])[0].sum(axis=1)
     scheme = workload.coding.scheme
     msg = arch.interconnect.spike_message_bits
     spikes = 0

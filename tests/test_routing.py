@@ -58,9 +58,15 @@ class _Reference:
 
 SYSTEMS = {
     "mesh chips in a ring of 2 (links listed twice)": (
-        MeshTopology(width=2, height=2), chip_topology("ring", 2), 3),
+        MeshTopology(width=2, height=2),
+        chip_topology("ring", 2),
+        3,
+    ),
     "mesh chips in a 5-chip mesh (3 x 2, one chip spare)": (
-        MeshTopology(width=3, height=2), chip_topology("mesh", 5), 0),
+        MeshTopology(width=3, height=2),
+        chip_topology("mesh", 5),
+        0,
+    ),
     "ring chips on a crossbar, gateway 1": (RingTopology(size=4), chip_topology("crossbar", 3), 1),
     "crossbar chips in a ring of 5": (CrossbarTopology(size=3), chip_topology("ring", 5), 2),
     "one mesh chip": (MeshTopology(width=3, height=3), None, 0),
