@@ -7,11 +7,23 @@ chip-to-chip templates. They must agree link for link on every pair.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from neurosim.components.interconnect import link_parameters
 from neurosim.components.topologies import CrossbarTopology, MeshTopology, RingTopology
+from neurosim.config.architecture import Architecture
+from neurosim.config.loader import load_config
+from neurosim.config.overrides import with_overrides
+from neurosim.config.workload import Workload
+from neurosim.simulate.run import prepare
 from neurosim.topology import CHIP_LINK, ON_CHIP, build_routing, chip_topology
+from neurosim.workload.coding import spikes_per_timestep
+from neurosim.workload.spikes import SyntheticSpikeSource
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _walk(topology, src: int, dst: int) -> list[int]:
@@ -142,3 +154,33 @@ def test_a_large_system_routes_only_what_is_asked():
     links = routing.route_links(1, 799)
     assert [routing.links[i] for i in links][0] == (0, 2)  # X first from chip 0
     assert int((routing.link_class[links] == CHIP_LINK).sum()) == 38
+
+
+@pytest.mark.parametrize("layout", [{"chips.topology": "mesh", "chips.gateway_node": 3}, {}])
+def test_spike_phases_of_a_multi_chip_system(layout):
+    """Per (group, timestep): bits on every link and route latency, recomputed pair by
+    pair from the owners' spikes, every destination's route and each link's latency."""
+    arch = with_overrides(load_config(Architecture, FIXTURES / "tiny_crossbar.yaml"), layout)
+    prep = prepare(arch, load_config(Workload, FIXTURES / "tiny_workload.yaml"))
+    planner, graph = prep.planner, prep.graph
+    assert prep.placement.chips > 1
+    routing, msg = planner.routing, arch.interconnect.spike_message_bits
+    _, link_latency = link_parameters(arch, routing)
+    (token,) = SyntheticSpikeSource(graph, seed=3).tokens(1)
+    work = planner.plan(token)
+    for g, (group, counts) in enumerate(zip(graph.groups, token.counts, strict=True)):
+        owners = planner.owner_index[g]
+        bits = np.zeros((group.timesteps, routing.n_links), dtype=np.int64)
+        latency = np.zeros(group.timesteps, dtype=np.int64)
+        for u in np.unique(owners):
+            fired = spikes_per_timestep(counts[owners == u], group.timesteps, "binary")
+            for d in planner.group_dests[g]:
+                src, dst = planner.core_nodes[u], planner.core_nodes[d]
+                links = routing.route_links(src, dst)
+                bits[:, links] += fired[:, None] * msg
+                if links.size:
+                    latency = np.maximum(latency, np.where(fired > 0, link_latency[links].sum(), 0))
+        np.testing.assert_array_equal(work.phase_link_bits[g], bits)
+        phases = slice(work.phase_offsets[g], work.phase_offsets[g + 1])
+        np.testing.assert_array_equal(work.phase_latency_ps[phases], latency)
+    assert work.counts[("chip_link", "bit")] > 0
