@@ -202,22 +202,22 @@ class Routing:
         gw = np.full(sources.size, self.gateway, dtype=np.int64)
         pair, local = self.chip.gather(ls, gw)
         np.add.at(out, (pair, self.onchip_id[cs[pair], local]), far_count[pair])
-        per_chip = np.zeros((src_chips.size, n_links), dtype=np.int64)
+        by_chip = np.zeros((src_chips.size, n_links), dtype=np.int64)
         # chip to chip, once per target on the far chip
         a = np.repeat(src_chips, tgt_chips.size)
         b = np.tile(tgt_chips, src_chips.size)
         weight = np.tile(tgt_per_chip, src_chips.size)
         pair, hop = self.fabric.gather(a, b)
-        np.add.at(per_chip, (pair // tgt_chips.size, self.chip_link_id[hop]), weight[pair])
+        np.add.at(by_chip, (pair // tgt_chips.size, self.chip_link_id[hop]), weight[pair])
         # down from the far gateway to every target, less the targets on the source's chip
         pair, local = self.chip.gather(np.full(targets.size, self.gateway, np.int64), lt)
         down = self.onchip_id[ct[pair], local]
-        per_chip += np.bincount(down, minlength=n_links)
+        by_chip += np.bincount(down, minlength=n_links)
         row_of_chip = np.full(self.chips, -1, dtype=np.int64)
         row_of_chip[src_chips] = np.arange(src_chips.size)
         home = row_of_chip[ct[pair]]
-        np.add.at(per_chip, (home[home >= 0], down[home >= 0]), -1)
-        return out + per_chip[src_chip]
+        np.add.at(by_chip, (home[home >= 0], down[home >= 0]), -1)
+        return out + by_chip[src_chip]
 
 
 def build_routing(topology, chip_topology=None, gateway: int = 0) -> Routing:
