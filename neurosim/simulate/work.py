@@ -223,15 +223,21 @@ class WorkPlanner:
             self.group_dests.append(dests)
             key = (owners.tobytes(), dests.tobytes())
             patterns.setdefault(key, (owners, dests, []))[2].append(g)
-        # groups sharing one pattern are multiplied together, over its owners and links only
-        self.multicast_batches: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        # groups sharing one pattern are multiplied together, over its owners and the links
+        # it uses only (None: all units, all links)
+        self.multicast_batches: list[tuple] = []
         for owners, dests, groups in patterns.values():
             src, dst = self.core_nodes[owners], self.core_nodes[dests]
             m = self.routing.multicast(src, dst)  # (owners, links)
             links = np.flatnonzero(m.any(axis=0))
             # float64 products go through BLAS; counts stay far below 2**53, so they are exact
             self.multicast_batches.append(
-                (np.array(groups), owners, links, m[:, links].astype(np.float64))
+                (
+                    np.array(groups),
+                    None if owners.size == self.cores else owners,
+                    None if links.size == self.routing.n_links else links,
+                    m[:, links].astype(np.float64),
+                )
             )
             lat = route_latency_ps(self.arch, self.routing, src[:, None], dst[None, :])
             self.latency_by_group[np.ix_(groups, owners)] = lat.max(axis=1)
@@ -378,9 +384,12 @@ class WorkPlanner:
         S_float = S.astype(np.float64)
         steps = np.arange(self.t_max)
         for groups, owners, links, m in self.multicast_batches:
-            sent = S_float[np.ix_(groups, steps, owners)].reshape(-1, owners.size)
-            flat = np.rint(sent @ m).reshape(groups.size, self.t_max, links.size)
-            link_bits[np.ix_(groups, steps, links)] = flat  # one GEMM per pattern
+            sent = S_float[groups] if owners is None else S_float[np.ix_(groups, steps, owners)]
+            flat = np.rint(sent.reshape(-1, m.shape[0]) @ m).reshape(groups.size, self.t_max, -1)
+            if links is None:  # one GEMM per pattern
+                link_bits[groups] = flat
+            else:
+                link_bits[np.ix_(groups, steps, links)] = flat
         link_bits *= self.msg_bits  # (G, Tmax, links)
         spike_chip_bits = int(link_bits[:, :, self.chip_link].sum()) if self.chip_link.any() else 0
         spike_bit_hops = int(link_bits.sum()) - spike_chip_bits
