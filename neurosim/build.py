@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from neurosim.components.adc import AdcBank
 from neurosim.components.compute import ComputeUnit
 from neurosim.components.dram import DramChannel
-from neurosim.components.interconnect import Interconnect, link_parameters, route_latency_ps
+from neurosim.components.interconnect import Interconnect, link_parameters
 from neurosim.components.memory import OnChipMemory
 from neurosim.config.architecture import Architecture
 from neurosim.engine import ReservationTable, SimContext
@@ -28,11 +28,6 @@ class System:
     adc: AdcBank | None
 
 
-def link_parameters_and_latency(arch: Architecture, routing: Routing):
-    """Per-link picoseconds per bit and the route latency matrix."""
-    return link_parameters(arch, routing)[0], route_latency_ps(arch, routing)
-
-
 def _adc_banks(arch: Architecture, placement: Placement) -> int:
     """ADC banks of the whole system: one per `arrays_per_bank` arrays of every unit."""
     return max(1, arch.compute.converters_per_chip(arch.adc) // arch.adc.count * placement.chips)
@@ -51,8 +46,6 @@ def build_system(
         cores=[arch.compute.unit_model(ctx, i, adc) for i in range(placement.units)],
         channels=[DramChannel(ctx, ch, i, table) for i, ch in enumerate(arch.dram_channels)],
         onchip=OnChipMemory(ctx, arch.onchip_memory, placement.stream_buffer_bytes),
-        interconnect=Interconnect(
-            ctx, arch.interconnect, routing, *link_parameters_and_latency(arch, routing)
-        ),
+        interconnect=Interconnect(ctx, arch.interconnect, routing, *link_parameters(arch, routing)),
         adc=adc,
     )

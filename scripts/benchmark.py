@@ -6,6 +6,7 @@ asserts nothing (speed is measured here, not in timed tests).
 
     python scripts/benchmark.py [--tokens 8 64] [--arch A.yaml] [--workload W.yaml]
                                 [--src OLD_CHECKOUT .] [--fidelity analytic des]
+                                [--multichip pcm_cim loihi] [--multichip-tokens 8]
 
 With several --src trees (e.g. an export of an older commit and this one), each row is
 measured for each tree in turn, so a before/after comparison shares one machine state.
@@ -45,6 +46,37 @@ print(json.dumps({"wall_s": wall, "cpu_s": cpu, "events": r.engine_events,
 """
 
 
+_MULTICHIP_CHILD = r"""
+import json, sys, time
+from pathlib import Path
+from neurosim.simulate.systems import load_architecture, load_workload
+from neurosim.simulate.run import prepare, simulate
+root, arch_path, tokens = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[4])
+wl = load_workload(Path(sys.argv[3]))
+simulate(load_architecture(root / "architectures/vck190_nsllm.yaml"), wl, n_tokens=1,
+         fidelity="analytic")                                 # warm numba's cache on one chip
+arch = load_architecture(arch_path)
+t = time.perf_counter()
+prep = prepare(arch, wl)
+setup = time.perf_counter() - t
+t = time.perf_counter()
+r = simulate(arch, wl, n_tokens=tokens, fidelity="analytic")
+print(json.dumps({"setup_s": setup, "wall_s": time.perf_counter() - t,
+                  "chips": prep.placement.chips, "links": prep.planner.routing.n_links,
+                  "tokens_per_s": r.metrics["tokens_per_s"]}))
+"""
+
+
+def measure_multichip(arch: Path, workload: Path, tokens: int) -> dict:
+    """Setup time and an analytic run of a multi-chip preset, in a fresh interpreter."""
+    out = subprocess.run(
+        [sys.executable, "-c", _MULTICHIP_CHILD, str(ROOT), str(arch), str(workload),
+         str(tokens)],
+        check=True, capture_output=True, text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def measure(
     arch: Path, workload: Path, fidelity: str, tokens: int, traced: bool, src: Path = ROOT
 ) -> dict:
@@ -75,7 +107,13 @@ def main() -> None:
     ap.add_argument("--no-trace", action="store_true", help="skip the traced-memory runs")
     ap.add_argument("--repeat", type=int, default=1,
                     help="runs per row; the fastest is shown (a shared machine is noisy)")
+    ap.add_argument("--multichip", nargs="*", default=[], metavar="PRESET",
+                    help="also time these multi-chip presets' setup and an analytic run")
+    ap.add_argument("--multichip-tokens", type=int, default=8)
     args = ap.parse_args()
+    if args.multichip:
+        multichip(args.multichip, args.workload, args.multichip_tokens)
+        print()
     print(f"{args.arch.name} x {args.workload.name}")
     header = (f"{'source':<24}{'fidelity':<9}{'tokens':>7}{'wall s':>9}{'s/token':>10}"
               f"{'CPU s/token':>12}"
@@ -100,6 +138,22 @@ def main() -> None:
                       f"{per_token:>10.4f}{m['cpu_s'] / tokens:>12.4f}{eps:>11.0f}"
                       f"{peak:>16.1f}{growth:>15.1f}",
                       flush=True)
+
+
+def multichip(presets: list[str], workload: Path, tokens: int) -> None:
+    """Print the multi-chip table: setup (placement, routes, planner) and analytic run."""
+    print(f"multi-chip presets x {workload.name}, analytic, {tokens} tokens "
+          "(run wall includes its own setup)")
+    header = (f"{'preset':<13}{'chips':>6}{'links':>7}{'setup s':>9}{'run wall s':>12}"
+              f"{'s/token':>9}{'tokens/s':>10}")
+    print(header)
+    print("-" * len(header))
+    for name in presets:
+        m = measure_multichip(ROOT / "architectures" / f"{name}.yaml", workload, tokens)
+        per_token = (m["wall_s"] - m["setup_s"]) / tokens
+        print(f"{name:<13}{m['chips']:>6}{m['links']:>7}{m['setup_s']:>9.2f}{m['wall_s']:>12.2f}"
+              f"{per_token:>9.3f}{m['tokens_per_s']:>10.1f}")
+
 
 
 if __name__ == "__main__":

@@ -137,6 +137,10 @@ def _links(routing, src: int, dst: int) -> set[tuple[int, int]]:
     return {routing.links[i] for i in routing.route_links(src, dst)}
 
 
+def _hops(routing, src: int, dst: int) -> int:
+    return int(routing.hop_counts(src, dst)[0])
+
+
 def test_mesh_route_is_x_then_y(tiny_arch):
     arch = _net_arch(tiny_arch, {"kind": "mesh", "width": 2, "height": 2})
     routing = build_routing(arch.interconnect.topology)
@@ -147,8 +151,8 @@ def test_mesh_route_is_x_then_y(tiny_arch):
     assert _links(routing, 3, 0) == {(3, 2), (2, 0)}  # X first (3->2), then Y (2->0)
     assert _links(routing, 0, 1) == {(0, 1)}
     assert _links(routing, 2, 2) == set()
-    assert routing.hops[0, 3] == 2 and routing.hops[3, 0] == 2
-    assert routing.hops[0, 1] == 1 and routing.hops[2, 2] == 0
+    assert _hops(routing, 0, 3) == 2 and _hops(routing, 3, 0) == 2
+    assert _hops(routing, 0, 1) == 1 and _hops(routing, 2, 2) == 0
 
 
 def test_mesh_send_time_and_energy(tiny_arch):
@@ -196,10 +200,10 @@ def test_ring_routes_and_send(tiny_arch):
     routing = build_routing(arch.interconnect.topology)
     assert routing.n_links == 12  # 6 links x 2 directions
     assert _links(routing, 0, 4) == {(0, 5), (5, 4)}  # shorter way: counter-clockwise
-    assert routing.hops[0, 4] == 2
+    assert _hops(routing, 0, 4) == 2
     assert _links(routing, 0, 3) == {(0, 1), (1, 2), (2, 3)}  # tie (3 vs 3): clockwise
     assert _links(routing, 4, 1) == {(4, 5), (5, 0), (0, 1)}  # tie, clockwise, wrapping
-    assert routing.hops[0, 3] == 3
+    assert _hops(routing, 0, 3) == 3
     ctx = SimContext.create(seed=0)
     net = Interconnect(ctx, arch.interconnect, routing)
     (end,) = _run(ctx, net.send(0, 4, 512))
@@ -215,7 +219,8 @@ def test_crossbar_routes_and_send(tiny_arch):
     assert routing.n_links == 12  # 4 x 3 ordered pairs
     assert _links(routing, 2, 0) == {(2, 0)}
     expected_hops = np.ones((4, 4), dtype=int) - np.eye(4, dtype=int)
-    np.testing.assert_array_equal(routing.hops, expected_hops)
+    nodes = np.arange(4)
+    np.testing.assert_array_equal(routing.hop_counts(nodes[:, None], nodes)[0], expected_hops)
     ctx = SimContext.create(seed=0)
     net = Interconnect(ctx, arch.interconnect, routing)
     (end,) = _run(ctx, net.send(3, 1, 80))

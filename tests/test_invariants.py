@@ -95,15 +95,16 @@ def _expected_spikes_and_bit_hops(arch, workload, n_tokens, seed):
 
     Spikes: the coding of each group's counts. Bit-hops: every spike goes from its
     owner's node to every other compute unit's node (one address-event message per
-    destination, `hops[src, dst]` links each), plus every streamed weight tile (dense
+    destination, `hop_counts(src, dst)` links each), plus every streamed weight tile (dense
     fetch, whole DRAM bursts) from its channel's memory controller to its unit.
     """
     graph = build_model_graph(workload)
     placement = place(arch, graph)
-    hops = build_routing(arch.interconnect.topology).hops
+    routing = build_routing(arch.interconnect.topology)
     nodes = np.array(arch.core_nodes)
     cores = arch.compute.count
-    fan_hops = hops[np.ix_(nodes, nodes)].sum(axis=1)  # (cores,) sum over destinations
+    # (cores,) sum over destinations
+    fan_hops = routing.hop_counts(nodes[:, None], nodes[None, :])[0].sum(axis=1)
     scheme = workload.coding.scheme
     msg = arch.interconnect.spike_message_bits
     spikes = 0
@@ -123,7 +124,7 @@ def _expected_spikes_and_bit_hops(arch, workload, n_tokens, seed):
     bursts = np.array([ch.burst_bytes for ch in arch.dram.channels])
     burst = bursts[placement.tile_channel[streamed]]
     moved = -(-placement.tile_bytes[streamed] // burst) * burst  # DMA moves whole bursts
-    weight_bit_hops = int((moved * 8 * hops[src, dst]).sum())
+    weight_bit_hops = int((moved * 8 * routing.hop_counts(src, dst)[0]).sum())
     return spikes, spike_bit_hops + n_tokens * weight_bit_hops
 
 

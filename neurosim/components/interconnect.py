@@ -76,11 +76,12 @@ def link_parameters(arch: Architecture, routing: Routing) -> tuple[np.ndarray, n
     return ps_per_bit, latency
 
 
-def route_latency_ps(arch: Architecture, routing: Routing) -> np.ndarray:
-    """(nodes, nodes) latency of every route: on-chip hops plus chip-link hops."""
+def route_latency_ps(arch: Architecture, routing: Routing, src, dst) -> np.ndarray:
+    """Unloaded latency of the route of every (src, dst) pair: on-chip hops plus chip-link
+    hops (src and dst broadcast)."""
+    hops, chip_hops = routing.hop_counts(src, dst)
     chip_ps = arch.chips.latency_ps() if arch.chips else 0
-    onchip = routing.hops - routing.chip_hops
-    return onchip * hop_ps(arch.interconnect) + routing.chip_hops * chip_ps
+    return (hops - chip_hops) * hop_ps(arch.interconnect) + chip_hops * chip_ps
 
 
 class Interconnect:
@@ -94,19 +95,19 @@ class Interconnect:
         cfg: InterconnectConfig,
         routing: Routing,
         ps_per_bit: np.ndarray | None = None,
-        route_latency: np.ndarray | None = None,
+        latency_ps: np.ndarray | None = None,
     ) -> None:
         """Links default to the on-chip parameters of `cfg`; a multi-chip system passes
-        per-link `ps_per_bit` and the `route_latency` matrix (see `link_parameters`)."""
+        per-link `ps_per_bit` and `latency_ps` (see `link_parameters`)."""
         self.ctx = ctx
         self.cfg = cfg
         self.routing = routing
         if ps_per_bit is None:
             ps_per_bit = np.full(routing.n_links, PS_PER_S / (cfg.link_bandwidth_bytes_per_s * 8))
-        if route_latency is None:
-            route_latency = routing.hops * hop_ps(cfg)
+        if latency_ps is None:
+            latency_ps = np.full(routing.n_links, hop_ps(cfg), dtype=np.int64)
         self.ps_per_bit = ps_per_bit
-        self.route_latency = route_latency
+        self.latency_ps = latency_ps
         self.chip_link = routing.link_class == CHIP_LINK
         self.table = ReservationTable(routing.n_links, ctx.contention)
 
@@ -128,11 +129,12 @@ class Interconnect:
             yield self.ctx.env.timeout(end - now)
 
     def send(self, src: int, dst: int, bits: int):
-        """One message from node `src` to node `dst`."""
+        """One message from node `src` to node `dst` (cut-through: it pays every link's
+        latency once)."""
         links = self.routing.route_links(src, dst)
         link_bits = np.zeros(self.routing.n_links, dtype=np.int64)
         link_bits[links] = bits
-        yield from self.carry(link_bits, int(self.route_latency[src, dst]))
+        yield from self.carry(link_bits, int(self.latency_ps[links].sum()))
 
     @property
     def busy_ps(self) -> np.ndarray:

@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numpy as np
-
 from neurosim.build import build_system
 from neurosim.config.architecture import Architecture
 from neurosim.config.workload import Workload
@@ -67,14 +65,10 @@ def routing_for(arch: Architecture, chips: int):
     """Routes of the whole system: the on-chip topology, once per chip, plus chip links."""
     if chips == 1 or arch.chips is None:
         return build_routing(arch.interconnect.topology)
-    per_chip = arch.interconnect.topology.nodes
-    endpoints = [c * per_chip + n for c in range(chips) for n in arch.core_nodes]
-    endpoints += [ch.attach_node for ch in arch.dram_channels]
     return build_routing(
         arch.interconnect.topology,
         chip_topology=chip_topology(arch.chips.topology, chips),
         gateway=arch.chips.gateway_node,
-        endpoints=np.array(endpoints),
     )
 
 

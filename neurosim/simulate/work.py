@@ -103,7 +103,6 @@ class WorkPlanner:
         net = arch.interconnect
         self.msg_bits = net.spike_message_bits
         self.link_ps_per_bit, _ = link_parameters(arch, routing)
-        self.route_latency = route_latency_ps(arch, routing)
         self.chip_link = routing.link_class == CHIP_LINK
         per_chip = net.topology.nodes
         nodes = np.array(
@@ -240,7 +239,9 @@ class WorkPlanner:
                     uses_parts.append(m[i, used])
                 nnz += int(lengths.sum())
                 lat = np.zeros(self.cores, dtype=np.int64)
-                lat[owners] = self.route_latency[np.ix_(src, dst)].max(axis=1)
+                lat[owners] = route_latency_ps(
+                    self.arch, self.routing, src[:, None], dst[None, :]
+                ).max(axis=1)
                 cache[key] = (len(indptr_rows) - 1, lat)
             pattern, lat = cache[key]
             pattern_of_group.append(pattern)
@@ -265,9 +266,14 @@ class WorkPlanner:
         attach = np.array([c.attach_node for c in self.arch.dram_channels] or [0], dtype=np.int64)
         src = np.where(streamed, attach[np.maximum(p.tile_channel, 0)], 0)
         dst = self.core_nodes[p.tile_core]
-        self.tile_hops = np.where(streamed, self.routing.hops[src, dst], 0)
-        self.tile_chip_hops = np.where(streamed, self.routing.chip_hops[src, dst], 0)
-        self.tile_latency = np.where(streamed, self.route_latency[src, dst], 0)
+        self.tile_hops = np.zeros(p.n_tiles, dtype=np.int64)
+        self.tile_chip_hops = np.zeros(p.n_tiles, dtype=np.int64)
+        self.tile_latency = np.zeros(p.n_tiles, dtype=np.int64)
+        hops, chip_hops = self.routing.hop_counts(src[streamed], dst[streamed])
+        self.tile_hops[streamed], self.tile_chip_hops[streamed] = hops, chip_hops
+        self.tile_latency[streamed] = route_latency_ps(
+            self.arch, self.routing, src[streamed], dst[streamed]
+        )
         slowest = np.zeros(p.n_tiles)
         for k in np.flatnonzero(streamed):
             slowest[k] = self.link_ps_per_bit[self.routing.route_links(src[k], dst[k])].max()
