@@ -53,7 +53,7 @@ def _variant(workload, stats: dict[str, dict]):
 
 
 def report(trace: Path, target: Path, tokens: int | None) -> int:
-    from neurosim.cli import load_architecture, load_workload
+    from neurosim.simulate.systems import load_architecture, load_workload
     from neurosim.simulate.run import simulate
     from neurosim.trace import open_trace
     from neurosim.trace.stats import fit_synthetic_stats, tally_trace, type_table
@@ -146,7 +146,7 @@ CODINGS = (
 
 
 def codings_table(tokens: int, eval_tokens: int) -> int:
-    from neurosim.cli import load_architecture, load_workload
+    from neurosim.simulate.systems import load_architecture, load_workload
     from neurosim.simulate.run import simulate
     from neurosim.trace import open_trace
     from neurosim.trace.corpus import bible_source, take_tokens
