@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 
 class Ledger:
-    """Counts events; pricing happens elsewhere (`neurosim.costs`)."""
+    """Counts events; pricing happens elsewhere (`neurosim.results.pricing`)."""
 
     def __init__(self) -> None:
         self._counts: Counter[tuple[str, str]] = Counter()

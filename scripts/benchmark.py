@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 _CHILD = r"""
 import json, resource, sys, time, tracemalloc
 from pathlib import Path
-from neurosim.cli import load_architecture, load_workload
+from neurosim.simulate.systems import load_architecture, load_workload
 from neurosim.simulate.run import simulate
 arch = load_architecture(Path(sys.argv[1])); wl = load_workload(Path(sys.argv[2]))
 fidelity, tokens, traced = sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1"

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from neurosim.simulate.systems import config_reference
+from neurosim.analysis.config_docs import config_reference
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "config-reference.md"
 

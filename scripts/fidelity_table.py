@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from neurosim.config.architecture import Architecture
+from neurosim.architecture import Architecture
 from neurosim.simulate.run import prepare, simulate
 from neurosim.simulate.systems import load_architecture, load_workload
 

@@ -67,7 +67,7 @@ def run(*args: str) -> str:
 
 
 def neurosim(*args: str) -> str:
-    return run("-m", "neurosim.cli", *args)
+    return run("-m", "neurosim.cli.main", *args)
 
 
 def section(text: str, title: str) -> list[str]:
@@ -301,7 +301,7 @@ def _front(spec: str, objectives: dict[str, str], columns: dict[str, Callable]) 
 
     import pandas as pd
 
-    from neurosim.pareto import pareto_front
+    from neurosim.analysis.pareto import pareto_front
 
     frame = pd.read_csv(io.StringIO(study_csv(spec)))
     front = pareto_front(frame, objectives)

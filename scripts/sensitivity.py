@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from neurosim.cli import load_architecture, load_workload
 from neurosim.config.overrides import with_overrides
 from neurosim.simulate.run import simulate
+from neurosim.simulate.systems import load_architecture, load_workload
 
 ROOT = Path(__file__).resolve().parent.parent
 

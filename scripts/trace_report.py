@@ -53,8 +53,8 @@ def _variant(workload, stats: dict[str, dict]):
 
 
 def report(trace: Path, target: Path, tokens: int | None) -> int:
-    from neurosim.cli import load_architecture, load_workload
     from neurosim.simulate.run import simulate
+    from neurosim.simulate.systems import load_architecture, load_workload
     from neurosim.trace import open_trace
     from neurosim.trace.stats import fit_synthetic_stats, tally_trace, type_table
     from neurosim.workload.model import build_model_graph
@@ -146,8 +146,8 @@ CODINGS = (
 
 
 def codings_table(tokens: int, eval_tokens: int) -> int:
-    from neurosim.cli import load_architecture, load_workload
     from neurosim.simulate.run import simulate
+    from neurosim.simulate.systems import load_architecture, load_workload
     from neurosim.trace import open_trace
     from neurosim.trace.corpus import bible_source, take_tokens
     from neurosim.trace.extract import ExtractConfig, calibrate, extract

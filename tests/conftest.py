@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import pytest
 from pydantic import BaseModel
 
-from neurosim.config.architecture import Architecture
+from neurosim.architecture import Architecture
 from neurosim.config.loader import load_config
 from neurosim.config.workload import Workload
 

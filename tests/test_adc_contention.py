@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurosim.build import build_system
-from neurosim.config.architecture import Architecture
+from neurosim.architecture import Architecture
 from neurosim.config.loader import load_config
 from neurosim.config.overrides import with_overrides
 from neurosim.config.workload import Workload
+from neurosim.simulate.build import build_system
 from neurosim.simulate.des import DesTokenRunner
 from neurosim.simulate.run import prepare, simulate
 from neurosim.workload.spikes import TokenSpikes

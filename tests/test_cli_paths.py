@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from neurosim import cli_paths
-from neurosim.cli import _parser, main
-from neurosim.cli_sweep import SWEEP_COMMANDS
+from neurosim.cli import paths as cli_paths
+from neurosim.cli.main import _parser, main
+from neurosim.cli.sweep import SWEEP_COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCH = ROOT / "architectures" / "vck190_nsllm.yaml"
@@ -95,7 +95,7 @@ def test_every_command_refuses_wrong_paths_before_any_work(tmp_path, capsys) -> 
     for words, parser in leaves:
         for action in parser._actions:
             assert action.type is not Path, (
-                f"{' '.join(words)} {action.dest}: use a role from neurosim.cli_paths, not Path"
+                f"{' '.join(words)} {action.dest}: use a role from neurosim.cli.paths, not Path"
             )
         _parser().parse_args(_argv(words, parser, tmp_path))  # the baseline is valid
         for action in _path_actions(parser):

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurosim.cli import _parser, main
+from neurosim.analysis.config_docs import config_reference, config_schema
+from neurosim.cli.main import _parser, main
 from neurosim.simulate import run as run_module
 from neurosim.simulate.run import RunInterrupted, simulate
-from neurosim.simulate.systems import config_reference, config_schema
 from neurosim.trace import open_trace
 from neurosim.trace.extract import ExtractConfig, extract
 
@@ -138,7 +138,7 @@ def test_committed_config_reference_is_fresh() -> None:
 
 
 def test_reference_lists_every_field_with_unit_and_range() -> None:
-    from neurosim.config.architecture import Architecture, DramChannelConfig
+    from neurosim.architecture import Architecture, DramChannelConfig
 
     text = config_reference()
     for model in (Architecture, DramChannelConfig):
@@ -157,7 +157,7 @@ def test_null_removes_an_inherited_optional_section(tmp_path, capsys) -> None:
     child.write_text("extends: vck190_nsllm\nname: no_published\npublished: null\n")
     code, out, err = _main(["validate", child], capsys)
     assert code == 0, err
-    from neurosim.cli import load_architecture
+    from neurosim.cli.main import load_architecture
 
     assert load_architecture(child).published is None
 
@@ -345,7 +345,7 @@ def test_gpu_options_are_refused_on_a_chip(tmp_path, capsys) -> None:
 
 
 def test_reprice_on_another_kind_says_the_kinds_differ(tiny_arch, tiny_workload, tmp_path, capsys):
-    from neurosim.results import write_result
+    from neurosim.results.record import write_result
 
     write_result(simulate(tiny_arch, tiny_workload, n_tokens=1, fidelity="analytic"), tmp_path)
     code, _, err = _main(
@@ -360,7 +360,7 @@ def test_subprocess_run_accepts_preset_names(tmp_path) -> None:
         [
             sys.executable,
             "-m",
-            "neurosim.cli",
+            "neurosim.cli.main",
             "run",
             "vck190_nsllm",
             "nsllm-1.5b",

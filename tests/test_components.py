@@ -16,17 +16,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from neurosim.architecture import AdcConfig, Architecture, DramChannelConfig
 from neurosim.components.adc import AdcBank, columns_capacity, conversion_ps
 from neurosim.components.core import SpikingCore, accumulate_cycles, cycle_ps
 from neurosim.components.dram import DramChannel, bytes_moved
 from neurosim.components.dram import transfer_ps as dram_transfer_ps
 from neurosim.components.interconnect import Interconnect, hop_ps, serialization_ps
 from neurosim.components.interconnect import transfer_ps as noc_transfer_ps
-from neurosim.config.architecture import AdcConfig, Architecture, DramChannelConfig
-from neurosim.costs import price, price_table
+from neurosim.components.routing import build_routing
 from neurosim.engine import ReservationTable, SimContext
 from neurosim.errors import PricingError
-from neurosim.topology import build_routing
+from neurosim.results.pricing import price, price_table
 from neurosim.workload.coding import decode_spike_trains, spike_trains, spikes_per_timestep
 from neurosim.workload.model import timesteps_for
 

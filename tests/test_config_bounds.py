@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 from pydantic import Field
 
-import neurosim.config.architecture
+import neurosim.architecture
 import neurosim.config.workload
-import neurosim.gpu
+import neurosim.simulate.gpu
 import neurosim.sweep.spec  # noqa: F401  (defines config models too)
-from neurosim.config.architecture import Architecture
+from neurosim.architecture import Architecture
 from neurosim.config.base import StrictModel
 from neurosim.config.bounds import ANY_FINITE, Range, has_number
 from neurosim.config.loader import load_yaml_with_lines, resolve_extends, validate
 from neurosim.config.workload import Workload
 from neurosim.errors import ConfigError
-from neurosim.gpu import GpuArchitecture
+from neurosim.simulate.gpu import GpuArchitecture
 from neurosim.units import PositiveSeconds
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from neurosim.config.architecture import Architecture
+from neurosim.architecture import Architecture
 from neurosim.config.loader import load_yaml_with_lines, resolve_extends, validate
 from neurosim.config.workload import Workload
 from neurosim.errors import ConfigError, NeurosimError
-from neurosim.gpu import GpuArchitecture
+from neurosim.simulate.gpu import GpuArchitecture
 from neurosim.simulate.systems import run_system
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -34,8 +34,8 @@ import pytest
 import yaml
 
 from neurosim import cli
-from neurosim.cli import main
-from neurosim.config.architecture import Architecture
+from neurosim.architecture import Architecture
+from neurosim.cli.main import main
 from neurosim.config.loader import load_config
 from neurosim.config.workload import Workload
 from neurosim.errors import ConfigError

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurosim.config.architecture import Architecture
+from neurosim.architecture import Architecture
 from neurosim.config.loader import load_config
 from neurosim.config.overrides import with_overrides
 from neurosim.config.workload import Workload

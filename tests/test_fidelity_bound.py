@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, variant
 
-from neurosim.config.architecture import Architecture
+from neurosim.architecture import Architecture
 from neurosim.simulate.run import prepare, simulate
 from neurosim.simulate.systems import load_architecture, load_workload
 

@@ -1,4 +1,4 @@
-"""Tests of neurosim.gpu: the analytical batch-1 decode model of a GPU and its presets.
+"""Tests of neurosim.simulate.gpu: the analytical batch-1 decode model of a GPU and its presets.
 
 Hand-computed cases use the tiny workload (tests/fixtures/tiny_workload.yaml):
   linear weights per block: q 48x48 + k 48x16 + v 48x16 + o 48x48 + up 48x64 + down 64x48
@@ -23,7 +23,8 @@ from conftest import NSLLM_WORKLOAD, REPO, variant
 from neurosim.config.loader import load_config, load_yaml_with_lines, resolve_extends
 from neurosim.config.provenance import unsourced_numbers
 from neurosim.errors import ConfigError, SimulationError
-from neurosim.gpu import (
+from neurosim.results.report import result_table
+from neurosim.simulate.gpu import (
     GpuArchitecture,
     decode_shape,
     gpu_result_table,
@@ -34,7 +35,6 @@ from neurosim.gpu import (
     simulate_gpu,
     token_cost,
 )
-from neurosim.report import result_table
 from neurosim.workload.model import build_model_graph
 from neurosim.workload.spikes import SyntheticSpikeSource
 

@@ -15,15 +15,15 @@ from conftest import NSLLM_WORKLOAD, TINY_ARCH, TINY_WORKLOAD, VCK190_ARCH, vari
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neurosim.config.architecture import Architecture
+from neurosim.architecture import Architecture
+from neurosim.components.routing import build_routing
 from neurosim.config.loader import load_config
 from neurosim.config.provenance import unsourced_numbers
 from neurosim.config.workload import Workload
-from neurosim.costs import price
 from neurosim.errors import PricingError, SimulationError
-from neurosim.mapping import even_split, place
+from neurosim.mapping.placement import even_split, place
+from neurosim.results.pricing import price
 from neurosim.simulate.run import prepare, simulate
-from neurosim.topology import build_routing
 from neurosim.workload.coding import spikes_per_timestep
 from neurosim.workload.model import build_model_graph
 from neurosim.workload.spikes import SyntheticSpikeSource

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from neurosim import metrics as registry
-from neurosim.analysis import comparison_row
-from neurosim.metrics import METRICS, Metric, RunTotals, percentile
-from neurosim.pareto import default_sense
-from neurosim.report import published_table
+from neurosim.analysis.compare import comparison_row
+from neurosim.analysis.pareto import default_sense
 from neurosim.resources import Resource, ResourceKind
+from neurosim.results.metrics import METRICS, Metric, RunTotals, percentile
+from neurosim.results.report import published_table
 from neurosim.simulate.run import simulate
 from neurosim.simulate.systems import load_architecture, run_system
 from neurosim.sweep.names import dimension_of, metric_title
@@ -135,7 +135,7 @@ def test_percentile_helper():
 
 
 def test_onchip_power_leaves_out_only_the_offchip_components():
-    from neurosim.costs import EnergyBreakdown
+    from neurosim.results.pricing import EnergyBreakdown
 
     energy = EnergyBreakdown(
         dynamic={("compute", "synop"): 1.0, ("dram.a", "read_bit"): 3.0, ("hbm", "read_bit"): 5.0},

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from conftest import variant
 
+from neurosim.architecture import Architecture, NearMemoryEngineConfig
 from neurosim.components.registry import COMPUTE_KINDS
-from neurosim.config.architecture import Architecture, NearMemoryEngineConfig
 from neurosim.config.loader import load_config
-from neurosim.costs import price_table
+from neurosim.results.pricing import price_table
 from neurosim.simulate.run import prepare, simulate
 from neurosim.workload.spikes import TokenSpikes
 

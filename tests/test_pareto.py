@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neurosim.pareto import _front_nd, objectives, pareto_front, pareto_mask
+from neurosim.analysis.pareto import _front_nd, objectives, pareto_front, pareto_mask
 
 
 def front(points, maximize=None) -> list[int]:
@@ -106,7 +106,7 @@ def test_pareto_front_on_a_frame():
 
 
 def test_pareto_command_writes_csv_png_svg(tmp_path, capsys):
-    from neurosim.cli import main
+    from neurosim.cli.main import main
     from neurosim.sweep import load_spec, load_study, run_study
 
     fix = Path(__file__).resolve().parent / "fixtures"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from neurosim.architecture import Architecture
 from neurosim.components.registry import COMPUTE_KINDS
 from neurosim.components.topologies import TOPOLOGIES, layout_for
-from neurosim.config.architecture import Architecture
 
 ROOT = Path(__file__).resolve().parent.parent
 

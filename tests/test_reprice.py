@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from neurosim.cli import main
+from neurosim.analysis.reprice import reprice_result
+from neurosim.cli.main import main
 from neurosim.config.overrides import with_overrides
-from neurosim.reprice import reprice_result
-from neurosim.results import write_result
+from neurosim.results.record import write_result
 from neurosim.simulate.run import simulate
 
 

@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from neurosim.architecture import Architecture
 from neurosim.components.interconnect import link_parameters
+from neurosim.components.routing import CHIP_LINK, ON_CHIP, build_routing, chip_topology
 from neurosim.components.topologies import CrossbarTopology, MeshTopology, RingTopology
-from neurosim.config.architecture import Architecture
 from neurosim.config.loader import load_config
 from neurosim.config.overrides import with_overrides
 from neurosim.config.workload import Workload
 from neurosim.simulate.run import prepare
-from neurosim.topology import CHIP_LINK, ON_CHIP, build_routing, chip_topology
 from neurosim.workload.coding import spikes_per_timestep
 from neurosim.workload.spikes import SyntheticSpikeSource
 

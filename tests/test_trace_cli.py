@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from neurosim.cli import main
-from neurosim.cli_trace import add_trace_commands, run_trace_command
+from neurosim.cli.main import main
+from neurosim.cli.trace import add_trace_commands, run_trace_command
 
 REPO = Path(__file__).resolve().parent.parent
 TRACE = REPO / "workloads" / "traces" / "smollm2-135m_kjv_64tok.nstrace"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neurosim.cli_trace import parse_levels
+from neurosim.cli.trace import parse_levels
 from neurosim.errors import ConfigError, TraceError
 from neurosim.trace.activations import SiteSpec
 from neurosim.trace.extract import ExtractConfig, allocate_levels, resolve_levels, windows

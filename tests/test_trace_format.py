@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurosim.cli import main as trace_main
-from neurosim.cli_trace import run_trace_command
+from neurosim.cli.main import main as trace_main
+from neurosim.cli.trace import run_trace_command
 from neurosim.errors import TraceError
 from neurosim.trace import open_trace
 from neurosim.trace.format import FORMAT, MAGIC, TraceWriter

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurosim.cli import load_architecture, load_workload
-from neurosim.cli_trace import trace_source_for
+from neurosim.cli.main import load_architecture, load_workload
+from neurosim.cli.trace import trace_source_for
 from neurosim.errors import TraceError
-from neurosim.mapping import place
+from neurosim.mapping.placement import place
 from neurosim.simulate.run import simulate
 from neurosim.trace import open_trace
 from neurosim.workload.model import build_model_graph

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
+from neurosim.components.routing import CHIP_LINK, Routing
 from neurosim.components.topologies import Topology
 from neurosim.config.base import StrictModel
 from neurosim.engine import PS_PER_S, ReservationTable, SimContext, seconds_to_ps
-from neurosim.topology import CHIP_LINK, Routing
 from neurosim.units import (
     NonNegativeJoulesPerBit,
     NonNegativeSeconds,
@@ -20,7 +20,7 @@ from neurosim.units import (
 )
 
 if TYPE_CHECKING:
-    from neurosim.config.architecture import Architecture
+    from neurosim.architecture import Architecture
 
 
 class InterconnectConfig(StrictModel):

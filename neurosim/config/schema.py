@@ -3,7 +3,7 @@
 `json_schema` is what `neurosim schema KIND` prints (for editors); `reference_markdown`
 is `docs/config-reference.md` (written by `scripts/config_reference.py`, checked by a
 test). Both read the pydantic models, so they cannot drift from what the loader accepts;
-which models each file kind holds is `neurosim.simulate.systems.config_models`.
+which models each file kind holds is `neurosim.analysis.config_docs.config_models`.
 """
 
 from __future__ import annotations

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neurosim.components.routing import CHIP_LINK
 from neurosim.engine import PS_PER_S, ps_to_seconds
 from neurosim.resources import Resource, ResourceKind
 from neurosim.simulate.kernels import link_busy_ps
 from neurosim.simulate.work import TokenWork, WorkPlanner
-from neurosim.topology import CHIP_LINK
 
 
 @dataclass

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from neurosim.build import System
-from neurosim.mapping import Placement
+from neurosim.mapping.placement import Placement
+from neurosim.simulate.build import System
 from neurosim.simulate.work import TokenWork, WorkPlanner
 
 

@@ -7,22 +7,22 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from neurosim.build import build_system
-from neurosim.config.architecture import Architecture
+from neurosim.architecture import Architecture
+from neurosim.components.routing import build_routing, chip_topology
 from neurosim.config.workload import Workload
-from neurosim.costs import EnergyBreakdown, area_m2, price
 from neurosim.engine import ps_to_seconds, seconds_to_ps
 from neurosim.errors import SimulationError
 from neurosim.ledger import Ledger
-from neurosim.mapping import Placement, place
-from neurosim.metrics import RunTotals
+from neurosim.mapping.placement import Placement, place
 from neurosim.resources import Resource
-from neurosim.results import Result, build_result
+from neurosim.results.metrics import RunTotals
+from neurosim.results.pricing import EnergyBreakdown, area_m2, price
+from neurosim.results.record import Result, build_result
 from neurosim.simulate.analytic import token_end_ps
+from neurosim.simulate.build import build_system
 from neurosim.simulate.busy import BusyMeter, TokenBusy
 from neurosim.simulate.des import DesTokenRunner
 from neurosim.simulate.work import TokenWork, WorkPlanner
-from neurosim.topology import build_routing, chip_topology
 from neurosim.workload.model import ModelGraph, build_model_graph
 from neurosim.workload.spikes import SpikeSource, SyntheticSpikeSource, TokenSpikes
 

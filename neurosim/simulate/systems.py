@@ -5,12 +5,12 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from neurosim.config.architecture import Architecture
+from neurosim.architecture import Architecture
 from neurosim.config.loader import load_config, load_yaml_with_lines, resolve_extends
 from neurosim.config.workload import Workload
 from neurosim.errors import ConfigError
-from neurosim.gpu import GpuArchitecture, simulate_gpu
-from neurosim.results import Result
+from neurosim.results.record import Result
+from neurosim.simulate.gpu import GpuArchitecture, simulate_gpu
 from neurosim.simulate.run import simulate
 from neurosim.workload.spikes import SpikeSource
 
@@ -20,40 +20,6 @@ WORKLOAD_DIRS = (Path("workloads"), ROOT / "workloads")
 
 AnyArchitecture = Architecture | GpuArchitecture
 SEARCH_DIRS = {"architecture": PRESET_DIRS, "workload": WORKLOAD_DIRS}
-
-
-CONFIG_KINDS = {
-    "architecture": "Architecture files (`architectures/*.yaml`)",
-    "workload": "Workload files (`workloads/*.yaml`)",
-    "sweep": "Sweep specs (`architectures/sweeps/*.yaml`)",
-}
-
-
-def config_models(kind: str) -> list[type]:
-    """The config models a file of one kind may hold (an architecture: a chip or a GPU)."""
-    if kind == "architecture":
-        return [Architecture, GpuArchitecture]
-    if kind == "workload":
-        return [Workload]
-    if kind == "sweep":
-        from neurosim.sweep.spec import SweepSpec  # the sweep package builds on this module
-
-        return [SweepSpec]
-    raise ValueError(f"unknown config kind {kind!r}; known: {', '.join(CONFIG_KINDS)}")
-
-
-def config_schema(kind: str) -> dict:
-    """JSON Schema of one config file kind (`neurosim schema KIND`)."""
-    from neurosim.config.schema import json_schema
-
-    return json_schema(config_models(kind), f"neurosim {kind}", extends=kind != "sweep")
-
-
-def config_reference() -> str:
-    """docs/config-reference.md: every field of every section of every file kind."""
-    from neurosim.config.schema import reference_markdown
-
-    return reference_markdown([(title, config_models(k)) for k, title in CONFIG_KINDS.items()])
 
 
 def _a(kind: str) -> str:

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from neurosim.architecture import Architecture
 from neurosim.components.dram import bytes_moved
 from neurosim.components.dram import transfer_ps as dram_transfer_ps
 from neurosim.components.interconnect import link_parameters, route_latency_ps
-from neurosim.config.architecture import Architecture
+from neurosim.components.routing import CHIP_LINK, Routing
 from neurosim.engine import PS_PER_S, seconds_to_ps
 from neurosim.errors import TraceError
-from neurosim.mapping import Placement, even_split, is_array_kind
+from neurosim.mapping.placement import Placement, even_split, is_array_kind
 from neurosim.simulate.kernels import binary_spikes_by_owner, multicast_link_bits
-from neurosim.topology import CHIP_LINK, Routing
 from neurosim.workload.model import ModelGraph
 from neurosim.workload.spikes import TokenSpikes
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from neurosim import __version__
 from neurosim.errors import SimulationError, UsageError
-from neurosim.results import config_hash
+from neurosim.results.record import config_hash
 from neurosim.sweep.points import Skipped, Task, resolve_all
 from neurosim.sweep.spec import Study
 from neurosim.sweep.store import Store, now

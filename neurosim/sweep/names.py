@@ -1,11 +1,11 @@
 """Names of metrics and swept fields: their physical dimension, readable titles and values
-(metrics from the registry in `neurosim.metrics`)."""
+(metrics from the registry in `neurosim.results.metrics`)."""
 
 from __future__ import annotations
 
 import math
 
-from neurosim.metrics import METRICS
+from neurosim.results.metrics import METRICS
 from neurosim.units import format_quantity
 
 __all__ = ["dimension_of", "format_value", "metric_title"]

@@ -20,7 +20,7 @@ import numpy as np
 
 from neurosim.config.overrides import split_path, with_overrides
 from neurosim.errors import ConfigError
-from neurosim.results import config_hash
+from neurosim.results.record import config_hash
 from neurosim.sweep.spec import AxisPlan, Study
 from neurosim.workload.spikes import synthetic_label
 

@@ -28,7 +28,7 @@ from neurosim.config.loader import (
 )
 from neurosim.config.overrides import split_path
 from neurosim.errors import ConfigError, ConfigIssue
-from neurosim.metrics import METRICS
+from neurosim.results.metrics import METRICS
 from neurosim.simulate.systems import (
     PRESET_DIRS,
     WORKLOAD_DIRS,

@@ -100,7 +100,7 @@ class Reuse:
 
     def prepare(self, item: WorkItem):
         """`simulate.run.prepare(arch, workload)`, built from the cached graph and routes."""
-        from neurosim.mapping import place
+        from neurosim.mapping.placement import place
         from neurosim.simulate.run import Prepared, routing_for
         from neurosim.simulate.work import WorkPlanner
 
@@ -132,7 +132,7 @@ _REUSE = Reuse()
 
 
 def _simulate(item: WorkItem):
-    from neurosim.gpu import GpuArchitecture
+    from neurosim.simulate.gpu import GpuArchitecture
     from neurosim.simulate.systems import run_system
 
     options = {"n_tokens": item.tokens, "seed": item.seed, "fidelity": item.fidelity}

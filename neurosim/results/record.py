@@ -1,7 +1,7 @@
 """The Result record of a run, built one way for every architecture kind, and writing it.
 
 One flat record per run (config hash, seed, version, metrics from the registry in
-`neurosim.metrics`, energy breakdown, traffic per memory level, utilization, bottleneck,
+`neurosim.results.metrics`, energy breakdown, traffic per memory level, utilization, bottleneck,
 published comparison) that tables, sweep stores and plots all read.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 
 from neurosim import __version__
 from neurosim.ledger import Ledger
-from neurosim.metrics import METRICS, RunTotals, metric_values
 from neurosim.resources import Resource
+from neurosim.results.metrics import METRICS, RunTotals, metric_values
 
 
 def config_hash(arch_dump: dict, workload_dump: dict, extra: dict) -> str:

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from neurosim.cli_paths import input_file, output_dir, output_file
+from neurosim.cli.paths import input_file, output_dir, output_file
 from neurosim.errors import ConfigError, NeurosimError, TraceError
 
 SITE_TYPES_HELP = "attn_in, attn_ctx, mlp_in, mlp_act, head"

@@ -2,7 +2,7 @@
 
 One job: from a GPU description (:class:`GpuArchitecture`) and a workload, estimate the
 latency, energy, HBM traffic and memory footprint of each decoded token of the *dense*
-model a GPU runs, and return the :class:`~neurosim.results.Result` every run returns.
+model a GPU runs, and return the :class:`~neurosim.results.record.Result` every run returns.
 It is not a discrete-event simulation: there is nothing to contend for at batch 1.
 
 Per token at context position ``p`` (tokens already in the cache):
@@ -38,12 +38,12 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from neurosim.config.base import StrictModel
 from neurosim.config.workload import Workload
-from neurosim.costs import EnergyBreakdown, price_events
 from neurosim.errors import ConfigError, SimulationError
 from neurosim.ledger import Ledger
-from neurosim.metrics import RunTotals
 from neurosim.resources import Resource, ResourceKind
-from neurosim.results import Result, build_result
+from neurosim.results.metrics import RunTotals
+from neurosim.results.pricing import EnergyBreakdown, price_events
+from neurosim.results.record import Result, build_result
 from neurosim.units import (
     Bytes,
     NonNegativeJoules,
@@ -703,7 +703,7 @@ def gpu_summary_lines(arch: GpuArchitecture) -> list[str]:
 
 def gpu_result_table(r: Result) -> str:
     """Footprint and time split of a GPU Result (strings only; the published comparison is
-    the generic one of `neurosim.report`)."""
+    the generic one of `neurosim.results.report`)."""
     pl = r.placement
     fp = pl["footprint_bytes"]
     title = "GPU decode model"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from neurosim.metrics import METRICS
-from neurosim.results import Result
+from neurosim.results.metrics import METRICS
+from neurosim.results.record import Result
 
 ENERGY_CATEGORIES = (
     "compute",

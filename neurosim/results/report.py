@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from neurosim.metrics import METRICS
 from neurosim.resources import ResourceKind
-from neurosim.results import Result, error_key
+from neurosim.results.metrics import METRICS
+from neurosim.results.record import Result, error_key
 from neurosim.units import format_quantity
 
 

@@ -1,6 +1,6 @@
 """Command line of sweeps: `sweep`, `sweep-export`, `sweep-point` and `pareto`; nothing else.
 
-`neurosim.cli` registers them with :func:`add_sweep_commands` and dispatches the names in
+`neurosim.cli.main` registers them with :func:`add_sweep_commands` and dispatches the names in
 :data:`SWEEP_COMMANDS` to :func:`run_sweep_command`. Exit status of `sweep`: 0 when every
 point is done or skipped, 4 (:data:`FAILED_POINTS_EXIT`) when any point of the study is
 stored as failed, 130 when interrupted, 2 for a mistake in the spec or the options.
@@ -370,10 +370,10 @@ def _point(args) -> int:
 
 
 def _pareto(args) -> int:
-    from neurosim.pareto import objectives, pareto_front
+    from neurosim.analysis.pareto import objectives, pareto_front
+    from neurosim.analysis.sweep_plots import pareto_plot
     from neurosim.sweep import load_study
     from neurosim.sweep.names import format_value
-    from neurosim.sweep_plots import pareto_plot
 
     frame = load_study(args.db)
     if frame.empty:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from neurosim.architecture import Architecture
 from neurosim.components.adc import AdcBank
 from neurosim.components.compute import ComputeUnit
 from neurosim.components.dram import DramChannel
 from neurosim.components.interconnect import Interconnect, link_parameters
 from neurosim.components.memory import OnChipMemory
-from neurosim.config.architecture import Architecture
+from neurosim.components.routing import Routing
 from neurosim.engine import ReservationTable, SimContext
-from neurosim.mapping import Placement
-from neurosim.topology import Routing
+from neurosim.mapping.placement import Placement
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Pricing: event counts times per-event energies, plus static power times time.
 
 Energy-only parameters can be re-priced from a saved ledger without re-simulating
-(`neurosim.reprice`). An event with no price is an error, never zero.
+(`neurosim.analysis.reprice`). An event with no price is an error, never zero.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from neurosim.config.architecture import Architecture
+from neurosim.architecture import Architecture
 from neurosim.errors import PricingError
 
 

@@ -8,15 +8,15 @@ import sys
 from pathlib import Path
 
 from neurosim import __version__
-from neurosim.cli_paths import (
+from neurosim.cli.paths import (
     architecture_file,
     config_file,
     input_file,
     output_dir,
     workload_file,
 )
-from neurosim.cli_sweep import SWEEP_COMMANDS, add_sweep_commands, run_sweep_command
-from neurosim.cli_trace import add_trace_commands, run_trace_command
+from neurosim.cli.sweep import SWEEP_COMMANDS, add_sweep_commands, run_sweep_command
+from neurosim.cli.trace import add_trace_commands, run_trace_command
 from neurosim.errors import NeurosimError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,7 +259,7 @@ def _validate(args) -> int:
                 f"use --set {target}.KEY=VALUE"
             )
     if kind == "gpu":
-        from neurosim.gpu import gpu_summary_lines
+        from neurosim.simulate.gpu import gpu_summary_lines
 
         arch = load_architecture(args.file, args.overrides)
         print(f"{args.file}: valid architecture '{arch.name}' (GPU, analytical model)")
@@ -336,7 +336,7 @@ def _check_run_options(args) -> None:
 
 def _check_gpu_options(args, arch) -> None:
     """--attention and --context-tokens change only the GPU model: refuse them on a chip."""
-    from neurosim.gpu import GpuArchitecture
+    from neurosim.simulate.gpu import GpuArchitecture
 
     if isinstance(arch, GpuArchitecture):
         return
@@ -367,8 +367,8 @@ def _progress_bar(args, total: int, desc: str):
 
 
 def _run(args) -> int:
-    from neurosim.report import result_table
-    from neurosim.results import write_result
+    from neurosim.results.record import write_result
+    from neurosim.results.report import result_table
     from neurosim.simulate.run import RunInterrupted
     from neurosim.simulate.systems import run_system
 
@@ -379,7 +379,7 @@ def _run(args) -> int:
     _check_gpu_options(args, arch)
     source = None
     if args.trace is not None:
-        from neurosim.cli_trace import trace_source_for
+        from neurosim.cli.trace import trace_source_for
 
         workload, source = trace_source_for(args.trace, workload)
     bar = _progress_bar(args, args.tokens, args.fidelity)
@@ -414,7 +414,7 @@ def _run(args) -> int:
         _mark_partial(out / "result.json", interrupted.requested)
     print(result_table(result))
     if result.placement.get("kind") == "gpu":
-        from neurosim.gpu import gpu_result_table
+        from neurosim.simulate.gpu import gpu_result_table
 
         print()
         print(gpu_result_table(result))
@@ -442,8 +442,8 @@ def _mark_partial(path: Path, requested: int) -> None:
 def _compare(args) -> int:
     import csv
 
-    from neurosim.analysis import comparison_row, nsllm_ratios
-    from neurosim.plots import energy_breakdown_chart
+    from neurosim.analysis.compare import comparison_row, nsllm_ratios
+    from neurosim.analysis.plots import energy_breakdown_chart
     from neurosim.simulate.systems import check_kind, run_system
 
     if args.tokens < 1:
@@ -528,7 +528,7 @@ def _markdown(rows: list[dict]) -> str:
 
 
 def _capacity(args) -> int:
-    from neurosim.capacity import capacity
+    from neurosim.analysis.capacity import capacity
     from neurosim.simulate.systems import check_kind
 
     if args.parameters <= 0:
@@ -570,7 +570,7 @@ def _capacity(args) -> int:
 def _reprice(args) -> int:
     import json
 
-    from neurosim.reprice import price_table_of, reprice_result, saved_counts
+    from neurosim.analysis.reprice import price_table_of, reprice_result, saved_counts
     from neurosim.simulate.systems import check_kind
 
     check_kind(args.architecture, "architecture", "the ARCHITECTURE argument")
@@ -602,7 +602,7 @@ def _reprice(args) -> int:
 
 def _check_same_design(saved: dict, arch, prices: dict) -> None:
     """Refuse a price table that has no price for some of the saved events, saying why."""
-    from neurosim.gpu import GPU_KIND, GpuArchitecture
+    from neurosim.simulate.gpu import GPU_KIND, GpuArchitecture
 
     unpriced = sorted(
         key for key in saved.get("event_counts", {}) if tuple(key.split("/", 1)) not in prices
@@ -634,7 +634,7 @@ def _check_same_design(saved: dict, arch, prices: dict) -> None:
 def _schema(args) -> int:
     import json
 
-    from neurosim.simulate.systems import config_schema
+    from neurosim.analysis.config_docs import config_schema
 
     print(json.dumps(config_schema(args.kind), indent=2))
     return 0

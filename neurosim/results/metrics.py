@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from neurosim.costs import EnergyBreakdown
+from neurosim.results.pricing import EnergyBreakdown
 
 __all__ = [
     "METRICS",

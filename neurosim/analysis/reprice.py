@@ -7,10 +7,11 @@ count come from the saved run (so a GPU's TDP stretch is not re-evaluated).
 
 from __future__ import annotations
 
-from neurosim import costs, gpu
-from neurosim.config.architecture import Architecture
-from neurosim.costs import EnergyBreakdown, price
+from neurosim.architecture import Architecture
 from neurosim.errors import UsageError
+from neurosim.results import pricing
+from neurosim.results.pricing import EnergyBreakdown, price
+from neurosim.simulate import gpu
 
 
 def saved_counts(result: dict) -> list[tuple[tuple[str, str], int]]:
@@ -37,7 +38,7 @@ def price_table_of(arch: Architecture | gpu.GpuArchitecture) -> dict[tuple[str, 
     """Joules per event of `arch`, whatever its kind."""
     if isinstance(arch, gpu.GpuArchitecture):
         return gpu.price_table(arch)
-    return costs.price_table(arch)
+    return pricing.price_table(arch)
 
 
 def reprice_result(result: dict, arch: Architecture | gpu.GpuArchitecture) -> EnergyBreakdown:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from neurosim.config.architecture import Architecture
+from neurosim.architecture import Architecture
 from neurosim.config.workload import Workload
-from neurosim.gpu import GpuArchitecture
-from neurosim.mapping import columns_per_weight, is_array_kind
+from neurosim.mapping.placement import columns_per_weight, is_array_kind
+from neurosim.simulate.gpu import GpuArchitecture
 
 
 @dataclass(frozen=True)

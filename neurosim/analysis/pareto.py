@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from neurosim.metrics import METRICS
+from neurosim.results.metrics import METRICS
 
 __all__ = ["MAXIMIZED_BY_DEFAULT", "default_sense", "objectives", "pareto_front", "pareto_mask"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurosim.config.architecture import Architecture
+from neurosim.architecture import Architecture
 from neurosim.errors import ConfigError, SimulationError
 from neurosim.workload.model import ModelGraph
 

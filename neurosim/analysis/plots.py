@@ -9,8 +9,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from neurosim.analysis import ENERGY_CATEGORIES, energy_by_category  # noqa: E402
-from neurosim.results import Result  # noqa: E402
+from neurosim.analysis.compare import ENERGY_CATEGORIES, energy_by_category  # noqa: E402
+from neurosim.results.record import Result  # noqa: E402
 
 
 def _stacked_shares(ax, names, parts, categories, title, colors) -> None:
