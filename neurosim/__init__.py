@@ -21,7 +21,6 @@ _EXPORTS = {
     "load_architecture": "neurosim.simulate.systems",
     "load_workload": "neurosim.simulate.systems",
     "run_system": "neurosim.simulate.systems",
-    "simulate": "neurosim.simulate.run",
     "prepare": "neurosim.simulate.run",
     "Result": "neurosim.results.record",
     "write_result": "neurosim.results.record",

@@ -67,7 +67,7 @@ def run(*args: str) -> str:
 
 
 def neurosim(*args: str) -> str:
-    return run("-m", "neurosim.cli.main", *args)
+    return run("-m", "neurosim.cli.app", *args)
 
 
 def section(text: str, title: str) -> list[str]:
@@ -376,6 +376,41 @@ def gen_sweep_point_key() -> str:
     ])
 
 
+def gen_metrics() -> str:
+    """The metric table, read from the registry every result is built from."""
+    from neurosim.results.metrics import METRICS
+
+    rows = ["| metric | unit | better | meaning |", "|---|---|---|---|"]
+    for m in METRICS.values():
+        rows.append(f"| `{m.name}` | {m.unit or '-'} | {m.better} | {m.description} |")
+    return lines_of(rows)
+
+
+def gen_adc_sharing() -> str:
+    """ReRAM tiles whose arrays share ADC banks: DES queueing against the analytic bound."""
+    from neurosim import load_architecture, load_workload, run_system, with_overrides
+    from neurosim.results.pricing import adc_count
+
+    base = load_architecture(ROOT / "architectures/reram_cim.yaml")
+    workload = load_workload(ROOT / "workloads/smollm2-135m.yaml")
+    rows = ["| arrays per ADC bank | ADCs per chip | DES tokens/s | analytic tokens/s | "
+            "DES mJ/token | ADC area mm2 per chip |", "|---|---|---|---|---|---|"]
+    for n in (1, 2, 4, 8):
+        arch = with_overrides(base, {"adc.arrays_per_bank": n})
+        des, ana = (run_system(arch, workload, n_tokens=2, fidelity=f) for f in ("des", "analytic"))
+        chips = des.placement["chips"]
+        adc_area = des.placement.get("area_m2", {}).get("adc", float("nan")) / chips * 1e6
+        adcs = adc_count(arch)
+        rows.append(f"| {n} | {adcs} | {des.metrics['tokens_per_s']:.4g} | "
+                    f"{ana.metrics['tokens_per_s']:.4g} | "
+                    f"{1e3 * des.metrics['energy_per_token_j']:.4g} | {adc_area:.3g} |")
+    return lines_of(rows)
+
+
+def gen_fidelity_table() -> str:
+    return lines_of(tables(run("scripts/fidelity_table.py", "--tokens", "2"))[0])
+
+
 @dataclass(frozen=True)
 class Generator:
     render: Callable[[], str]
@@ -394,6 +429,9 @@ GENERATORS: dict[str, Generator] = {
     "trace-stats": Generator(gen_trace_stats),
     "trace-report": Generator(gen_trace_report),
     "sweep-point-key": Generator(gen_sweep_point_key),
+    "metrics": Generator(gen_metrics),
+    "adc-sharing": Generator(gen_adc_sharing),
+    "fidelity-table": Generator(gen_fidelity_table, slow=True),
     "benchmark": Generator(gen_benchmark, timing=True, slow=True),
     "sweep-bench": Generator(gen_sweep_bench, timing=True, slow=True),
     "extract-bench": Generator(gen_extract_bench, timing=True, slow=True),

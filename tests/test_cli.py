@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import neurosim
-from neurosim.cli.main import load_architecture, load_workload, main
+from neurosim.cli.app import load_architecture, load_workload, main
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCH = ROOT / "architectures" / "vck190_nsllm.yaml"

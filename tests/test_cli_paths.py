@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from neurosim.cli import paths as cli_paths
-from neurosim.cli.main import _parser, main
+from neurosim.cli.app import _parser, main
 from neurosim.cli.sweep import SWEEP_COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from neurosim.analysis.config_docs import config_reference, config_schema
-from neurosim.cli.main import _parser, main
+from neurosim.cli.app import _parser, main
 from neurosim.simulate import run as run_module
 from neurosim.simulate.run import RunInterrupted, simulate
 from neurosim.trace import open_trace
@@ -157,7 +157,7 @@ def test_null_removes_an_inherited_optional_section(tmp_path, capsys) -> None:
     child.write_text("extends: vck190_nsllm\nname: no_published\npublished: null\n")
     code, out, err = _main(["validate", child], capsys)
     assert code == 0, err
-    from neurosim.cli.main import load_architecture
+    from neurosim.cli.app import load_architecture
 
     assert load_architecture(child).published is None
 
@@ -360,7 +360,7 @@ def test_subprocess_run_accepts_preset_names(tmp_path) -> None:
         [
             sys.executable,
             "-m",
-            "neurosim.cli.main",
+            "neurosim.cli.app",
             "run",
             "vck190_nsllm",
             "nsllm-1.5b",

@@ -8,7 +8,7 @@ import pytest
 
 from neurosim.analysis.capacity import capacity
 from neurosim.analysis.compare import energy_by_category, nsllm_ratios
-from neurosim.cli.main import load_architecture, load_workload, main
+from neurosim.cli.app import load_architecture, load_workload, main
 from neurosim.simulate.systems import run_system
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from neurosim.cli.main import main
+from neurosim.cli.app import main
 from neurosim.config import loader
 from neurosim.config.loader import load_yaml_with_lines, validate
 from neurosim.config.workload import Workload

@@ -33,9 +33,9 @@ from typing import Any
 import pytest
 import yaml
 
-from neurosim import cli
 from neurosim.architecture import Architecture
-from neurosim.cli.main import main
+from neurosim.cli import app as cli
+from neurosim.cli.app import main
 from neurosim.config.loader import load_config
 from neurosim.config.workload import Workload
 from neurosim.errors import ConfigError

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from neurosim import metrics as registry
 from neurosim.analysis.compare import comparison_row
 from neurosim.analysis.pareto import default_sense
 from neurosim.resources import Resource, ResourceKind
+from neurosim.results import metrics as registry
 from neurosim.results.metrics import METRICS, Metric, RunTotals, percentile
 from neurosim.results.report import published_table
 from neurosim.simulate.run import simulate

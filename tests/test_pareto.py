@@ -106,7 +106,7 @@ def test_pareto_front_on_a_frame():
 
 
 def test_pareto_command_writes_csv_png_svg(tmp_path, capsys):
-    from neurosim.cli.main import main
+    from neurosim.cli.app import main
     from neurosim.sweep import load_spec, load_study, run_study
 
     fix = Path(__file__).resolve().parent / "fixtures"

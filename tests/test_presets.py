@@ -18,7 +18,7 @@ import pytest
 from conftest import REPO, TINY_WORKLOAD
 
 from neurosim.architecture import Architecture, CrossbarTileConfig, SramCimTileConfig
-from neurosim.cli.main import load_architecture, load_workload, main
+from neurosim.cli.app import load_architecture, load_workload, main
 from neurosim.config.loader import load_yaml_with_lines, resolve_extends
 from neurosim.config.provenance import unsourced_numbers
 from neurosim.simulate.systems import run_system
@@ -186,7 +186,7 @@ def test_spiking_presets_say_their_compute_unit_grouping() -> None:
 @pytest.mark.parametrize("path", PRESETS, ids=IDS)
 def test_preset_runs_one_token_of_smollm2(path: Path) -> None:
     """Every preset, GPU included, decodes a token of the real SmolLM2-135M shapes."""
-    from neurosim.cli.main import load_workload
+    from neurosim.cli.app import load_workload
     from neurosim.simulate.systems import run_system
 
     workload = load_workload(Path(__file__).resolve().parent.parent / "workloads/smollm2-135m.yaml")
@@ -197,7 +197,7 @@ def test_preset_runs_one_token_of_smollm2(path: Path) -> None:
 @pytest.mark.parametrize("path", PRESETS, ids=IDS)
 def test_preset_runs_one_token_of_nsllm_1_5b(path: Path) -> None:
     """Every preset decodes a token of the 1.5B-parameter NSLLM workload."""
-    from neurosim.cli.main import load_workload
+    from neurosim.cli.app import load_workload
     from neurosim.simulate.systems import run_system
 
     workload = load_workload(Path(__file__).resolve().parent.parent / "workloads/nsllm-1.5b.yaml")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from neurosim.analysis.reprice import reprice_result
-from neurosim.cli.main import main
+from neurosim.cli.app import main
 from neurosim.config.overrides import with_overrides
 from neurosim.results.record import write_result
 from neurosim.simulate.run import simulate

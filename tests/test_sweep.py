@@ -38,7 +38,7 @@ def write_spec(tmp_path: Path, body: str, name: str = "spec.yaml") -> Path:
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
-    from neurosim.cli.main import main
+    from neurosim.cli.app import main
 
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
@@ -362,7 +362,7 @@ def test_cli_sweep_runs_and_reports(tmp_path, capsys):
 
 @pytest.mark.parametrize("arch", [TINY_ARCH, A800], ids=["chip", "gpu"])
 def test_a_stored_point_reruns_alone_with_the_same_numbers(arch, tmp_path, capsys):
-    from neurosim.cli.main import main as neurosim_main
+    from neurosim.cli.app import main as neurosim_main
 
     spec = tmp_path / "spec.yaml"
     spec.write_text(

@@ -23,7 +23,7 @@ COMMANDS = ("sweep", "pareto", "sweep-export", "sweep-point")
 
 
 def run_cli(argv, capsys) -> tuple[int, str, str]:
-    from neurosim.cli.main import main
+    from neurosim.cli.app import main
 
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
@@ -42,7 +42,7 @@ def study_db(tmp_path_factory) -> Path:
 
 
 def _subparsers():
-    from neurosim.cli.main import _parser
+    from neurosim.cli.app import _parser
 
     parser = _parser()
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))

@@ -63,7 +63,7 @@ def _start(spec: Path, db: Path) -> subprocess.Popen:
         [
             sys.executable,
             "-m",
-            "neurosim.cli.main",
+            "neurosim.cli.app",
             "sweep",
             str(spec),
             "--db",

@@ -28,7 +28,7 @@ def write_spec(tmp_path: Path, body: str, arch: Path = TINY_ARCH, wl: Path = TIN
 
 
 def run_cli(argv, capsys) -> tuple[int, str, str]:
-    from neurosim.cli.main import main
+    from neurosim.cli.app import main
 
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()

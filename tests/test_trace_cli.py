@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from neurosim.cli.main import main
+from neurosim.cli.app import main
 from neurosim.cli.trace import add_trace_commands, run_trace_command
 
 REPO = Path(__file__).resolve().parent.parent

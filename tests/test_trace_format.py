@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurosim.cli.main import main as trace_main
+from neurosim.cli.app import main as trace_main
 from neurosim.cli.trace import run_trace_command
 from neurosim.errors import TraceError
 from neurosim.trace import open_trace

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurosim.cli.main import load_architecture, load_workload
+from neurosim.cli.app import load_architecture, load_workload
 from neurosim.cli.trace import trace_source_for
 from neurosim.errors import TraceError
 from neurosim.mapping.placement import place

@@ -1,6 +1,6 @@
 """Command line of sweeps: `sweep`, `sweep-export`, `sweep-point` and `pareto`; nothing else.
 
-`neurosim.cli.main` registers them with :func:`add_sweep_commands` and dispatches the names in
+`neurosim.cli.app` registers them with :func:`add_sweep_commands` and dispatches the names in
 :data:`SWEEP_COMMANDS` to :func:`run_sweep_command`. Exit status of `sweep`: 0 when every
 point is done or skipped, 4 (:data:`FAILED_POINTS_EXIT`) when any point of the study is
 stored as failed, 130 when interrupted, 2 for a mistake in the spec or the options.

@@ -19,7 +19,7 @@ from neurosim.cli.sweep import SWEEP_COMMANDS, add_sweep_commands, run_sweep_com
 from neurosim.cli.trace import add_trace_commands, run_trace_command
 from neurosim.errors import NeurosimError, UsageError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: neurosim/cli/app.py
 
 
 def _assignment(text: str) -> tuple[str, str, object]:
