@@ -1,9 +1,9 @@
 """Typed identifiers of the resources whose busy time a run reports.
 
 A resource is a kind plus what tells instances apart (a unit index, a DRAM channel name,
-a link's two nodes). Its display name ("compute[3]", "link 12->11", "dram.ddr4") and the
-group it counts towards in utilization and bottleneck ("compute", "interconnect",
-"dram.ddr4") are derived here, never parsed back from text.
+a link's two nodes). Its display name ("compute[3]", "adc[7]", "link 12->11", "dram.ddr4")
+and the group it counts towards in utilization and bottleneck ("compute", "adc",
+"interconnect", "dram.ddr4") are derived here, never parsed back from text.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ class ResourceKind(Enum):
     NOC_LINK = "interconnect"
     CHIP_LINK = "chip_links"
     ONCHIP_MEMORY = "onchip_memory"
+    ADC_BANK = "adc"
     HBM = "hbm"
     HOST_OVERHEAD = "per-token overhead"
 
@@ -43,6 +44,8 @@ class Resource:
         k = self.kind
         if k is ResourceKind.COMPUTE and self.index is not None:
             return f"compute[{self.index}]"
+        if k is ResourceKind.ADC_BANK:
+            return f"adc[{self.index}]"
         if k is ResourceKind.DRAM_CHANNEL:
             return f"dram.{self.name}"
         if k is ResourceKind.NOC_LINK:
@@ -62,6 +65,11 @@ class Resource:
     def compute(cls, index: int | None = None) -> Resource:
         """Compute unit `index` (None: all compute as one resource, as on a GPU)."""
         return cls(ResourceKind.COMPUTE, index=index)
+
+    @classmethod
+    def adc_bank(cls, index: int) -> Resource:
+        """ADC bank `index`: the converters that arrays sharing a bank take turns on."""
+        return cls(ResourceKind.ADC_BANK, index=index)
 
     @classmethod
     def dram(cls, name: str) -> Resource:

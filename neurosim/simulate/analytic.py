@@ -3,7 +3,8 @@
 The recurrence has no queueing behind other streams: a DRAM channel streams its tiles
 back to back, weight delivery over the NoC never waits for a link, spike phases never
 share links with weight traffic, and the stream buffer is unbounded. Alone, it equals
-the DES with contention switched off. With contention on, a token also lasts at least
+the DES with contention switched off. With contention on, crossbar arrays sharing an ADC
+bank convert one after another within each item, and a token also lasts at least
 as long as its busiest resource is busy (`neurosim.simulate.busy`): links shared by
 many tiles can no longer carry more than they can, and the result stays a lower bound
 on the DES.
@@ -78,10 +79,27 @@ def _schedule(
     return group_start
 
 
+def item_durations_ps(work: TokenWork, contention: bool) -> np.ndarray:
+    """Each compute item's duration in the recurrence. With contention, crossbar arrays
+    that share an ADC bank convert one after another, so an item takes its read plus its
+    busiest bank's conversions (`AdcRequests.bank_serial_ps`), as in the DES."""
+    adc = work.adc
+    if not contention or adc is None or adc.arrays_per_bank == 1:
+        return work.item_ps
+    return np.maximum(work.item_ps, adc.bank_serial_ps())
+
+
 def token_end_ps(
-    work: TokenWork, placement, start_ps: int, sparse: bool, n_channels: int, floor_ps: int = 0
+    work: TokenWork,
+    placement,
+    start_ps: int,
+    sparse: bool,
+    n_channels: int,
+    floor_ps: int = 0,
+    contention: bool = False,
 ) -> int:
-    """End time (ps) of a token that starts at `start_ps` and lasts at least `floor_ps`."""
+    """End time (ps) of a token that starts at `start_ps` and lasts at least `floor_ps`;
+    `contention`: arrays sharing an ADC bank take turns on it."""
     end = int(
         _schedule(
             np.int64(start_ps),
@@ -95,7 +113,7 @@ def token_end_ps(
             work.tile_dram_ps,
             work.tile_noc_ps,
             work.item_offsets,
-            work.item_ps,
+            item_durations_ps(work, contention),
             work.epilogue_ps,
             work.extra_ps,
             np.int64(work.prologue_ps),

@@ -1,8 +1,9 @@
 """Busy time of every shared resource in one token, and the floor it puts under the token.
 
-A compute unit, a DRAM channel or a link serves one thing at a time, so no schedule of
-a token can be shorter than the busiest resource's busy time in it. The DES meets that
-floor by construction for the servers it schedules (units, channels, links); the on-chip
+A compute unit, a shared ADC bank, a DRAM channel or a link serves one thing at a time,
+so no schedule of a token can be shorter than the busiest resource's busy time in it. The
+DES meets that floor by construction for the servers it schedules (units, ADC banks,
+channels, links); the on-chip
 memory's banks are not scheduled access by access, so both fidelities apply their
 aggregate bandwidth as a floor. The analytic fidelity, which has no queues, applies the
 floor of every resource: that keeps it a bound on the DES and no resource above 100 %.
@@ -10,7 +11,7 @@ floor of every resource: that keeps it a bound on the DES and no resource above 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,12 +30,14 @@ class TokenBusy:
     dram: np.ndarray  # (channels,)
     links: np.ndarray  # (links,)
     onchip: int
+    adc: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (shared ADC banks,)
 
     def longest_ps(self) -> int:
         """The busiest resource's busy time: no schedule of the token is shorter."""
         return int(
             max(
                 self.compute.max(initial=0),
+                self.adc.max(initial=0),
                 self.dram.max(initial=0),
                 self.links.max(initial=0),
                 self.onchip,
@@ -55,6 +58,11 @@ class BusyMeter:
         self.onchip_ps_per_byte = PS_PER_S / arch.onchip_memory.bandwidth_bytes_per_s
         routing = planner.routing
         self.resources = [Resource.compute(c) for c in range(planner.cores)]
+        # a bank of one array's own converters is never shared: its busy time is part of
+        # its unit's, so only shared banks are resources of their own
+        shared = planner.adc is not None and planner.adc.arrays_per_bank > 1
+        self.n_adc_banks = planner.n_adc_banks if shared else 0
+        self.resources += [Resource.adc_bank(b) for b in range(self.n_adc_banks)]
         self.resources += [Resource.dram(ch.name) for ch in arch.dram_channels]
         self.resources += [
             Resource.link(int(a), int(b), chip=bool(routing.link_class[i] == CHIP_LINK))
@@ -82,11 +90,18 @@ class BusyMeter:
             dram[0] += work.prologue_ps + work.extra_ps.sum()
         links = link_busy_ps(work.link_bits, pl.link_ps_per_bit)
         links += self._weight_links(work.tile_fetch_bytes)
-        return TokenBusy(compute=compute, dram=dram, links=links, onchip=self.onchip_ps(work))
+        adc = np.zeros(self.n_adc_banks)
+        if self.n_adc_banks and work.adc is not None:
+            adc = work.adc.bank_busy_ps(self.n_adc_banks)
+        return TokenBusy(
+            compute=compute, dram=dram, links=links, onchip=self.onchip_ps(work), adc=adc
+        )
 
     def add(self, busy: TokenBusy) -> None:
         """Add a finished token's busy times to the run's totals."""
-        self.total_ps += np.concatenate((busy.compute, busy.dram, busy.links, [busy.onchip]))
+        self.total_ps += np.concatenate(
+            (busy.compute, busy.adc, busy.dram, busy.links, [busy.onchip])
+        )
 
     def _weight_links(self, fetch_bytes: np.ndarray) -> np.ndarray:
         """Link time of the streamed weight tiles (the same every token under dense fetch)."""

@@ -166,6 +166,7 @@ def simulate(
                     arch.mapping.sparse_weight_fetch,
                     len(arch.dram_channels),
                     floor_ps=busy.longest_ps() if contention else 0,
+                    contention=contention,
                 )
                 # commit the finished token in one short step, so an interrupt keeps whole tokens
                 acc.latencies_ps.append(end - now + overhead_ps)

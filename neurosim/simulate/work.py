@@ -29,28 +29,38 @@ from neurosim.workload.spikes import TokenSpikes
 @dataclass(frozen=True)
 class AdcRequests:
     """Conversions of every (tile, timestep) item: entries offsets[i]:offsets[i+1] are the
-    arrays item i reads, each with its ADC bank, conversion time (ps) and columns."""
+    arrays item i reads, each with its ADC bank, conversion time (ps) and columns, sorted
+    by bank within the item. `arrays_per_bank` > 1: arrays take turns on shared banks."""
 
     offsets: np.ndarray
     bank: np.ndarray
     conversion_ps: np.ndarray
     columns: np.ndarray
     read_ps: int
+    arrays_per_bank: int = 1
 
     def bank_serial_ps(self) -> np.ndarray:
         """Per item: the read plus its busiest bank's conversions one after another (what
         an item takes when arrays sharing a bank queue for it; 0 for items that read
         nothing). A capacity bound for a fidelity without queueing."""
         n_items = self.offsets.size - 1
-        item = np.repeat(np.arange(n_items), np.diff(self.offsets))
-        if item.size == 0:
+        per_item = np.diff(self.offsets)
+        if self.bank.size == 0:
             return np.zeros(n_items, dtype=np.int64)
-        key = item * (int(self.bank.max()) + 1) + self.bank
-        uniq, inverse = np.unique(key, return_inverse=True)
-        load = np.bincount(inverse, weights=self.conversion_ps).astype(np.int64)
+        item = np.repeat(np.arange(n_items), per_item)
+        # entries are sorted by item, then bank: each run of equal (item, bank) is one queue
+        new_run = np.ones(item.size, dtype=bool)
+        new_run[1:] = (item[1:] != item[:-1]) | (self.bank[1:] != self.bank[:-1])
+        first = np.flatnonzero(new_run)
+        load = np.add.reduceat(self.conversion_ps.astype(np.int64), first)
         busiest = np.zeros(n_items, dtype=np.int64)
-        np.maximum.at(busiest, uniq // (int(self.bank.max()) + 1), load)
-        return np.where(np.diff(self.offsets) > 0, self.read_ps + busiest, 0)
+        np.maximum.at(busiest, item[first], load)
+        return np.where(per_item > 0, self.read_ps + busiest, 0)
+
+    def bank_busy_ps(self, n_banks: int) -> np.ndarray:
+        """Per bank: its conversion time over all items (its busy time in the token)."""
+        busy = np.bincount(self.bank, weights=self.conversion_ps, minlength=n_banks)
+        return busy[:n_banks]
 
 
 @dataclass
@@ -121,6 +131,8 @@ class WorkPlanner:
     def _plan_arrays(self) -> None:
         """Row chunks of every site, for in-memory-compute arrays (one chunk = array rows)."""
         self.array_kind = is_array_kind(self.arch)
+        self.adc = None
+        self.n_adc_banks = 0
         if not self.array_kind:
             return
         cfg, p = self.arch.compute, self.placement
@@ -168,6 +180,7 @@ class WorkPlanner:
             conversion_ps=conv,
             columns=p.array_phys_cols[a],
             read_ps=self.read_ps,
+            arrays_per_bank=self.adc.arrays_per_bank,
         )
 
     def _array_items(self, counts: np.ndarray):
