@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from neurosim.build import build_system
-from neurosim.config.architecture import Architecture
+from neurosim.architecture import Architecture
 from neurosim.config.loader import load_config
 from neurosim.config.overrides import with_overrides
 from neurosim.config.workload import Workload
 from neurosim.resources import Resource, ResourceKind
+from neurosim.simulate.build import build_system
 from neurosim.simulate.busy import BusyMeter
 from neurosim.simulate.des import DesTokenRunner
 from neurosim.simulate.run import prepare, simulate
