@@ -214,6 +214,7 @@ def _warm_numba() -> None:
         epilogue_ps=np.zeros((1, 1), dtype=np.int64),
         extra_ps=zero,
         prologue_ps=0,
+        adc=None,
     )
     placement = SimpleNamespace(group_tiles=bounds, tile_core=zero, tile_channel=-one)
     token_end_ps(work, placement, 0, False, 1)
