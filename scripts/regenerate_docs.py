@@ -246,9 +246,10 @@ def gen_sweep_bench() -> str:
     rows = ["| fidelity | workers | points/min end to end | points/min steady |",
             "|---|---|---|---|"]
     for line in text.splitlines():
-        cells = line.split()
-        if cells and cells[0] in ("analytic", "des") and len(cells) >= 6:
-            rows.append(f"| {cells[0]} | {cells[1]} | {int(cells[4]):,} | {int(cells[5]):,} |")
+        cells = line.split()[1:]  # the first column names the source tree
+        if cells and cells[0] in ("analytic", "des") and len(cells) >= 7:
+            fidelity, workers, _points, _wall, end_to_end, steady = cells[:6]
+            rows.append(f"| {fidelity} | {workers} | {int(end_to_end):,} | {int(steady):,} |")
     if len(rows) < 3:
         raise GenerationError(f"no rows in the sweep benchmark output:\n{text}")
     return lines_of(rows) + "\n" + machine_note()
