@@ -65,6 +65,12 @@ def tiny_workload() -> Workload:
 
 
 @pytest.fixture(scope="session")
+def tiny_crossbar() -> Architecture:
+    """A small analog-crossbar architecture (tests/fixtures/tiny_crossbar.yaml)."""
+    return load_config(Architecture, FIXTURES / "tiny_crossbar.yaml")
+
+
+@pytest.fixture(scope="session")
 def make_variant():
     """The `variant` helper as a fixture, for tests that prefer injection to import."""
     return variant

@@ -12,7 +12,6 @@ import pytest
 from conftest import REPO
 
 from neurosim.architecture import Architecture
-from neurosim.config.loader import load_config
 from neurosim.config.overrides import with_overrides
 from neurosim.config.workload import Workload
 from neurosim.resources import Resource, ResourceKind
@@ -26,14 +25,14 @@ from neurosim.workload.spikes import SyntheticSpikeSource
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@pytest.fixture(scope="module")
-def crossbar() -> Architecture:
-    return load_config(Architecture, FIXTURES / "tiny_crossbar.yaml")
+@pytest.fixture
+def crossbar(tiny_crossbar) -> Architecture:
+    return tiny_crossbar
 
 
-@pytest.fixture(scope="module")
-def workload() -> Workload:
-    return load_config(Workload, FIXTURES / "tiny_workload.yaml")
+@pytest.fixture
+def workload(tiny_workload) -> Workload:
+    return tiny_workload
 
 
 def _resources(result) -> dict[str, float]:

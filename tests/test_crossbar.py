@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from neurosim.architecture import Architecture
-from neurosim.config.loader import load_config
 from neurosim.config.overrides import with_overrides
 from neurosim.config.workload import Workload
 from neurosim.simulate.run import prepare, simulate
@@ -17,14 +16,14 @@ from neurosim.workload.spikes import TokenSpikes
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@pytest.fixture(scope="module")
-def crossbar() -> Architecture:
-    return load_config(Architecture, FIXTURES / "tiny_crossbar.yaml")
+@pytest.fixture
+def crossbar(tiny_crossbar) -> Architecture:
+    return tiny_crossbar
 
 
-@pytest.fixture(scope="module")
-def workload() -> Workload:
-    return load_config(Workload, FIXTURES / "tiny_workload.yaml")
+@pytest.fixture
+def workload(tiny_workload) -> Workload:
+    return tiny_workload
 
 
 def test_one_activation_of_a_known_array(crossbar, workload):
