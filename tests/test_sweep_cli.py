@@ -145,3 +145,17 @@ def test_the_documented_point_key_is_a_real_point():
     planned = [t.key for t in plan_study(study).tasks]
     for key in keys:
         assert sum(k.startswith(key) for k in planned) == 1, key
+
+
+def test_an_architecture_given_as_the_sweep_spec_gets_one_line(capsys):
+    code, _, err = run_cli(["sweep", str(ROOT / "architectures/vck190_nsllm.yaml"), "--dry-run"],
+                           capsys)
+    assert code == 2
+    assert "looks like an architecture file" in err and "sweep spec" in err
+    assert "unknown key" not in err and "Traceback" not in err
+
+
+def test_a_sweep_spec_given_as_the_architecture_names_both_kinds(capsys):
+    spec = str(ROOT / "architectures/sweeps/reram_adc_crossbar.yaml")
+    code, _, err = run_cli(["run", spec, "nsllm-1.5b", "--tokens", "1"], capsys)
+    assert code == 2 and "looks like a sweep" in err and "expects an architecture" in err

@@ -207,6 +207,7 @@ def _sweep(args) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1; got {args.jobs}")
+    _refuse_other_kinds(args.spec)
     study = load_spec(args.spec)
     plan = plan_study(study)
     db = _db_path(args, study)
@@ -460,3 +461,20 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 
 
 # --------------------------------------------------------------------------- standalone
+
+
+def _refuse_other_kinds(path) -> None:
+    """One clear line when an architecture or workload file is given as the sweep spec."""
+    from neurosim.errors import ConfigError
+    from neurosim.simulate.systems import file_kind
+
+    try:
+        kind = file_kind(path)
+    except ConfigError:
+        return  # not recognisably another kind: the spec loader reports what is wrong
+    if kind != "sweep":
+        shown = "an architecture" if kind in ("architecture", "gpu") else "a workload"
+        raise UsageError(
+            f"{path}: this looks like {shown} file, but `neurosim sweep` expects a sweep "
+            "spec (examples in architectures/sweeps/)"
+        )

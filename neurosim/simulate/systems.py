@@ -47,7 +47,7 @@ def resolve_config_path(ref: str | Path, kind: str) -> Path:
     """
     path = Path(ref)
     if path.is_dir():
-        raise ValueError(f"{path} is a directory; expected a {kind} YAML file or preset name")
+        raise ValueError(f"{path} is a directory; expected {_a(kind)} YAML file or preset name")
     if path.is_file():
         return path
     name = str(ref)
@@ -75,8 +75,10 @@ def resolve_config_path(ref: str | Path, kind: str) -> Path:
 
 
 def check_kind(path: Path, expected: str, role: str) -> None:
-    """Refuse a workload given where an architecture is expected (and the reverse)."""
-    kind = "architecture" if file_kind(path) in ("architecture", "gpu") else "workload"
+    """Refuse a workload given where an architecture is expected (and the other mix-ups of
+    architecture, workload and sweep spec files)."""
+    kind = file_kind(path)
+    kind = "architecture" if kind == "gpu" else kind
     if kind != expected:
         raise ConfigError.single(
             path,
@@ -86,7 +88,8 @@ def check_kind(path: Path, expected: str, role: str) -> None:
 
 
 def file_kind(path: Path) -> str:
-    """'architecture', 'gpu' or 'workload', judged from the file merged with its preset."""
+    """'architecture', 'gpu', 'workload' or 'sweep', judged from the file merged with its
+    preset."""
     data, lines = load_yaml_with_lines(path)
     if not isinstance(data, dict):
         raise ConfigError.single(path, "", "expected a mapping of keys at the top of the file")
@@ -95,6 +98,8 @@ def file_kind(path: Path) -> str:
             data, _ = resolve_extends(path, data, lines, PRESET_DIRS + WORKLOAD_DIRS)
         except ConfigError:
             pass  # judge from the file's own keys; loading it reports the problem properly
+    if "axes" in data:
+        return "sweep"
     if "blocks" in data or "embedding" in data:
         return "workload"
     if data.get("kind") == "gpu":
