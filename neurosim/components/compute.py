@@ -8,6 +8,7 @@ that are placed as tiles on chip or streamed from DRAM; weight-stationary kinds
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import ClassVar
 
 import numpy as np
@@ -30,13 +31,13 @@ class ComputeSection(StrictModel):
     pipeline_depth_cycles: int = Field(ge=0, description="fill/drain cycles paid once per layer")
     static_power_w: NonNegativeWatts = Field(description="per chip: leakage of all units together")
 
+    @abstractmethod
     def prices(self) -> dict[tuple[str, str], float]:
         """Joules per (component, event) this kind emits."""
-        raise NotImplementedError
 
+    @abstractmethod
     def summary(self) -> str:
         """One line on one unit, for `neurosim validate`."""
-        raise NotImplementedError
 
     def cycle_ps(self) -> int:
         """Clock period in integer picoseconds (rounded to nearest)."""
@@ -74,6 +75,7 @@ class StreamingSection(ComputeSection):
         default=True, description="zero weights cost no work (needs a sparse weight format)"
     )
 
+    @abstractmethod
     def item_ps(
         self,
         synops: np.ndarray,
@@ -85,13 +87,12 @@ class StreamingSection(ComputeSection):
         """Time of (tile, timestep) items: `synops` accumulations from `spikes` input
         spikes into tiles of `tile_cols` outputs; `mem_ps_per_byte` is one unit's share
         of on-chip memory bandwidth."""
-        raise NotImplementedError
 
+    @abstractmethod
     def item_events(
         self, synops: np.ndarray, spikes: np.ndarray, tile_cols: np.ndarray, weight_bits: int
     ) -> dict[tuple[str, str], np.ndarray]:
         """Named events of the same items."""
-        raise NotImplementedError
 
 
 class ArraySection(ComputeSection):
@@ -112,16 +113,16 @@ class ArraySection(ComputeSection):
         """Array columns one weight occupies."""
         return weight_bits
 
+    @abstractmethod
     def activation_ps(self) -> int:
         """One array activation (read), before any conversion."""
-        raise NotImplementedError
 
+    @abstractmethod
     def array_events(
         self, ops: np.ndarray, cols_on: np.ndarray, rows_on: np.ndarray
     ) -> dict[tuple[str, str], np.ndarray]:
         """Named events of items doing `ops` cell operations on `cols_on` active columns
         driven by `rows_on` active rows."""
-        raise NotImplementedError
 
     def area_m2(self, arrays: int) -> dict[str, float]:
         """Area of the arrays, when stated."""
