@@ -228,45 +228,46 @@ def _check_size(arch: Architecture, graph: ModelGraph, chips: int, where: str) -
 def _cut_tiles(graph: ModelGraph, cores: int, tile_bits: int, bits: int):
     """The tiles of every group, in execution order: each linear's output columns split
     evenly over the cores, each core's share cut into tiles of at most `tile_bits`; a
-    group's tiles go round by round (every core's r-th tile, core by core).
+    group's tiles go round by round (every core's r-th tile, core by core), and a core's
+    tiles in a group follow its linears in order.
 
     Returns per tile its columns, core, linear and group, then the group offsets and the
     linear names.
     """
-    none = np.zeros(0, dtype=np.int64)
-    cols_p, core_p, linear_p, group_p = [none], [none], [none], [none]
-    group_tiles = [0]
-    linear_names: list[str] = []
-    for group in graph.groups:
-        cols_g, core_g, round_g, linear_g = [none], [none], [none], [none]
-        taken = np.zeros(cores, dtype=np.int64)  # tiles each core holds so far in the group
-        for lin in group.linears:
-            widths = np.diff(even_split(lin.out_features, cores))
-            max_cols = max(1, tile_bits // (lin.in_features * bits))
-            per_core = -(-widths // max_cols)
-            core = np.repeat(np.arange(cores, dtype=np.int64), per_core)
-            first = np.concatenate(([0], np.cumsum(per_core)[:-1]))
-            j = np.arange(core.size, dtype=np.int64) - np.repeat(first, per_core)
-            cols_g.append(np.minimum(max_cols, widths[core] - j * max_cols))
-            core_g.append(core)
-            round_g.append(taken[core] + j)
-            linear_g.append(np.full(core.size, len(linear_names), dtype=np.int64))
-            taken += per_core
-            linear_names.append(lin.name)
-        core = np.concatenate(core_g)
-        order = np.lexsort((core, np.concatenate(round_g)))  # by round, then core
-        cols_p.append(np.concatenate(cols_g)[order])
-        core_p.append(core[order])
-        linear_p.append(np.concatenate(linear_g)[order])
-        group_p.append(np.full(order.size, group.index, dtype=np.int64))
-        group_tiles.append(group_tiles[-1] + order.size)
+    linears = [(g, lin) for g in graph.groups for lin in g.linears]
+    n_groups = len(graph.groups)
+    position = np.array([i for i, g in enumerate(graph.groups) for _ in g.linears], np.int64)
+    group_index = np.array([g.index for g in graph.groups], dtype=np.int64)
+    out_f = np.array([lin.out_features for _, lin in linears], dtype=np.int64)
+    in_f = np.array([lin.in_features for _, lin in linears], dtype=np.int64)
+    bounds = (np.arange(cores + 1, dtype=np.int64)[None, :] * out_f[:, None]) // cores
+    widths = np.diff(bounds, axis=1)  # (linears, cores)
+    max_cols = np.maximum(1, tile_bits // (in_f * bits))  # (linears,)
+    per_core = -(-widths // max_cols[:, None])
+    # tiles each core already holds in the group when a linear starts
+    running = np.cumsum(per_core, axis=0) - per_core
+    first_of_group = np.searchsorted(position, np.arange(n_groups))
+    group_start = np.zeros((n_groups, cores), dtype=np.int64)
+    has = first_of_group < position.size
+    group_start[has] = running[first_of_group[has]]
+    before = running - group_start[position]
+    counts = per_core.ravel()
+    n = int(counts.sum())
+    cell = np.repeat(np.arange(counts.size, dtype=np.int64), counts)  # (linear, core) cell
+    linear, core = np.divmod(cell, cores)
+    j = np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    cols = np.minimum(max_cols[linear], widths[linear, core] - j * max_cols[linear])
+    rounds = before[linear, core] + j
+    order = np.lexsort((core, rounds, position[linear]))  # by group, round, then core
+    tile_position = position[linear[order]]
+    group_tiles = np.concatenate(([0], np.cumsum(np.bincount(tile_position, minlength=n_groups))))
     return (
-        np.concatenate(cols_p).astype(np.int64),
-        np.concatenate(core_p).astype(np.int64),
-        np.concatenate(linear_p).astype(np.int64),
-        np.concatenate(group_p).astype(np.int64),
-        np.array(group_tiles, dtype=np.int64),
-        tuple(linear_names),
+        cols[order],
+        core[order],
+        linear[order],
+        group_index[tile_position],
+        group_tiles.astype(np.int64),
+        tuple(lin.name for _, lin in linears),
     )
 
 
