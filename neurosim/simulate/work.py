@@ -70,8 +70,9 @@ class TokenWork:
     group_timesteps: np.ndarray  # (G,)
     phase_offsets: np.ndarray  # (G+1,) into phase_ps
     phase_ps: np.ndarray  # spike delivery time of each (group, timestep)
-    phase_link_bits: list[np.ndarray]  # per group: (T, links) bits carried
-    link_bits: np.ndarray  # (G, Tmax, links): the same, padded with zeros past T_g
+    spike_bits: np.ndarray  # (G, Tmax, spike links): bits carried, zero past T_g
+    spike_links: np.ndarray  # the links spikes can use (the others carry none)
+    n_links: int  # links of the system
     phase_latency_ps: np.ndarray  # per (group, timestep): route latency part
     tile_dram_ps: np.ndarray  # (tiles,) 0 for resident tiles
     tile_noc_ps: np.ndarray  # (tiles,) weight delivery over the NoC
@@ -93,6 +94,12 @@ class TokenWork:
     onchip_write_bytes: int = 0
     noc_bytes: int = 0
     chip_link_bytes: int = 0
+
+    def phase_link_bits(self, g: int) -> np.ndarray:
+        """(T_g, links): bits each spike phase of group g carries on every link."""
+        bits = np.zeros((int(self.group_timesteps[g]), self.n_links), dtype=np.int64)
+        bits[:, self.spike_links] = self.spike_bits[g, : bits.shape[0]]
+        return bits
 
 
 class WorkPlanner:
@@ -262,7 +269,12 @@ class WorkPlanner:
         # each owner's multicast links, as sparse rows (CSR) per pattern of (owners, dests)
         self.group_pattern = np.array(pattern_of_group, dtype=np.int64)
         self.pattern_indptr = np.stack(indptr_rows)
-        self.pattern_links = np.concatenate(links_parts or [[]]).astype(np.int64)
+        pattern_links = np.concatenate(links_parts or [[]]).astype(np.int64)
+        # spike bits are kept only for the links some multicast uses
+        self.spike_links = np.unique(pattern_links)
+        self.pattern_links = np.searchsorted(self.spike_links, pattern_links)
+        self.spike_link_ps_per_bit = self.link_ps_per_bit[self.spike_links]
+        self.spike_chip_link = self.chip_link[self.spike_links]
         self.pattern_uses = np.concatenate(uses_parts or [[]]).astype(np.int64)
         self.latency_by_group = np.stack(self.group_latency)  # (G, units)
         multi = self.placement.chips > 1 and self.arch.chips is not None
@@ -287,9 +299,16 @@ class WorkPlanner:
         self.tile_latency[streamed] = route_latency_ps(
             self.arch, self.routing, src[streamed], dst[streamed]
         )
+        # the slowest link on each streamed tile's route, found once per (src, dst) pair
         slowest = np.zeros(p.n_tiles)
-        for k in np.flatnonzero(streamed):
-            slowest[k] = self.link_ps_per_bit[self.routing.route_links(src[k], dst[k])].max()
+        pair = src[streamed] * self.routing.n_nodes + dst[streamed]
+        pairs, tile_pair = np.unique(pair, return_inverse=True)
+        n = self.routing.n_nodes
+        route = self.routing.route_links
+        per_pair = np.array(
+            [self.link_ps_per_bit[route(*divmod(int(q), n))].max() for q in pairs], dtype=float
+        )
+        slowest[streamed] = per_pair[tile_pair]
         self.tile_ps_per_bit = slowest
         self.tile_src_node = src
         self.tile_dst_node = dst
@@ -416,22 +435,27 @@ class WorkPlanner:
         s_t = S.sum(axis=2)  # (G, Tmax)
         spikes_total = int(s_t.sum())
         # spike delivery phases: bits on every link at every (group, timestep)
-        link_bits = multicast_link_bits(
+        spike_bits = multicast_link_bits(
             S, self.group_pattern, self.pattern_indptr, self.pattern_links, self.pattern_uses,
-            self.routing.n_links, self.msg_bits,
-        )
-        spike_chip_bits = int(link_bits[:, :, self.chip_link].sum()) if self.chip_link.any() else 0
-        spike_bit_hops = int(link_bits.sum()) - spike_chip_bits
-        max_bits = link_bits.max(axis=2)
+            self.spike_links.size, self.msg_bits,
+        )  # (G, Tmax, spike links)
+        chip = self.spike_chip_link
+        spike_chip_bits = int(spike_bits[:, :, chip].sum()) if chip.any() else 0
+        spike_bit_hops = int(spike_bits.sum()) - spike_chip_bits
+        if self.spike_links.size:
+            max_bits = spike_bits.max(axis=2)
+        else:
+            max_bits = np.zeros((n_groups, self.t_max), dtype=np.int64)
         if self.uniform_links:
             serial = np.ceil(max_bits * self.link_ps_per_bit[0]).astype(np.int64)
+        elif self.spike_links.size:
+            serial = np.ceil((spike_bits * self.spike_link_ps_per_bit).max(axis=2)).astype(np.int64)
         else:
-            serial = np.ceil((link_bits * self.link_ps_per_bit).max(axis=2)).astype(np.int64)
+            serial = np.zeros((n_groups, self.t_max), dtype=np.int64)
         lat = np.where(S > 0, self.latency_by_group[:, None, :], 0).max(axis=2)
         lat = np.where(max_bits > 0, lat, 0)
         phase_ps = (serial + lat + self.barrier_ps)[self.phase_mask]
         phase_latency = lat[self.phase_mask]
-        phase_link_bits = [link_bits[g, : self.group_T[g]] for g in range(n_groups)]
         # compute items: tile k at timestep t accumulates its rows' spikes into its outputs
         if self.array_kind:
             item_ps, item_events, adc_requests, item_synops = self._array_items(counts_all)
@@ -504,8 +528,9 @@ class WorkPlanner:
             group_timesteps=self.group_T,
             phase_offsets=self.phase_offsets,
             phase_ps=phase_ps,
-            phase_link_bits=phase_link_bits,
-            link_bits=link_bits,
+            spike_bits=spike_bits,
+            spike_links=self.spike_links,
+            n_links=self.routing.n_links,
             phase_latency_ps=phase_latency,
             tile_dram_ps=tile_dram,
             tile_noc_ps=tile_noc,
