@@ -228,10 +228,12 @@ class WorkPlanner:
         first site by unit 0, which looks up the embedding).
         """
         p, n_groups = self.placement, len(self.graph.groups)
-        holders = [
-            np.unique(p.tile_core[p.group_tiles[g] : p.group_tiles[g + 1]]) for g in range(n_groups)
-        ]
+        tile_position = np.repeat(np.arange(n_groups), np.diff(p.group_tiles))
+        holds = np.zeros((n_groups, self.cores), dtype=bool)
+        holds[tile_position, p.tile_core] = True
+        holders = [np.flatnonzero(row) for row in holds]
         cache: dict[tuple[bytes, bytes], tuple[int, np.ndarray]] = {}
+        splits: dict[tuple[bytes, int], np.ndarray] = {}  # owner of each neuron, shared
         self.group_dests: list[np.ndarray] = []
         self.owner_index: list[np.ndarray] = []
         self.group_latency: list[np.ndarray] = []
@@ -243,8 +245,11 @@ class WorkPlanner:
         for g, group in enumerate(self.graph.groups):
             owners = holders[g - 1] if g > 0 else np.array([0])
             dests = holders[g] if holders[g].size else np.arange(self.cores)
-            split = even_split(group.width, owners.size)
-            self.owner_index.append(np.repeat(owners, np.diff(split)))
+            split_key = (owners.tobytes(), group.width)
+            if split_key not in splits:
+                split = even_split(group.width, owners.size)
+                splits[split_key] = np.repeat(owners, np.diff(split))
+            self.owner_index.append(splits[split_key])
             self.group_dests.append(dests)
             key = (owners.tobytes(), dests.tobytes())
             if key not in cache:
@@ -385,28 +390,35 @@ class WorkPlanner:
         self.state_onchip_bytes = 0
         channels = arch.dram_channels
         state_ps = int(self._dram_ps(0, np.array([self.state_block_bytes]))[0]) if channels else 0
+        # neuron updates and fill/drain of every (group, unit) at once
+        nu = np.bincount(self.global_owner, minlength=n_groups * self.cores)
+        nu = nu.reshape(n_groups, self.cores) * self.group_T[:, None]
+        self.neuron_updates = int(nu.sum())
+        self.neuron_updates_gc[:] = nu
+        tile_position = np.repeat(np.arange(n_groups), np.diff(p.group_tiles))
+        has_tiles = np.bincount(
+            tile_position * self.cores + p.tile_core, minlength=n_groups * self.cores
+        ).reshape(n_groups, self.cores) > 0
+        epilogue[:] = np.where(has_tiles, depth_ps, 0)
+        epilogue += arch.compute.neuron_update_cycles(nu) * self.cycle_ps
+        ops = 2 * self.graph.state_elements_per_block
+        shares: dict[bytes, np.ndarray] = {}  # state ops per unit, by destination set
         for g, group in enumerate(groups):
-            t0, t1 = p.group_tiles[g], p.group_tiles[g + 1]
-            nu = np.bincount(self.owner_index[g], minlength=self.cores) * group.timesteps
-            self.neuron_updates += int(nu.sum())
-            self.neuron_updates_gc[g] = nu
-            has_tiles = np.bincount(p.tile_core[t0:t1], minlength=self.cores) > 0
-            ep = np.where(has_tiles, depth_ps, 0)
-            ep = ep + arch.compute.neuron_update_cycles(nu) * self.cycle_ps
             if group.attention is not None:
-                ops = 2 * self.graph.state_elements_per_block
                 self.state_updates += ops
                 dests = self.group_dests[g]
-                share = np.zeros(self.cores, dtype=np.int64)
-                share[dests] = ops // dests.size
-                share[dests[: ops % dests.size]] += 1
+                share = shares.get(dests.tobytes())
+                if share is None:
+                    share = np.zeros(self.cores, dtype=np.int64)
+                    share[dests] = ops // dests.size
+                    share[dests[: ops % dests.size]] += 1
+                    shares[dests.tobytes()] = share
                 self.state_updates_gc[g] = share
-                ep = ep + (-(-share // lanes)) * self.cycle_ps
+                epilogue[g] += (-(-share // lanes)) * self.cycle_ps
                 if p.state_resident:
                     self.state_onchip_bytes += self.state_block_bytes
                 else:
                     extra[g] = 2 * state_ps
-            epilogue[g] = ep
         self.epilogue = epilogue
         self.extra = extra
         self.blocks_with_state = int(sum(1 for g in groups if g.attention is not None))
