@@ -134,6 +134,7 @@ class WorkPlanner:
         self._plan_tiles()
         self._plan_state_and_embedding()
         self._plan_static()
+        self._dense_fetch: tuple | None = None  # the weight fetch of every dense token
 
     def _plan_arrays(self) -> None:
         """Row chunks of every site, for in-memory-compute arrays (one chunk = array rows)."""
@@ -423,6 +424,42 @@ class WorkPlanner:
         self.extra = extra
         self.blocks_with_state = int(sum(1 for g in groups if g.attention is not None))
 
+    def _sparse_fetch_bytes(self, token: TokenSpikes, counts_raw: np.ndarray) -> np.ndarray:
+        """Per tile: bytes read from DRAM when only the rows of active inputs are fetched."""
+        p = self.placement
+        tile_fetch = self.dense_fetch_bytes.copy()
+        bounds = np.concatenate(([0], np.cumsum([c.size for c in token.counts])))
+        for g in range(len(self.graph.groups)):
+            t0, t1 = p.group_tiles[g], p.group_tiles[g + 1]
+            streamed = np.flatnonzero(~p.tile_resident[t0:t1]) + t0
+            if streamed.size:
+                active = counts_raw[bounds[g] : bounds[g + 1]] > 0
+                tile_fetch[streamed] = self.fetch_bytes(streamed, active)
+        return tile_fetch
+
+    def _weight_fetch(self, tile_fetch: np.ndarray) -> tuple:
+        """What fetching `tile_fetch` bytes per tile costs: (tile_fetch, DRAM ps per tile,
+        NoC ps per tile, chip-link bits, on-chip bit-hops, bytes read per channel). The
+        arrays are read-only: a dense fetch shares them between tokens."""
+        p, arch = self.placement, self.arch
+        tile_dram = np.zeros(p.n_tiles, dtype=np.int64)
+        read_bytes: dict[str, int] = {}
+        for ci, ch in enumerate(arch.dram_channels):
+            sel = p.tile_channel == ci
+            tile_dram[sel] = self._dram_ps(ci, tile_fetch[sel])
+            read_bytes[ch.name] = int(tile_fetch[sel].sum())
+        fetched_bits = tile_fetch * 8
+        tile_noc = np.where(
+            tile_fetch > 0,
+            np.ceil(fetched_bits * self.tile_ps_per_bit).astype(np.int64) + self.tile_latency,
+            0,
+        )
+        weight_chip_bits = int((fetched_bits * self.tile_chip_hops).sum())
+        weight_bit_hops = int((fetched_bits * self.tile_hops).sum()) - weight_chip_bits
+        for a in (tile_fetch, tile_dram, tile_noc):
+            a.flags.writeable = False
+        return tile_fetch, tile_dram, tile_noc, weight_chip_bits, weight_bit_hops, read_bytes
+
     def plan(self, token: TokenSpikes) -> TokenWork:
         """Durations and event counts of one token (vectorised over all groups)."""
         p = self.placement
@@ -485,32 +522,15 @@ class WorkPlanner:
                 for key, v in arch.compute.item_events(syn, spikes, cols, self.bits).items()
             }
             adc_requests = None
-        # weight fetch
-        tile_fetch = self.dense_fetch_bytes.copy()
+        # weight fetch: the same every token unless rows of silent inputs are skipped
         if arch.mapping.sparse_weight_fetch:
-            bounds = np.concatenate(([0], np.cumsum([c.size for c in token.counts])))
-            for g in range(n_groups):
-                t0, t1 = p.group_tiles[g], p.group_tiles[g + 1]
-                streamed = np.flatnonzero(~p.tile_resident[t0:t1]) + t0
-                if streamed.size:
-                    active = counts_raw[bounds[g] : bounds[g + 1]] > 0
-                    tile_fetch[streamed] = self.fetch_bytes(streamed, active)
-        tile_dram = np.zeros(p.n_tiles, dtype=np.int64)
-        read_bytes: dict[str, int] = {}
-        write_bytes: dict[str, int] = {}
-        for ci, ch in enumerate(arch.dram_channels):
-            sel = p.tile_channel == ci
-            tile_dram[sel] = self._dram_ps(ci, tile_fetch[sel])
-            read_bytes[ch.name] = int(tile_fetch[sel].sum())
-            write_bytes[ch.name] = 0
-        fetched_bits = tile_fetch * 8
-        tile_noc = np.where(
-            tile_fetch > 0,
-            np.ceil(fetched_bits * self.tile_ps_per_bit).astype(np.int64) + self.tile_latency,
-            0,
-        )
-        weight_chip_bits = int((fetched_bits * self.tile_chip_hops).sum())
-        weight_bit_hops = int((fetched_bits * self.tile_hops).sum()) - weight_chip_bits
+            fetch = self._weight_fetch(self._sparse_fetch_bytes(token, counts_raw))
+        else:
+            if self._dense_fetch is None:
+                self._dense_fetch = self._weight_fetch(self.dense_fetch_bytes.copy())
+            fetch = self._dense_fetch
+        tile_fetch, tile_dram, tile_noc, weight_chip_bits, weight_bit_hops = fetch[:5]
+        read_bytes, write_bytes = dict(fetch[5]), dict.fromkeys(fetch[5], 0)
         ch0 = arch.dram_channels[0].name if arch.dram_channels else ""
         if not p.state_resident:
             read_bytes[ch0] += self.blocks_with_state * self.state_fetch_bytes
