@@ -180,7 +180,7 @@ def test_spike_phases_of_a_multi_chip_system(layout):
                 bits[:, links] += fired[:, None] * msg
                 if links.size:
                     latency = np.maximum(latency, np.where(fired > 0, link_latency[links].sum(), 0))
-        np.testing.assert_array_equal(work.phase_link_bits[g], bits)
+        np.testing.assert_array_equal(work.phase_link_bits(g), bits)
         phases = slice(work.phase_offsets[g], work.phase_offsets[g + 1])
         np.testing.assert_array_equal(work.phase_latency_ps[phases], latency)
     assert work.counts[("chip_link", "bit")] > 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from neurosim.architecture import Architecture
 from neurosim.errors import ConfigError, SimulationError
@@ -224,6 +225,70 @@ def _check_size(arch: Architecture, graph: ModelGraph, chips: int, where: str) -
         )
 
 
+def _cut_tiles(graph: ModelGraph, cores: int, tile_bits: int, bits: int):
+    """The tiles of every group, in execution order: each linear's output columns split
+    evenly over the cores, each core's share cut into tiles of at most `tile_bits`; a
+    group's tiles go round by round (every core's r-th tile, core by core), and a core's
+    tiles in a group follow its linears in order.
+
+    Returns per tile its columns, core, linear and group, then the group offsets and the
+    linear names.
+    """
+    linears = [(g, lin) for g in graph.groups for lin in g.linears]
+    n_groups = len(graph.groups)
+    position = np.array([i for i, g in enumerate(graph.groups) for _ in g.linears], np.int64)
+    group_index = np.array([g.index for g in graph.groups], dtype=np.int64)
+    out_f = np.array([lin.out_features for _, lin in linears], dtype=np.int64)
+    in_f = np.array([lin.in_features for _, lin in linears], dtype=np.int64)
+    bounds = (np.arange(cores + 1, dtype=np.int64)[None, :] * out_f[:, None]) // cores
+    widths = np.diff(bounds, axis=1)  # (linears, cores)
+    max_cols = np.maximum(1, tile_bits // (in_f * bits))  # (linears,)
+    per_core = -(-widths // max_cols[:, None])
+    # tiles each core already holds in the group when a linear starts
+    running = np.cumsum(per_core, axis=0) - per_core
+    first_of_group = np.searchsorted(position, np.arange(n_groups))
+    group_start = np.zeros((n_groups, cores), dtype=np.int64)
+    has = first_of_group < position.size
+    group_start[has] = running[first_of_group[has]]
+    before = running - group_start[position]
+    counts = per_core.ravel()
+    n = int(counts.sum())
+    cell = np.repeat(np.arange(counts.size, dtype=np.int64), counts)  # (linear, core) cell
+    linear, core = np.divmod(cell, cores)
+    j = np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    cols = np.minimum(max_cols[linear], widths[linear, core] - j * max_cols[linear])
+    rounds = before[linear, core] + j
+    order = np.lexsort((core, rounds, position[linear]))  # by group, round, then core
+    tile_position = position[linear[order]]
+    group_tiles = np.concatenate(([0], np.cumsum(np.bincount(tile_position, minlength=n_groups))))
+    return (
+        cols[order],
+        core[order],
+        linear[order],
+        group_index[tile_position],
+        group_tiles.astype(np.int64),
+        tuple(lin.name for _, lin in linears),
+    )
+
+
+@njit(cache=True, nogil=True)
+def _assign_channels(streamed, tile_bytes, bandwidth):
+    """Give each streamed tile, in order, the DRAM channel that would finish it earliest
+    (the first such channel on a tie). Returns (channel per tile or -1, bytes per channel)."""
+    tile_channel = np.full(tile_bytes.size, -1, dtype=np.int64)
+    assigned = np.zeros(bandwidth.size)
+    for i in streamed:
+        best = 0
+        best_finish = (assigned[0] + tile_bytes[i]) / bandwidth[0]
+        for ch in range(1, bandwidth.size):
+            finish = (assigned[ch] + tile_bytes[i]) / bandwidth[ch]
+            if finish < best_finish:
+                best, best_finish = ch, finish
+        tile_channel[i] = best
+        assigned[best] += tile_bytes[i]
+    return tile_channel, assigned
+
+
 def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> Placement:
     """Split, place and assign every weight tile; raise ConfigError if the model cannot fit.
 
@@ -246,39 +311,16 @@ def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> P
     bits = graph.weight_bits
     zero_fraction = graph.workload.weights.zero_fraction
     mapping = arch.mapping
-    rows_g, cols_g, core_g, linear_g, group_g = [], [], [], [], []
-    group_tiles = [0]
-    linear_names: list[str] = []
-    for group in graph.groups:
-        per_core: list[list[tuple[int, int]]] = [[] for _ in range(cores)]
-        for lin in group.linears:
-            linear_idx = len(linear_names)
-            linear_names.append(lin.name)
-            bounds = even_split(lin.out_features, cores)
-            max_cols = max(1, int(mapping.tile_bytes * 8) // (lin.in_features * bits))
-            for c in range(cores):
-                start, stop = int(bounds[c]), int(bounds[c + 1])
-                for s in range(start, stop, max_cols):
-                    per_core[c].append((linear_idx, min(max_cols, stop - s)))
-        rounds = max(len(t) for t in per_core)
-        for r in range(rounds):
-            for c in range(cores):
-                if r < len(per_core[c]):
-                    linear_idx, ncols = per_core[c][r]
-                    rows_g.append(group.width)
-                    cols_g.append(ncols)
-                    core_g.append(c)
-                    linear_g.append(linear_idx)
-                    group_g.append(group.index)
-        group_tiles.append(len(rows_g))
-    rows = np.array(rows_g, dtype=np.int64)
-    cols = np.array(cols_g, dtype=np.int64)
+    cols, core, linear, group_of, group_tiles, linear_names = _cut_tiles(
+        graph, cores, int(mapping.tile_bytes * 8), bits
+    )
+    rows = np.array([g.width for g in graph.groups], dtype=np.int64)[group_of]
     tile_bytes = (rows * cols * bits + 7) // 8
     if arch.compute.skip_zero_weights:
         nnz = np.maximum(0, np.rint(cols * (1.0 - zero_fraction))).astype(np.int64)
     else:
         nnz = cols.copy()
-    tile_group = np.array(group_g, dtype=np.int64)
+    tile_group = group_of
 
     capacity = int(arch.onchip_memory.capacity_bytes) * chips
     buffer = int(mapping.stream_buffer_bytes) if arch.dram is not None else 0
@@ -312,14 +354,8 @@ def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> P
                 f"({largest} B); raise it or lower mapping.tile_bytes",
             )
     channels = arch.dram_channels
-    bandwidth = np.array([ch.sustained_bandwidth_bytes_per_s for ch in channels])
-    assigned = np.zeros(len(channels))
-    tile_channel = np.full(rows.size, -1, dtype=np.int64)
-    for i in np.flatnonzero(streamed):
-        finish = (assigned + tile_bytes[i]) / bandwidth
-        ch = int(np.argmin(finish))
-        tile_channel[i] = ch
-        assigned[ch] += tile_bytes[i]
+    bandwidth = np.array([ch.sustained_bandwidth_bytes_per_s for ch in channels], dtype=float)
+    tile_channel, assigned = _assign_channels(np.flatnonzero(streamed), tile_bytes, bandwidth)
     for ch, used in zip(channels, assigned, strict=True):
         if used > ch.capacity_bytes:
             raise ConfigError.single(
@@ -334,17 +370,17 @@ def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> P
         chips=chips,
         units=cores,
         tile_group=tile_group,
-        tile_linear=np.array(linear_g, dtype=np.int64),
-        tile_core=np.array(core_g, dtype=np.int64),
+        tile_linear=linear,
+        tile_core=core,
         tile_cols=cols,
         tile_rows=rows,
         tile_bytes=tile_bytes,
         tile_nnz_per_row=nnz,
         tile_resident=resident,
         tile_channel=tile_channel,
-        group_tiles=np.array(group_tiles, dtype=np.int64),
+        group_tiles=group_tiles,
         site_owner_bounds=owner_bounds,
-        linear_names=tuple(linear_names),
+        linear_names=linear_names,
         state_resident=state_resident,
         resident_weight_bytes=int(tile_bytes[resident].sum()),
         streamed_weight_bytes=int(tile_bytes[streamed].sum()),

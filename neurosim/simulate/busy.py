@@ -88,7 +88,8 @@ class BusyMeter:
         )[: self.n_channels]
         if self.n_channels:
             dram[0] += work.prologue_ps + work.extra_ps.sum()
-        links = link_busy_ps(work.link_bits, pl.link_ps_per_bit)
+        links = np.zeros(pl.routing.n_links)
+        links[work.spike_links] = link_busy_ps(work.spike_bits, pl.spike_link_ps_per_bit)
         links += self._weight_links(work.tile_fetch_bytes)
         adc = np.zeros(self.n_adc_banks)
         if self.n_adc_banks and work.adc is not None:

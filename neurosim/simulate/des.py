@@ -118,8 +118,9 @@ class DesTokenRunner:
         """Deliver each timestep's spikes of group g, one phase after another."""
         net = self.system.interconnect
         a = int(work.phase_offsets[g])
+        link_bits = work.phase_link_bits(g)
         for t, done in enumerate(phases):
-            bits = work.phase_link_bits[g][t]
+            bits = link_bits[t]
             if self.system.ctx.contention:
                 yield from net.carry(bits, int(work.phase_latency_ps[a + t]))
                 if self.planner.barrier_ps:

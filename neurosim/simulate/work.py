@@ -70,8 +70,9 @@ class TokenWork:
     group_timesteps: np.ndarray  # (G,)
     phase_offsets: np.ndarray  # (G+1,) into phase_ps
     phase_ps: np.ndarray  # spike delivery time of each (group, timestep)
-    phase_link_bits: list[np.ndarray]  # per group: (T, links) bits carried
-    link_bits: np.ndarray  # (G, Tmax, links): the same, padded with zeros past T_g
+    spike_bits: np.ndarray  # (G, Tmax, spike links): bits carried, zero past T_g
+    spike_links: np.ndarray  # the links spikes can use (the others carry none)
+    n_links: int  # links of the system
     phase_latency_ps: np.ndarray  # per (group, timestep): route latency part
     tile_dram_ps: np.ndarray  # (tiles,) 0 for resident tiles
     tile_noc_ps: np.ndarray  # (tiles,) weight delivery over the NoC
@@ -93,6 +94,12 @@ class TokenWork:
     onchip_write_bytes: int = 0
     noc_bytes: int = 0
     chip_link_bytes: int = 0
+
+    def phase_link_bits(self, g: int) -> np.ndarray:
+        """(T_g, links): bits each spike phase of group g carries on every link."""
+        bits = np.zeros((int(self.group_timesteps[g]), self.n_links), dtype=np.int64)
+        bits[:, self.spike_links] = self.spike_bits[g, : bits.shape[0]]
+        return bits
 
 
 class WorkPlanner:
@@ -127,6 +134,7 @@ class WorkPlanner:
         self._plan_tiles()
         self._plan_state_and_embedding()
         self._plan_static()
+        self._dense_fetch: tuple | None = None  # the weight fetch of every dense token
 
     def _plan_arrays(self) -> None:
         """Row chunks of every site, for in-memory-compute arrays (one chunk = array rows)."""
@@ -221,10 +229,12 @@ class WorkPlanner:
         first site by unit 0, which looks up the embedding).
         """
         p, n_groups = self.placement, len(self.graph.groups)
-        holders = [
-            np.unique(p.tile_core[p.group_tiles[g] : p.group_tiles[g + 1]]) for g in range(n_groups)
-        ]
+        tile_position = np.repeat(np.arange(n_groups), np.diff(p.group_tiles))
+        holds = np.zeros((n_groups, self.cores), dtype=bool)
+        holds[tile_position, p.tile_core] = True
+        holders = [np.flatnonzero(row) for row in holds]
         cache: dict[tuple[bytes, bytes], tuple[int, np.ndarray]] = {}
+        splits: dict[tuple[bytes, int], np.ndarray] = {}  # owner of each neuron, shared
         self.group_dests: list[np.ndarray] = []
         self.owner_index: list[np.ndarray] = []
         self.group_latency: list[np.ndarray] = []
@@ -236,8 +246,11 @@ class WorkPlanner:
         for g, group in enumerate(self.graph.groups):
             owners = holders[g - 1] if g > 0 else np.array([0])
             dests = holders[g] if holders[g].size else np.arange(self.cores)
-            split = even_split(group.width, owners.size)
-            self.owner_index.append(np.repeat(owners, np.diff(split)))
+            split_key = (owners.tobytes(), group.width)
+            if split_key not in splits:
+                split = even_split(group.width, owners.size)
+                splits[split_key] = np.repeat(owners, np.diff(split))
+            self.owner_index.append(splits[split_key])
             self.group_dests.append(dests)
             key = (owners.tobytes(), dests.tobytes())
             if key not in cache:
@@ -262,7 +275,12 @@ class WorkPlanner:
         # each owner's multicast links, as sparse rows (CSR) per pattern of (owners, dests)
         self.group_pattern = np.array(pattern_of_group, dtype=np.int64)
         self.pattern_indptr = np.stack(indptr_rows)
-        self.pattern_links = np.concatenate(links_parts or [[]]).astype(np.int64)
+        pattern_links = np.concatenate(links_parts or [[]]).astype(np.int64)
+        # spike bits are kept only for the links some multicast uses
+        self.spike_links = np.unique(pattern_links)
+        self.pattern_links = np.searchsorted(self.spike_links, pattern_links)
+        self.spike_link_ps_per_bit = self.link_ps_per_bit[self.spike_links]
+        self.spike_chip_link = self.chip_link[self.spike_links]
         self.pattern_uses = np.concatenate(uses_parts or [[]]).astype(np.int64)
         self.latency_by_group = np.stack(self.group_latency)  # (G, units)
         multi = self.placement.chips > 1 and self.arch.chips is not None
@@ -287,9 +305,16 @@ class WorkPlanner:
         self.tile_latency[streamed] = route_latency_ps(
             self.arch, self.routing, src[streamed], dst[streamed]
         )
+        # the slowest link on each streamed tile's route, found once per (src, dst) pair
         slowest = np.zeros(p.n_tiles)
-        for k in np.flatnonzero(streamed):
-            slowest[k] = self.link_ps_per_bit[self.routing.route_links(src[k], dst[k])].max()
+        pair = src[streamed] * self.routing.n_nodes + dst[streamed]
+        pairs, tile_pair = np.unique(pair, return_inverse=True)
+        n = self.routing.n_nodes
+        route = self.routing.route_links
+        per_pair = np.array(
+            [self.link_ps_per_bit[route(*divmod(int(q), n))].max() for q in pairs], dtype=float
+        )
+        slowest[streamed] = per_pair[tile_pair]
         self.tile_ps_per_bit = slowest
         self.tile_src_node = src
         self.tile_dst_node = dst
@@ -366,31 +391,74 @@ class WorkPlanner:
         self.state_onchip_bytes = 0
         channels = arch.dram_channels
         state_ps = int(self._dram_ps(0, np.array([self.state_block_bytes]))[0]) if channels else 0
+        # neuron updates and fill/drain of every (group, unit) at once
+        nu = np.bincount(self.global_owner, minlength=n_groups * self.cores)
+        nu = nu.reshape(n_groups, self.cores) * self.group_T[:, None]
+        self.neuron_updates = int(nu.sum())
+        self.neuron_updates_gc[:] = nu
+        tile_position = np.repeat(np.arange(n_groups), np.diff(p.group_tiles))
+        has_tiles = np.bincount(
+            tile_position * self.cores + p.tile_core, minlength=n_groups * self.cores
+        ).reshape(n_groups, self.cores) > 0
+        epilogue[:] = np.where(has_tiles, depth_ps, 0)
+        epilogue += arch.compute.neuron_update_cycles(nu) * self.cycle_ps
+        ops = 2 * self.graph.state_elements_per_block
+        shares: dict[bytes, np.ndarray] = {}  # state ops per unit, by destination set
         for g, group in enumerate(groups):
-            t0, t1 = p.group_tiles[g], p.group_tiles[g + 1]
-            nu = np.bincount(self.owner_index[g], minlength=self.cores) * group.timesteps
-            self.neuron_updates += int(nu.sum())
-            self.neuron_updates_gc[g] = nu
-            has_tiles = np.bincount(p.tile_core[t0:t1], minlength=self.cores) > 0
-            ep = np.where(has_tiles, depth_ps, 0)
-            ep = ep + arch.compute.neuron_update_cycles(nu) * self.cycle_ps
             if group.attention is not None:
-                ops = 2 * self.graph.state_elements_per_block
                 self.state_updates += ops
                 dests = self.group_dests[g]
-                share = np.zeros(self.cores, dtype=np.int64)
-                share[dests] = ops // dests.size
-                share[dests[: ops % dests.size]] += 1
+                share = shares.get(dests.tobytes())
+                if share is None:
+                    share = np.zeros(self.cores, dtype=np.int64)
+                    share[dests] = ops // dests.size
+                    share[dests[: ops % dests.size]] += 1
+                    shares[dests.tobytes()] = share
                 self.state_updates_gc[g] = share
-                ep = ep + (-(-share // lanes)) * self.cycle_ps
+                epilogue[g] += (-(-share // lanes)) * self.cycle_ps
                 if p.state_resident:
                     self.state_onchip_bytes += self.state_block_bytes
                 else:
                     extra[g] = 2 * state_ps
-            epilogue[g] = ep
         self.epilogue = epilogue
         self.extra = extra
         self.blocks_with_state = int(sum(1 for g in groups if g.attention is not None))
+
+    def _sparse_fetch_bytes(self, token: TokenSpikes, counts_raw: np.ndarray) -> np.ndarray:
+        """Per tile: bytes read from DRAM when only the rows of active inputs are fetched."""
+        p = self.placement
+        tile_fetch = self.dense_fetch_bytes.copy()
+        bounds = np.concatenate(([0], np.cumsum([c.size for c in token.counts])))
+        for g in range(len(self.graph.groups)):
+            t0, t1 = p.group_tiles[g], p.group_tiles[g + 1]
+            streamed = np.flatnonzero(~p.tile_resident[t0:t1]) + t0
+            if streamed.size:
+                active = counts_raw[bounds[g] : bounds[g + 1]] > 0
+                tile_fetch[streamed] = self.fetch_bytes(streamed, active)
+        return tile_fetch
+
+    def _weight_fetch(self, tile_fetch: np.ndarray) -> tuple:
+        """What fetching `tile_fetch` bytes per tile costs: (tile_fetch, DRAM ps per tile,
+        NoC ps per tile, chip-link bits, on-chip bit-hops, bytes read per channel). The
+        arrays are read-only: a dense fetch shares them between tokens."""
+        p, arch = self.placement, self.arch
+        tile_dram = np.zeros(p.n_tiles, dtype=np.int64)
+        read_bytes: dict[str, int] = {}
+        for ci, ch in enumerate(arch.dram_channels):
+            sel = p.tile_channel == ci
+            tile_dram[sel] = self._dram_ps(ci, tile_fetch[sel])
+            read_bytes[ch.name] = int(tile_fetch[sel].sum())
+        fetched_bits = tile_fetch * 8
+        tile_noc = np.where(
+            tile_fetch > 0,
+            np.ceil(fetched_bits * self.tile_ps_per_bit).astype(np.int64) + self.tile_latency,
+            0,
+        )
+        weight_chip_bits = int((fetched_bits * self.tile_chip_hops).sum())
+        weight_bit_hops = int((fetched_bits * self.tile_hops).sum()) - weight_chip_bits
+        for a in (tile_fetch, tile_dram, tile_noc):
+            a.flags.writeable = False
+        return tile_fetch, tile_dram, tile_noc, weight_chip_bits, weight_bit_hops, read_bytes
 
     def plan(self, token: TokenSpikes) -> TokenWork:
         """Durations and event counts of one token (vectorised over all groups)."""
@@ -416,22 +484,27 @@ class WorkPlanner:
         s_t = S.sum(axis=2)  # (G, Tmax)
         spikes_total = int(s_t.sum())
         # spike delivery phases: bits on every link at every (group, timestep)
-        link_bits = multicast_link_bits(
+        spike_bits = multicast_link_bits(
             S, self.group_pattern, self.pattern_indptr, self.pattern_links, self.pattern_uses,
-            self.routing.n_links, self.msg_bits,
-        )
-        spike_chip_bits = int(link_bits[:, :, self.chip_link].sum()) if self.chip_link.any() else 0
-        spike_bit_hops = int(link_bits.sum()) - spike_chip_bits
-        max_bits = link_bits.max(axis=2)
+            self.spike_links.size, self.msg_bits,
+        )  # (G, Tmax, spike links)
+        chip = self.spike_chip_link
+        spike_chip_bits = int(spike_bits[:, :, chip].sum()) if chip.any() else 0
+        spike_bit_hops = int(spike_bits.sum()) - spike_chip_bits
+        if self.spike_links.size:
+            max_bits = spike_bits.max(axis=2)
+        else:
+            max_bits = np.zeros((n_groups, self.t_max), dtype=np.int64)
         if self.uniform_links:
             serial = np.ceil(max_bits * self.link_ps_per_bit[0]).astype(np.int64)
+        elif self.spike_links.size:
+            serial = np.ceil((spike_bits * self.spike_link_ps_per_bit).max(axis=2)).astype(np.int64)
         else:
-            serial = np.ceil((link_bits * self.link_ps_per_bit).max(axis=2)).astype(np.int64)
+            serial = np.zeros((n_groups, self.t_max), dtype=np.int64)
         lat = np.where(S > 0, self.latency_by_group[:, None, :], 0).max(axis=2)
         lat = np.where(max_bits > 0, lat, 0)
         phase_ps = (serial + lat + self.barrier_ps)[self.phase_mask]
         phase_latency = lat[self.phase_mask]
-        phase_link_bits = [link_bits[g, : self.group_T[g]] for g in range(n_groups)]
         # compute items: tile k at timestep t accumulates its rows' spikes into its outputs
         if self.array_kind:
             item_ps, item_events, adc_requests, item_synops = self._array_items(counts_all)
@@ -449,32 +522,15 @@ class WorkPlanner:
                 for key, v in arch.compute.item_events(syn, spikes, cols, self.bits).items()
             }
             adc_requests = None
-        # weight fetch
-        tile_fetch = self.dense_fetch_bytes.copy()
+        # weight fetch: the same every token unless rows of silent inputs are skipped
         if arch.mapping.sparse_weight_fetch:
-            bounds = np.concatenate(([0], np.cumsum([c.size for c in token.counts])))
-            for g in range(n_groups):
-                t0, t1 = p.group_tiles[g], p.group_tiles[g + 1]
-                streamed = np.flatnonzero(~p.tile_resident[t0:t1]) + t0
-                if streamed.size:
-                    active = counts_raw[bounds[g] : bounds[g + 1]] > 0
-                    tile_fetch[streamed] = self.fetch_bytes(streamed, active)
-        tile_dram = np.zeros(p.n_tiles, dtype=np.int64)
-        read_bytes: dict[str, int] = {}
-        write_bytes: dict[str, int] = {}
-        for ci, ch in enumerate(arch.dram_channels):
-            sel = p.tile_channel == ci
-            tile_dram[sel] = self._dram_ps(ci, tile_fetch[sel])
-            read_bytes[ch.name] = int(tile_fetch[sel].sum())
-            write_bytes[ch.name] = 0
-        fetched_bits = tile_fetch * 8
-        tile_noc = np.where(
-            tile_fetch > 0,
-            np.ceil(fetched_bits * self.tile_ps_per_bit).astype(np.int64) + self.tile_latency,
-            0,
-        )
-        weight_chip_bits = int((fetched_bits * self.tile_chip_hops).sum())
-        weight_bit_hops = int((fetched_bits * self.tile_hops).sum()) - weight_chip_bits
+            fetch = self._weight_fetch(self._sparse_fetch_bytes(token, counts_raw))
+        else:
+            if self._dense_fetch is None:
+                self._dense_fetch = self._weight_fetch(self.dense_fetch_bytes.copy())
+            fetch = self._dense_fetch
+        tile_fetch, tile_dram, tile_noc, weight_chip_bits, weight_bit_hops = fetch[:5]
+        read_bytes, write_bytes = dict(fetch[5]), dict.fromkeys(fetch[5], 0)
         ch0 = arch.dram_channels[0].name if arch.dram_channels else ""
         if not p.state_resident:
             read_bytes[ch0] += self.blocks_with_state * self.state_fetch_bytes
@@ -504,8 +560,9 @@ class WorkPlanner:
             group_timesteps=self.group_T,
             phase_offsets=self.phase_offsets,
             phase_ps=phase_ps,
-            phase_link_bits=phase_link_bits,
-            link_bits=link_bits,
+            spike_bits=spike_bits,
+            spike_links=self.spike_links,
+            n_links=self.routing.n_links,
             phase_latency_ps=phase_latency,
             tile_dram_ps=tile_dram,
             tile_noc_ps=tile_noc,
