@@ -141,7 +141,8 @@ def _parser() -> argparse.ArgumentParser:
         "--fidelity",
         choices=("des", "analytic"),
         default="analytic",
-        help="analytic (default): no contention, fast; des: SimPy with contention",
+        help="analytic (default): fast max-plus bound, no resource above 100 %% busy; "
+        "des: SimPy with contention",
     )
     cmp_.add_argument(
         "--out",
