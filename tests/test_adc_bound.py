@@ -92,7 +92,7 @@ def test_shared_banks_are_resources_busy_as_in_the_des(crossbar, workload):
     banks = [r for r in meter.resources if r.kind is ResourceKind.ADC_BANK]
     n_banks = prep.placement.units * 4 // 2  # 4 arrays per unit, 2 per bank
     assert banks == [Resource.adc_bank(i) for i in range(n_banks)]
-    system = build_system(shared, prep.placement, prep.planner.routing, seed=0, contention=True)
+    system = build_system(shared, prep.planner, seed=0, contention=True)
     runner = DesTokenRunner(system, prep.planner)
     for tok in SyntheticSpikeSource(prep.graph, 0).tokens(2):
         work = prep.planner.plan(tok)

@@ -39,7 +39,7 @@ def _one_spike(graph) -> TokenSpikes:
 def _des_latency_ps(arch, workload, contention=True):
     """DES time of the one-spike token, the ledger's conversions, the preparation."""
     prep = prepare(arch, workload)
-    system = build_system(arch, prep.placement, prep.planner.routing, seed=0, contention=contention)
+    system = build_system(arch, prep.planner, seed=0, contention=contention)
     runner = DesTokenRunner(system, prep.planner)
     work = prep.planner.plan(_one_spike(prep.graph))
     system.ctx.env.process(runner.token(work))
@@ -124,7 +124,7 @@ def test_every_des_conversion_goes_through_the_adc_banks(crossbar, workload):
     """The banks, not the tiles, count conversions, and they are busy exactly the
     conversion time of the arrays that read (no sharing: one bank per array)."""
     prep = prepare(crossbar, workload)
-    system = build_system(crossbar, prep.placement, prep.planner.routing, seed=0, contention=True)
+    system = build_system(crossbar, prep.planner, seed=0, contention=True)
     runner = DesTokenRunner(system, prep.planner)
     work = prep.planner.plan(_one_spike(prep.graph))
     system.ctx.env.process(runner.token(work))

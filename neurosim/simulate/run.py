@@ -182,7 +182,7 @@ def simulate(
             interrupted = True
         elapsed_ps = now
     else:
-        system = build_system(arch, prep.placement, prep.planner.routing, seed, contention)
+        system = build_system(arch, prep.planner, seed, contention)
         runner = DesTokenRunner(system, prep.planner)
         env = system.ctx.env
         finished_ps = 0

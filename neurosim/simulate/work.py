@@ -119,7 +119,9 @@ class WorkPlanner:
         self.bits = graph.weight_bits
         net = arch.interconnect
         self.msg_bits = net.spike_message_bits
-        self.link_ps_per_bit, _ = link_parameters(arch, routing)
+        # (ps per bit, latency ps) of every link: computed once, also used to build the DES
+        self.link_params = link_parameters(arch, routing)
+        self.link_ps_per_bit = self.link_params[0]
         self.chip_link = routing.link_class == CHIP_LINK
         per_chip = net.topology.nodes
         nodes = np.array(
