@@ -9,6 +9,8 @@ import SimPy. Field names carry their SI unit; values may be written in YAML wit
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from neurosim.components.adc import AdcConfig
@@ -17,6 +19,7 @@ from neurosim.components.compute import ArraySection, ComputeSection, StreamingS
 from neurosim.components.core import CoreEnergy, SpikingCoreConfig
 from neurosim.components.crossbar import CellConfig, CrossbarEnergy, CrossbarTileConfig
 from neurosim.components.dram import DramChannelConfig, DramConfig
+from neurosim.components.fpga import FpgaConfig, fit_problems
 from neurosim.components.host import HostConfig
 from neurosim.components.interconnect import InterconnectConfig
 from neurosim.components.memory import OnChipMemoryConfig
@@ -42,6 +45,7 @@ __all__ = [
     "CrossbarTopology",
     "DramChannelConfig",
     "DramConfig",
+    "FpgaConfig",
     "HostConfig",
     "InterconnectConfig",
     "MappingConfig",
@@ -79,6 +83,20 @@ class MappingConfig(StrictModel):
     )
 
 
+PowerKind = Literal["dynamic_onchip", "dynamic_system", "total_onchip", "board", "wall"]
+
+POWER_KINDS = {
+    "dynamic_onchip": "dynamic_power_onchip_w",
+    "dynamic_system": "dynamic_power_w",
+    "total_onchip": "total_power_onchip_w",
+    "board": "total_power_w",
+    "wall": "total_power_w",
+}
+"""Which power a paper reports -> the metric of ours it is compared with. Board and wall
+power also hold regulators, fans and the host, which no preset models: ours is then a
+lower bound."""
+
+
 class PublishedFigures(StrictModel):
     """Published measurements the model is checked against (never used as inputs)."""
 
@@ -86,8 +104,34 @@ class PublishedFigures(StrictModel):
     dynamic_power_w: float | None = Field(
         default=None, gt=0, description="published dynamic power of the whole system"
     )
+    power_w: float | None = Field(
+        default=None, gt=0, description="a published power of the kind `power_kind` says"
+    )
+    power_kind: PowerKind | None = Field(
+        default=None,
+        description="which power `power_w` is: dynamic on chip, dynamic of chip and DRAM, "
+        "total on chip (dynamic + static), board, or wall",
+    )
     workload: str | None = Field(default=None, description="workload the figures are for")
     source: str = Field(min_length=1, description="where the figures are published")
+
+    @model_validator(mode="after")
+    def _power_with_kind(self) -> PublishedFigures:
+        if (self.power_w is None) != (self.power_kind is None):
+            raise ValueError(
+                "power_w, power_kind: give both (a published power and which power it is) "
+                "or neither"
+            )
+        if self.power_kind == "dynamic_system" and self.dynamic_power_w is not None:
+            raise ValueError(
+                "power_kind: dynamic_system is what dynamic_power_w already gives; keep one"
+            )
+        return self
+
+    @property
+    def power_metric(self) -> str | None:
+        """The metric of ours `power_w` is compared with."""
+        return POWER_KINDS[self.power_kind] if self.power_kind else None
 
 
 class Architecture(StrictModel):
@@ -107,6 +151,11 @@ class Architecture(StrictModel):
         default=None, description="several chips and their links; none: one chip"
     )
     adc: AdcConfig | None = Field(default=None, description="column converters of crossbar arrays")
+    fpga: FpgaConfig | None = Field(
+        default=None,
+        description="the FPGA the design is built on: its resources must hold the design, "
+        "and its static and fabric power replace the sections' static power",
+    )
     mapping: MappingConfig = Field(description="how the model is laid out on the system")
     host: HostConfig = Field(default=HostConfig(), description="per-token host work")
     published: PublishedFigures | None = Field(
@@ -153,7 +202,26 @@ class Architecture(StrictModel):
                 f"chips.gateway_node: node {self.chips.gateway_node} is outside the "
                 f"{nodes}-node {kind} topology (nodes are 0..{nodes - 1})"
             )
+        if self.fpga is not None:
+            self._fits_device()
         return self
+
+    def _fits_device(self) -> None:
+        sections = {
+            "compute": self.compute,
+            "onchip_memory": self.onchip_memory,
+            "interconnect": self.interconnect,
+        }
+        for key, section in sections.items():
+            if section.static_power_w:
+                raise ValueError(
+                    f"{key}.static_power_w: with an `fpga` section the device's static power "
+                    f"({self.fpga.device.static_power_w:.3g} W) covers the whole chip; set "
+                    "0 W here so leakage is not counted twice"
+                )
+        problems = fit_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
 
     @property
     def dram_channels(self) -> list[DramChannelConfig]:

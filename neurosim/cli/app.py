@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from neurosim import __version__
+from neurosim.cli.fpga import add_fpga_command, run_fpga_command
 from neurosim.cli.paths import (
     architecture_file,
     config_file,
@@ -197,6 +198,7 @@ def _parser() -> argparse.ArgumentParser:
     sch.add_argument("kind", choices=("architecture", "workload", "sweep"), help="file kind")
     add_sweep_commands(sub)
     add_trace_commands(sub)
+    add_fpga_command(sub)
     return p
 
 
@@ -292,6 +294,11 @@ def _validate(args) -> int:
                 f"  adc: {arch.adc.count} x {arch.adc.bits}-bit, "
                 f"{arch.adc.columns_per_adc} columns each"
             )
+        if arch.fpga is not None:
+            from neurosim.cli.fpga import fpga_summary_lines
+
+            for line in fpga_summary_lines(arch):
+                print(line)
     else:
         from neurosim.workload.model import build_model_graph
 
@@ -655,6 +662,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         commands.update(dict.fromkeys(SWEEP_COMMANDS, run_sweep_command))
         commands["trace"] = run_trace_command
+        commands["fpga"] = run_fpga_command
         return commands[args.command](args)
     except NeurosimError as err:
         print(f"error: {err}", file=sys.stderr)

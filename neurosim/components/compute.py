@@ -63,6 +63,16 @@ class ComputeSection(StrictModel):
         """A cross-section inconsistency ("key: message"), or None."""
         return None
 
+    def fabric_cost(self, device) -> dict[str, float] | None:
+        """FPGA resources of all units of one chip (None: this kind is not built from
+        FPGA fabric)."""
+        return None
+
+    def fabric_busy_fraction(self, counts, unit_cycles: float) -> float:
+        """Share of datapath cycles doing work, from the run's event `counts` over
+        `unit_cycles` clock cycles of one unit (summed over chips)."""
+        return 0.0
+
     def unit_model(self, ctx: SimContext, index: int, adc_bank=None) -> ComputeUnit:
         """The SimPy model of unit `index` (the builder passes the ADC banks, if any)."""
         return ComputeUnit(ctx, self, index)

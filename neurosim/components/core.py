@@ -32,6 +32,9 @@ class SpikingCoreConfig(StreamingSection):
 
     kind: Literal["spiking_core"] = "spiking_core"
     lanes: int = Field(gt=0, description="per unit: synaptic accumulations per cycle")
+    accumulator_bits: int = Field(
+        default=16, description="per lane: width of the accumulator (sets its fabric cost)"
+    )
     energy: CoreEnergy = Field(description="energy per counted event")
 
     def prices(self) -> dict[tuple[str, str], float]:
@@ -61,12 +64,48 @@ class SpikingCoreConfig(StreamingSection):
         mem_ps = np.ceil(synops * (weight_bits / 8) * mem_ps_per_byte).astype(np.int64)
         return np.maximum(cycles_ps, mem_ps)
 
+    def fabric_cost(self, device) -> dict[str, float]:
+        """LUTs and flip-flops of the lanes, neuron units and control of all units."""
+        return lane_fabric_cost(self, self.lanes)
+
+    def fabric_busy_fraction(self, counts, unit_cycles: float) -> float:
+        """Synaptic accumulations over the lane-cycles the run had."""
+        lane_cycles = self.lanes * self.count * unit_cycles
+        return min(1.0, counts.get(("compute", "synop"), 0) / lane_cycles) if lane_cycles else 0.0
+
     def item_events(self, synops, spikes, tile_cols, weight_bits):
         """One synop and one weight read from on-chip memory per accumulation."""
         return {
             ("compute", "synop"): synops,
             ("onchip_memory", "read_bit"): synops * weight_bits,
         }
+
+
+LUTS_PER_LANE_EXTRA = 2
+"""assumption: a lane is one carry-chain accumulator (a LUT and a flip-flop per bit, the
+AMD CLB's adder mapping, UG574/UG1273) plus ~2 LUTs of spike gating and weight decode."""
+NEURON_UNIT_LUT_WIDTHS = 3
+NEURON_UNIT_FF_WIDTHS = 2
+"""assumption: a neuron-update unit is ~3 accumulator-wide operations (integrate,
+compare, residual update) in LUTs with 2 accumulator-wide registers."""
+UNIT_CONTROL_LUTS = 2000
+UNIT_CONTROL_FFS = 3000
+"""assumption: per unit, a tile sequencer and an AXI4 DMA master; AMD's AXI DMA IP
+alone is in the low thousands of LUTs (PG021 resource tables)."""
+
+
+def lane_fabric_cost(cfg, lanes_per_unit: int) -> dict[str, float]:
+    """Fabric of `count` units of `lanes_per_unit` accumulators each, plus their neuron
+    units and control (no DSPs: adds map to LUT carry chains)."""
+    bits = cfg.accumulator_bits
+    neurons = cfg.neuron_updates_per_cycle
+    lut = (
+        lanes_per_unit * (bits + LUTS_PER_LANE_EXTRA)
+        + neurons * NEURON_UNIT_LUT_WIDTHS * bits
+        + UNIT_CONTROL_LUTS
+    )
+    ff = lanes_per_unit * bits + neurons * NEURON_UNIT_FF_WIDTHS * bits + UNIT_CONTROL_FFS
+    return {"lut": float(lut * cfg.count), "ff": float(ff * cfg.count)}
 
 
 def cycle_ps(cfg: SpikingCoreConfig) -> int:

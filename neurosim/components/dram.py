@@ -21,6 +21,12 @@ from neurosim.units import (
     PositiveBytesPerSecond,
 )
 
+AXI_PORT_LUTS = 500
+AXI_PORT_FFS = 1000
+"""assumption: an AXI4 port with a register slice and a width converter in front of a hard
+memory controller; AMD's AXI register slice and data-width converter IP are hundreds of
+LUTs each (PG373)."""
+
 
 class DramChannelConfig(StrictModel):
     """One off-chip DRAM channel (or interleaved interface) and its controller."""
@@ -51,6 +57,14 @@ class DramChannelConfig(StrictModel):
     def component(self) -> str:
         """Ledger name of this channel."""
         return f"dram.{self.name}"
+
+    def fabric_cost(self, device) -> dict[str, float]:
+        """One hard memory controller and the fabric of its AXI port."""
+        return {
+            "memory_controllers": 1.0,
+            "lut": float(AXI_PORT_LUTS),
+            "ff": float(AXI_PORT_FFS),
+        }
 
     def prices(self) -> dict[tuple[str, str], float]:
         """Joules per bit read and written."""

@@ -23,6 +23,14 @@ if TYPE_CHECKING:
     from neurosim.architecture import Architecture
 
 
+HARD_NOC_PORT = (300, 600)
+"""assumption: LUTs and flip-flops of the AXI register slice in front of a hardened NoC
+master or slave unit (Versal NMU/NSU are hard blocks)."""
+SOFT_CROSSBAR_PORT = (2000, 3000)
+"""assumption: a soft AXI crossbar port (arbitration, routing and buffering of a wide
+AXI4 port); AMD SmartConnect instances are thousands of LUTs per port pair (PG247)."""
+
+
 class InterconnectConfig(StrictModel):
     """Network-on-chip carrying spike messages and weight traffic."""
 
@@ -40,6 +48,12 @@ class InterconnectConfig(StrictModel):
         default=0.0, description="synchronisation closing every timestep (tick) on one chip"
     )
     static_power_w: NonNegativeWatts = Field(description="per chip: all routers and links")
+
+    def fabric_cost(self, device, ports: int) -> dict[str, float]:
+        """Fabric of `ports` NoC ports: an AXI interface each on a hardened NoC, a share of
+        a soft AXI crossbar each without one."""
+        lut, ff = (HARD_NOC_PORT if device.hard_noc else SOFT_CROSSBAR_PORT)
+        return {"lut": float(lut * ports), "ff": float(ff * ports)}
 
     def prices(self) -> dict[tuple[str, str], float]:
         """Joules per bit-hop."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import simpy
 from pydantic import Field
 
+from neurosim.components.fpga import blocks_for
 from neurosim.config.base import StrictModel
 from neurosim.engine import SimContext
 from neurosim.units import (
@@ -32,6 +33,11 @@ class OnChipMemoryConfig(StrictModel):
     def bandwidth_bytes_per_s(self) -> float:
         """Per chip: aggregate bandwidth of all banks."""
         return self.banks * self.bank_bandwidth_bytes_per_s
+
+    def fabric_cost(self, device) -> dict[str, float]:
+        """On an FPGA the capacity is UltraRAM first, then 36 Kb block RAM."""
+        uram, bram = blocks_for(self.capacity_bytes, device)
+        return {"uram": float(uram), "bram": float(bram)}
 
     def prices(self) -> dict[tuple[str, str], float]:
         """Joules per bit read and written."""

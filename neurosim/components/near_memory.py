@@ -16,8 +16,13 @@ import numpy as np
 from pydantic import Field
 
 from neurosim.components.compute import StreamingSection
+from neurosim.components.core import lane_fabric_cost
 from neurosim.config.base import StrictModel
 from neurosim.units import NonNegativeJoules
+
+MIN_WEIGHT_BITS = 2
+"""assumption: the adder row is sized for 2-bit weights (the NSLLM's), one adder per weight
+of a word; wider weights leave some adders idle."""
 
 
 class NearMemoryEnergy(StrictModel):
@@ -39,6 +44,9 @@ class NearMemoryEngineConfig(StreamingSection):
     kind: Literal["near_memory_engine"] = "near_memory_engine"
     macros: int = Field(gt=0, description="per unit: SRAM macros read in parallel")
     word_bits: int = Field(gt=0, description="per macro: bits read (and added) per cycle")
+    accumulator_bits: int = Field(
+        default=16, description="per adder: width of the accumulator (sets its fabric cost)"
+    )
     energy: NearMemoryEnergy = Field(description="energy per counted event")
 
     def prices(self) -> dict[tuple[str, str], float]:
@@ -54,6 +62,17 @@ class NearMemoryEngineConfig(StreamingSection):
     def summary(self) -> str:
         """Macros, word width and clock of one unit."""
         return f"{self.macros} macros of {self.word_bits}-bit words at {self.clock_hz / 1e6:g} MHz"
+
+    def fabric_cost(self, device) -> dict[str, float]:
+        """One accumulator per weight of a word beside every macro, sized for the
+        narrowest weights (`MIN_WEIGHT_BITS`), plus neuron units and control."""
+        return lane_fabric_cost(self, self.macros * (self.word_bits // MIN_WEIGHT_BITS))
+
+    def fabric_busy_fraction(self, counts, unit_cycles: float) -> float:
+        """Words read over the macro-cycles the run had."""
+        macro_cycles = self.macros * self.count * unit_cycles
+        words = counts.get(("near_memory", "word_read"), 0)
+        return min(1.0, words / macro_cycles) if macro_cycles else 0.0
 
     def word_reads(self, spikes: np.ndarray, tile_cols: np.ndarray, weight_bits: int):
         """Words read: per input spike, the tile's row of weights in whole words."""

@@ -99,6 +99,15 @@ _BY_CLASS_FIELD: dict[str, Range] = {
     "AdcConfig.bits": Range(1, 24, "", "the best converters resolve ~24 bits"),
     "AdcConfig.enob": Range(0, 24, "", "effective bits of a converter"),
     "GpuPublishedFigures.energy_per_token_j": Range(0, 1e4, "J", "per decoded token"),
+    "FpgaResources.lut": Range(0, 2**24, "", "the largest FPGAs have a few million LUTs"),
+    "FpgaResources.ff": Range(0, 2**25, "", "the largest FPGAs have ~10 million flip-flops"),
+    "FpgaResources.dsp": Range(0, 2**20, "", "the largest FPGAs have ~15,000 DSP blocks"),
+    "FpgaResources.bram": Range(0, 2**20, "", "the largest FPGAs have ~10,000 block RAMs"),
+    "FpgaResources.uram": Range(0, 2**20, "", "the largest FPGAs have ~5,000 UltraRAMs"),
+    "FpgaResources.aie": Range(0, 2**16, "", "the largest Versal parts have ~400 AI Engines"),
+    "FpgaResources.memory_controllers": Range(0, 1024, "", "hard DRAM/HBM controllers"),
+    "FpgaResources.transceivers": Range(0, 4096, "", "multi-gigabit transceivers"),
+    "PublishedFigures.power_w": Range(0, 1e6, "W", "a published power figure"),
 }
 
 # Then the field's name, in any class.
@@ -129,6 +138,7 @@ _BY_NAME: dict[str, Range] = {
     "neuron_spread": Range(0, 10, "", "sigma of a log-normal rate factor"),
     "context_tokens": Range(0, 2**24, "", "16M tokens of context"),
     "tokens_per_s": Range(0, 1e9, "tokens/s", "a published decode rate"),
+    "junction_temp_c": Range(-55, 150, "C", "junctions of working silicon"),
     "peak_flops": Range(1e6, 1e18, "ops/s", "an exa-op/s GPU does not exist"),
     "kernels_per_layer": Range(0, 100000, "", "kernel launches"),
     "kernels_other": Range(0, 100000, "", "kernel launches"),
@@ -149,6 +159,7 @@ _BY_NAME: dict[str, Range] = {
 
 # Last, the unit suffix of the name; longest suffixes are tried first.
 _BY_SUFFIX: dict[str, Range] = {
+    "_uw_per_mhz": Range(0, 1e4, "uW/MHz", "per FPGA resource; real ones spend below 100"),
     "_bytes_per_s": Range(1e6, 1e15, "B/s", "1 MB/s to 1 PB/s covers every memory and link"),
     "_j_per_bit_hop": Range(0, 1e-6, "J", "per bit and hop; real links spend pJ"),
     "_j_per_bit": Range(0, 1e-6, "J", "per bit; real memories spend pJ"),

@@ -78,6 +78,17 @@ class RunTotals:
         """Dynamic energy of the off-chip memories."""
         return sum(j for (c, _), j in self.energy.dynamic.items() if c in self.offchip_components)
 
+    @property
+    def offchip_static_j(self) -> float:
+        """Static energy of the off-chip memories."""
+        return sum(j for c, j in self.energy.static.items() if c in self.offchip_components)
+
+    @property
+    def fabric_j(self) -> float | None:
+        """Dynamic energy of the FPGA fabric (None: not an FPGA design)."""
+        parts = [j for (c, _), j in self.energy.dynamic.items() if c == "fabric"]
+        return sum(parts) if parts else None
+
 
 @dataclass(frozen=True, kw_only=True)
 class Metric:
@@ -161,6 +172,13 @@ _ENTRIES = (
     _entry("dynamic_power_onchip_w", "W", "lower", "dynamic power on chip", "on-chip dynamic",
            lambda t: t.per_second(t.energy.dynamic_j - t.offchip_dynamic_j),
            "dynamic energy / time without the DRAM or HBM devices"),
+    _entry("total_power_onchip_w", "W", "lower", "total power on chip", "on-chip total",
+           lambda t: t.per_second(t.energy.total_j - t.offchip_dynamic_j - t.offchip_static_j),
+           "dynamic plus static power without the DRAM or HBM devices"),
+    _entry("fabric_power_w", "W", "lower", "FPGA fabric power", "fabric",
+           lambda t: None if t.fabric_j is None else t.per_second(t.fabric_j),
+           "clock tree, logic, routing, BRAM/URAM and DSP power of an FPGA design (from its "
+           "resources, clock and activity); only for presets with an `fpga` section"),
     _entry("static_power_w", "W", "lower", "static power", "static",
            lambda t: t.per_second(t.energy.static_j), "static energy / time"),
     _entry("total_power_w", "W", "lower", "total power", "total",

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from neurosim.architecture import Architecture
+from neurosim.components.fpga import fabric_power_w
 from neurosim.errors import PricingError
 
 
@@ -42,6 +43,8 @@ def static_powers(arch: Architecture, chips: int = 1) -> dict[str, float]:
         powers["adc"] = arch.adc.static_power_w * adc_count(arch)
     if arch.chips is not None:
         powers["chip_link"] = arch.chips.static_power_w
+    if arch.fpga is not None:
+        powers["fpga_device"] = arch.fpga.device.static_power_w
     return {c: p * chips for c, p in powers.items()}
 
 
@@ -134,14 +137,19 @@ def price(
     elapsed_s: float,
     chips: int = 1,
 ) -> EnergyBreakdown:
-    """Energy of `counts` on `arch` over `elapsed_s` of simulated time."""
-    return price_events(
-        counts,
+    """Energy of `counts` on `arch` over `elapsed_s` of simulated time; on an FPGA, also
+    the fabric's dynamic power over that time (component `fabric`, one event per part)."""
+    counts = dict(counts)
+    energy = price_events(
+        counts.items(),
         price_table(arch),
         static_powers(arch, chips),
         elapsed_s,
         section_of=_chip_section,
     )
+    for part, watts in fabric_power_w(arch, counts, elapsed_s, chips).items():
+        energy.dynamic[("fabric", part)] = watts * elapsed_s
+    return energy
 
 
 def area_m2(arch: Architecture, chips: int, arrays: int) -> dict[str, float]:

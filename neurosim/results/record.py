@@ -92,6 +92,11 @@ def published_block(published, metrics: Mapping[str, float]) -> dict | None:
         if name in METRICS and target and name in metrics:
             block[name] = target
             block[error_key(name)] = metrics[name] / target - 1.0
+    metric = getattr(published, "power_metric", None)
+    if metric is not None and metric in metrics:
+        block[metric] = published.power_w
+        block[error_key(metric)] = metrics[metric] / published.power_w - 1.0
+        block["power_kind"] = published.power_kind
     return block
 
 

@@ -39,6 +39,11 @@ def result_table(r: Result) -> str:
         ),
         ("power dynamic / static", f"{m['dynamic_power_w']:.3f} W / {m['static_power_w']:.3f} W"),
         ("dynamic power on chip (no DRAM)", f"{m['dynamic_power_onchip_w']:.3f} W"),
+        *(
+            [("  of which FPGA fabric", f"{m['fabric_power_w']:.3f} W")]
+            if "fabric_power_w" in m
+            else []
+        ),
         ("synaptic ops per token", f"{m['synops_per_token']:.4g}"),
         ("spikes per token", f"{m['spikes_per_token']:.4g}"),
         ("bottleneck", r.bottleneck),
@@ -95,12 +100,17 @@ def published_table(r: Result) -> str:
     """Our estimate beside the published figures, with the error of each."""
     p = r.published
     lines = [f"Published comparison ({p['source']})", "-" * 40]
-    lines.append(f"  {'metric':<22}{'ours':>12}{'published':>12}{'error':>10}")
+    lines.append(f"  {'metric':<28}{'ours':>12}{'published':>12}{'error':>10}")
     for m in (METRICS[k] for k in p if k in METRICS):
         d = _DECIMALS.get(m.unit, 4)
         lines.append(
-            f"  {m.label:<22}{r.metrics[m.name]:>12.{d}f}{p[m.name]:>12.{d}f}"
+            f"  {m.label:<28}{r.metrics[m.name]:>12.{d}f}{p[m.name]:>12.{d}f}"
             f"{100 * p[error_key(m.name)]:>9.1f}%"
+        )
+    if p.get("power_kind") in ("board", "wall"):
+        lines.append(
+            f"  note: the published power is {p['power_kind']} power; ours (chip + DRAM) has no "
+            "regulator, fan or host power, so it is a lower bound"
         )
     if p.get("workload") and p["workload"] != r.workload:
         lines.append(
