@@ -221,7 +221,8 @@ class Architecture(StrictModel):
                 )
         problems = fit_problems(self)
         if problems:
-            raise ValueError("; ".join(problems))
+            parts = [p.split(": ", 1) for p in problems]
+            raise ValueError("fpga: " + "; ".join(f"{m} [{key}]" for key, m in parts))
 
     @property
     def dram_channels(self) -> list[DramChannelConfig]:

@@ -321,14 +321,15 @@ def usage_totals(rows: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
 
 
 _KEY_OF = {
-    "compute": "compute",
+    "compute": "compute.count",
     "onchip_memory": "onchip_memory.capacity_bytes",
     "interconnect": "interconnect.topology",
 }
 
 
 def fit_problems(arch: Architecture) -> list[str]:
-    """Every resource the design needs more of than its part has ("key: message")."""
+    """Every resource the design needs more of than its part has ("key: message", the
+    key of its biggest user)."""
     rows = fabric_usage(arch)
     if not rows:
         return []
@@ -342,7 +343,7 @@ def fit_problems(arch: Architecture) -> list[str]:
             key = _KEY_OF.get(biggest, "dram.channels" if biggest.startswith("dram.") else biggest)
             parts = ", ".join(f"{c} {rows[c][r]:,.0f}" for c in users if rows[c].get(r, 0))
             out.append(
-                f"fpga.device, {key}: the design needs {need:,.0f} x {RESOURCE_LABELS[r]} "
+                f"{key}: the design needs {need:,.0f} x {RESOURCE_LABELS[r]} "
                 f"but the {device.part} has {have[r]:,}: short by {need - have[r]:,.0f} "
                 f"({parts})"
             )
