@@ -205,6 +205,29 @@ def gen_default_run_facts() -> str:
             f"{result['dynamic power on chip (no DRAM)']}\n")
 
 
+@cache
+def fpga_run() -> str:
+    return neurosim("fpga", VCK190, NSLLM, "--tokens", "8")
+
+
+def gen_fpga_resources() -> str:
+    text = fpga_run()
+    warnings = [line for line in text.splitlines() if line.startswith("warning:")]
+    return lines_of(tables(text)[0] + [""] + warnings)
+
+
+def gen_fpga_power() -> str:
+    text = fpga_run()
+    caption = next(line for line in text.splitlines() if line.startswith("Power on "))
+    published = [line for line in text.splitlines() if line.startswith("Published comparison")]
+    return (caption + "\n\n" + lines_of(tables(text)[1]) + "\n"
+            + fenced(published[:1] + section(text, "Published comparison")))
+
+
+def gen_fpga_devices() -> str:
+    return run("-c", "from neurosim.analysis.fpga import device_table; print(device_table())")
+
+
 def gen_sensitivity() -> str:
     return lines_of(tables(run("scripts/sensitivity.py", "--fidelity", "des"))[0])
 
@@ -424,6 +447,9 @@ GENERATORS: dict[str, Generator] = {
     "default-run": Generator(gen_default_run),
     "default-run-facts": Generator(gen_default_run_facts),
     "sensitivity": Generator(gen_sensitivity),
+    "fpga-resources": Generator(gen_fpga_resources),
+    "fpga-power": Generator(gen_fpga_power),
+    "fpga-devices": Generator(gen_fpga_devices),
     "compare": Generator(gen_compare, figures=write_energy_figure),
     "nsllm-ratios": Generator(gen_ratios),
     "capacity": Generator(gen_capacity),

@@ -13,7 +13,7 @@ from neurosim.components.fpga import (
 )
 from neurosim.results.record import Result
 
-__all__ = ["power_rows", "power_table", "resource_table", "timing_warnings"]
+__all__ = ["device_table", "power_rows", "power_table", "resource_table", "timing_warnings"]
 
 
 def _count(n: float) -> str:
@@ -79,4 +79,28 @@ def power_table(result: Result) -> str:
     """Markdown table of `power_rows`."""
     lines = ["| part | W |", "|---|---|"]
     lines += [f"| {name} | {w:.3f} |" for name, w in power_rows(result)]
+    return "\n".join(lines)
+
+
+def device_table() -> str:
+    """Markdown table of the shipped parts: resources, static power and junction
+    temperature (sources: `DEVICE_SOURCES`, docs/sources.md)."""
+    from neurosim.components.fpga import DEVICES
+
+    shown = list(RESOURCE_LABELS)
+    lines = [
+        "| name | part | "
+        + " | ".join(RESOURCE_LABELS[r] for r in shown)
+        + " | static W | at Tj C | hard NoC |",
+        "|---" * (len(shown) + 5) + "|",
+    ]
+    for name, dev in DEVICES.items():
+        have = dev.resources.model_dump()
+        lines.append(
+            f"| `{name}` | {dev.part} | "
+            + " | ".join(f"{have[r]:,}" for r in shown)
+            + f" | {dev.static_power_w:.3f} | {dev.junction_temp_c:g} | "
+            + ("yes" if dev.hard_noc else "no")
+            + " |"
+        )
     return "\n".join(lines)
