@@ -305,7 +305,8 @@ def test_result_has_the_common_metric_keys(gpu, tiny_workload):
     assert set(r.metrics) == {
         "parameters", "tokens_per_s", "latency_mean_s", "latency_p50_s", "latency_p99_s",
         "energy_per_token_j", "dynamic_energy_per_token_j", "static_energy_per_token_j",
-        "dynamic_power_w", "dynamic_power_onchip_w", "static_power_w", "total_power_w",
+        "dynamic_power_w", "dynamic_power_onchip_w", "total_power_onchip_w", "static_power_w",
+        "total_power_w",
         "tokens_per_j", "synops_per_token", "spikes_per_token", "weight_bytes",
         "memory_footprint_bytes",
     }  # fmt: skip
