@@ -60,9 +60,10 @@ def tiny_fpga(tiny_arch):
 
 def test_resource_table_of_a_tiny_design_by_hand(tiny_fpga):
     rows = fabric_usage(tiny_fpga)
-    # per unit: 16 lanes x (16 + 2) + 4 neuron units x 3 x 16 + 2000 control = 2480 LUTs;
-    # 16 x 16 + 4 x 2 x 16 + 3000 = 3384 flip-flops; 4 units
-    assert rows["compute"] == {"lut": 9920, "ff": 13536}
+    # per unit: 16 lanes x (16 + 2) LUTs and 16 x 16 flip-flops of datapath; 4 neuron units
+    # x 3 x 16 + 2000 = 2192 LUTs and 4 x 2 x 16 + 3000 = 3128 flip-flops of control; 4 units
+    assert rows["compute"] == {"lut": 1152, "ff": 1024}
+    assert rows["compute.control"] == {"lut": 8768, "ff": 12512}
     assert rows["onchip_memory"] == {"uram": 0, "bram": 2}  # 8 KiB in 4.5 KiB blocks
     assert rows["interconnect"] == {"lut": 6 * 300, "ff": 6 * 600}  # 4 cores + 2 controllers
     assert rows["dram.ch0"] == {"memory_controllers": 1, "lut": 500, "ff": 1000}
@@ -87,9 +88,11 @@ def test_fabric_power_of_a_tiny_design_by_hand(tiny_fpga):
               ("onchip_memory", "write_bit"): 6000}  # fmt: skip
     w = fabric_power_w(tiny_fpga, counts, 1e-6)
     assert w["clock_tree"] == pytest.approx(19136 * 0.01 * 1000 * 1e-6)
-    logic = (9920 * 0.01 + 13536 * 0.001) * 1000 * 2 + (2800 * 0.01 + 5600 * 0.001) * 1000
+    # datapath 1152 LUT / 1024 FF at 2x; control, NoC ports and DRAM ports (11,568 LUT,
+    # 18,112 FF) at 1x
+    logic = (1152 * 0.01 + 1024 * 0.001) * 1000 * 2 + (11568 * 0.01 + 18112 * 0.001) * 1000
     assert w["logic"] == pytest.approx(logic * 1e-6)
-    assert w["routing"] == pytest.approx((9920 * 0.02 * 1000 * 2 + 2800 * 0.02 * 1000) * 1e-6)
+    assert w["routing"] == pytest.approx((1152 * 0.02 * 1000 * 2 + 11568 * 0.02 * 1000) * 1e-6)
     assert w["bram"] == pytest.approx(2 * 10 * 1000 * 0.5 * 1e-6)
     assert w["uram"] == 0 and w["dsp"] == 0
     # two chips: twice the cycles, so half the activity, on twice the fabric
@@ -101,7 +104,7 @@ def test_fabric_power_of_a_tiny_design_by_hand(tiny_fpga):
 def test_fabric_power_and_device_static_enter_the_energy_breakdown(tiny_fpga):
     counts = {("compute", "synop"): 32000, ("onchip_memory", "read_bit"): 36000}
     energy = price(counts.items(), tiny_fpga, 1e-6)
-    assert energy.dynamic[("fabric", "routing")] == pytest.approx(0.4528 * 1e-6)
+    assert energy.dynamic[("fabric", "routing")] == pytest.approx(0.27744 * 1e-6)
     assert energy.dynamic[("compute", "synop")] == pytest.approx(32000 * 0.5e-12)  # unchanged
     assert energy.static["fpga_device"] == pytest.approx(0.5 * 1e-6)
     assert energy.static["compute"] == 0
@@ -181,7 +184,7 @@ def test_published_power_is_compared_with_the_metric_of_its_kind():
 def test_cli_fpga_prints_the_table_and_refuses_a_part_too_small(capsys):
     assert main(["fpga", str(VCK190_ARCH)]) == 0
     out = capsys.readouterr().out
-    assert "| compute | 282,048 | 257,184 |" in out and "| utilisation | 32.0 % |" in out
+    assert "| compute | 221,184 | 196,608 |" in out and "| utilisation | 32.0 % |" in out
     assert "warning: BRAM (36 Kb) utilisation 99.4 %" in out
     code = main(["fpga", str(VCK190_ARCH), "--set", "architecture.fpga.device=zu7ev"])
     err = capsys.readouterr().err

@@ -63,9 +63,10 @@ class ComputeSection(StrictModel):
         """A cross-section inconsistency ("key: message"), or None."""
         return None
 
-    def fabric_cost(self, device) -> dict[str, float] | None:
-        """FPGA resources of all units of one chip (None: this kind is not built from
-        FPGA fabric)."""
+    def fabric_cost(self, device) -> dict[str, dict[str, float]] | None:
+        """FPGA resources of all units of one chip, as {"datapath": ..., "control": ...}:
+        the datapath toggles with the counted work, the control at the default rate
+        (None: this kind is not built from FPGA fabric)."""
         return None
 
     def fabric_busy_fraction(self, counts, unit_cycles: float) -> float:

@@ -64,8 +64,9 @@ class SpikingCoreConfig(StreamingSection):
         mem_ps = np.ceil(synops * (weight_bits / 8) * mem_ps_per_byte).astype(np.int64)
         return np.maximum(cycles_ps, mem_ps)
 
-    def fabric_cost(self, device) -> dict[str, float]:
-        """LUTs and flip-flops of the lanes, neuron units and control of all units."""
+    def fabric_cost(self, device) -> dict[str, dict[str, float]]:
+        """LUTs and flip-flops of the lanes (datapath) and of the neuron units and control
+        of all units."""
         return lane_fabric_cost(self, self.lanes)
 
     def fabric_busy_fraction(self, counts, unit_cycles: float) -> float:
@@ -94,18 +95,20 @@ UNIT_CONTROL_FFS = 3000
 alone is in the low thousands of LUTs (PG021 resource tables)."""
 
 
-def lane_fabric_cost(cfg, lanes_per_unit: int) -> dict[str, float]:
-    """Fabric of `count` units of `lanes_per_unit` accumulators each, plus their neuron
-    units and control (no DSPs: adds map to LUT carry chains)."""
+def lane_fabric_cost(cfg, lanes_per_unit: int) -> dict[str, dict[str, float]]:
+    """Fabric of `count` units: the datapath of `lanes_per_unit` accumulators each (it
+    toggles with the work) and the control of each unit, its neuron units included (no
+    DSPs: adds map to LUT carry chains)."""
     bits = cfg.accumulator_bits
     neurons = cfg.neuron_updates_per_cycle
-    lut = (
-        lanes_per_unit * (bits + LUTS_PER_LANE_EXTRA)
-        + neurons * NEURON_UNIT_LUT_WIDTHS * bits
-        + UNIT_CONTROL_LUTS
-    )
-    ff = lanes_per_unit * bits + neurons * NEURON_UNIT_FF_WIDTHS * bits + UNIT_CONTROL_FFS
-    return {"lut": float(lut * cfg.count), "ff": float(ff * cfg.count)}
+    lanes_lut = lanes_per_unit * (bits + LUTS_PER_LANE_EXTRA)
+    control_lut = neurons * NEURON_UNIT_LUT_WIDTHS * bits + UNIT_CONTROL_LUTS
+    control_ff = neurons * NEURON_UNIT_FF_WIDTHS * bits + UNIT_CONTROL_FFS
+    n = cfg.count
+    return {
+        "datapath": {"lut": float(lanes_lut * n), "ff": float(lanes_per_unit * bits * n)},
+        "control": {"lut": float(control_lut * n), "ff": float(control_ff * n)},
+    }
 
 
 def cycle_ps(cfg: SpikingCoreConfig) -> int:

@@ -302,7 +302,8 @@ def fabric_usage(arch: Architecture) -> dict[str, dict[str, float]]:
             f"compute.kind: {arch.compute.kind} cannot be built from FPGA fabric; remove "
             "the `fpga` section or pick a digital kind (spiking_core, near_memory_engine)"
         )
-    rows["compute"] = compute
+    rows["compute"] = compute["datapath"]
+    rows["compute.control"] = compute["control"]
     rows["onchip_memory"] = arch.onchip_memory.fabric_cost(device)
     ports = len(arch.core_nodes) + len(arch.dram_channels)
     rows["interconnect"] = arch.interconnect.fabric_cost(device, ports)
@@ -322,6 +323,7 @@ def usage_totals(rows: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
 
 _KEY_OF = {
     "compute": "compute.count",
+    "compute.control": "compute.count",
     "onchip_memory": "onchip_memory.capacity_bytes",
     "interconnect": "interconnect.topology",
 }

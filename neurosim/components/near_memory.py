@@ -63,7 +63,7 @@ class NearMemoryEngineConfig(StreamingSection):
         """Macros, word width and clock of one unit."""
         return f"{self.macros} macros of {self.word_bits}-bit words at {self.clock_hz / 1e6:g} MHz"
 
-    def fabric_cost(self, device) -> dict[str, float]:
+    def fabric_cost(self, device) -> dict[str, dict[str, float]]:
         """One accumulator per weight of a word beside every macro, sized for the
         narrowest weights (`MIN_WEIGHT_BITS`), plus neuron units and control."""
         return lane_fabric_cost(self, self.macros * (self.word_bits // MIN_WEIGHT_BITS))
