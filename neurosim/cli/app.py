@@ -171,9 +171,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     cap.add_argument(
         "--weight-bits",
-        type=int,
+        type=float,
         default=None,
-        help="bits per weight (default: the workload's weights.bits)",
+        help="bits per weight, fractions allowed (default: the workload's mean stored bits)",
     )
     _add_set(cap, "workload or every architecture")
     rep = sub.add_parser(
@@ -300,7 +300,7 @@ def _validate(args) -> int:
         print(f"{args.file}: valid workload '{wl.name}'")
         print(
             f"  {graph.parameters / 1e9:.3f}B parameters, {len(graph.groups)} spike-coded "
-            f"site instances per token, {wl.weights.bits}-bit weights, {wl.coding.scheme} coding"
+            f"site instances per token, {wl.weights.describe()} weights, {wl.coding.scheme} coding"
         )
         for name, site in wl.blocks.sites.items():
             print(f"  site {name}: width {site.width}, L = {site.levels}")

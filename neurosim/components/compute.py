@@ -81,16 +81,17 @@ class StreamingSection(ComputeSection):
         synops: np.ndarray,
         spikes: np.ndarray,
         tile_cols: np.ndarray,
-        weight_bits: int,
+        weight_bits: np.ndarray,
         mem_ps_per_byte: float,
     ) -> np.ndarray:
         """Time of (tile, timestep) items: `synops` accumulations from `spikes` input
-        spikes into tiles of `tile_cols` outputs; `mem_ps_per_byte` is one unit's share
-        of on-chip memory bandwidth."""
+        spikes into tiles of `tile_cols` outputs of `weight_bits` bits per weight (per
+        tile, fractional for packed formats); `mem_ps_per_byte` is one unit's share of
+        on-chip memory bandwidth."""
 
     @abstractmethod
     def item_events(
-        self, synops: np.ndarray, spikes: np.ndarray, tile_cols: np.ndarray, weight_bits: int
+        self, synops: np.ndarray, spikes: np.ndarray, tile_cols: np.ndarray, weight_bits
     ) -> dict[tuple[str, str], np.ndarray]:
         """Named events of the same items."""
 

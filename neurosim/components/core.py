@@ -62,10 +62,12 @@ class SpikingCoreConfig(StreamingSection):
         return np.maximum(cycles_ps, mem_ps)
 
     def item_events(self, synops, spikes, tile_cols, weight_bits):
-        """One synop and one weight read from on-chip memory per accumulation."""
+        """One synop and one weight read from on-chip memory per accumulation (bits read
+        rounded up to whole bits per item for packed fractional formats)."""
+        read_bits = np.ceil(np.asarray(synops) * np.asarray(weight_bits)).astype(np.int64)
         return {
             ("compute", "synop"): synops,
-            ("onchip_memory", "read_bit"): synops * weight_bits,
+            ("onchip_memory", "read_bit"): read_bits,
         }
 
 

@@ -55,9 +55,11 @@ class NearMemoryEngineConfig(StreamingSection):
         """Macros, word width and clock of one unit."""
         return f"{self.macros} macros of {self.word_bits}-bit words at {self.clock_hz / 1e6:g} MHz"
 
-    def word_reads(self, spikes: np.ndarray, tile_cols: np.ndarray, weight_bits: int):
-        """Words read: per input spike, the tile's row of weights in whole words."""
-        words_per_row = -(-np.asarray(tile_cols, dtype=np.int64) * weight_bits // self.word_bits)
+    def word_reads(self, spikes: np.ndarray, tile_cols: np.ndarray, weight_bits):
+        """Words read: per input spike, the tile's row of weights in whole words (a row of
+        packed fractional-bit weights spans ceil(cols x bits / word) words)."""
+        row_bits = np.asarray(tile_cols, dtype=np.int64) * np.asarray(weight_bits)
+        words_per_row = np.ceil(row_bits / self.word_bits).astype(np.int64)
         return np.asarray(spikes, dtype=np.int64) * words_per_row
 
     def item_ps(self, synops, spikes, tile_cols, weight_bits, mem_ps_per_byte):

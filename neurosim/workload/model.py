@@ -8,22 +8,31 @@ linear accumulates the site's spikes over the site's timesteps.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
+from neurosim.config.per_layer import EMBEDDING, LM_HEAD, weight_bytes
 from neurosim.config.workload import CodingConfig, LinearAttentionConfig, Workload
 
 
 @dataclass(frozen=True, slots=True)
 class Linear:
-    """One linear layer instance: `in_features` inputs, each fanning out to `out_features`."""
+    """One linear layer instance: `in_features` inputs, each fanning out to `out_features`,
+    its weights stored at `bits` (exact) bits each."""
 
     name: str
     in_features: int
     out_features: int
+    bits: Fraction
 
     @property
     def weights(self) -> int:
         """Number of weights."""
         return self.in_features * self.out_features
+
+    @property
+    def weight_bytes(self) -> int:
+        """Bytes of its weights, packed end to end."""
+        return weight_bytes(self.weights, self.bits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +69,29 @@ class ModelGraph:
     groups: tuple[Group, ...]
 
     @property
-    def weight_bits(self) -> int:
-        """Bits per stored weight."""
-        return self.workload.weights.bits
+    def weight_bits(self) -> Fraction:
+        """Bits per stored weight of the model, before per-layer overrides."""
+        return self.workload.weights.exact_bits()
+
+    @property
+    def embedding_bits(self) -> Fraction:
+        """Bits per embedding weight (the LM head's when the two are tied)."""
+        weights = self.workload.weights
+        if self.workload.embedding.tied_to_head:
+            return weights.bits_for(LM_HEAD)
+        return weights.bits_for(EMBEDDING)
+
+    @property
+    def embedding_row_bytes(self) -> int:
+        """Bytes of one embedding row, the lookup of one token."""
+        return weight_bytes(self.workload.embedding.dim, self.embedding_bits)
+
+    @property
+    def weight_bytes(self) -> int:
+        """Bytes of all stored weights: linears plus an untied embedding table."""
+        emb = self.workload.embedding
+        extra = 0 if emb.tied_to_head else weight_bytes(emb.vocab * emb.dim, self.embedding_bits)
+        return sum(lin.weight_bytes for g in self.groups for lin in g.linears) + extra
 
     @property
     def linear_parameters(self) -> int:
@@ -103,8 +132,12 @@ def build_model_graph(workload: Workload) -> ModelGraph:
     for b in range(blocks.count):
         for pos, site_name in enumerate(site_order):
             site = blocks.sites[site_name]
+            levels = blocks.site_levels(site_name, b)
             linears = tuple(
-                Linear(f"b{b:02d}.{lin.name}", site.width, lin.out)
+                Linear(
+                    f"b{b:02d}.{lin.name}", site.width, lin.out,
+                    workload.weights.bits_for(lin.name, b),
+                )
                 for lin in blocks.linears
                 if lin.site == site_name
             )
@@ -114,8 +147,8 @@ def build_model_graph(workload: Workload) -> ModelGraph:
                     name=f"b{b:02d}.{site_name}",
                     site=site_name,
                     width=site.width,
-                    levels=site.levels,
-                    timesteps=timesteps_for(site.levels, scheme),
+                    levels=levels,
+                    timesteps=timesteps_for(levels, scheme),
                     linears=linears,
                     attention=blocks.linear_attention if pos == 0 else None,
                 )
@@ -129,7 +162,9 @@ def build_model_graph(workload: Workload) -> ModelGraph:
             width=head.site.width,
             levels=head.site.levels,
             timesteps=timesteps_for(head.site.levels, scheme),
-            linears=(Linear("lm_head", head.site.width, head.out),),
+            linears=(
+                Linear(LM_HEAD, head.site.width, head.out, workload.weights.bits_for(LM_HEAD)),
+            ),
             attention=None,
         )
     )
