@@ -304,6 +304,9 @@ def _validate(args) -> int:
         )
         for name, site in wl.blocks.sites.items():
             print(f"  site {name}: width {site.width}, L = {site.levels}")
+        for rng in wl.blocks.overrides:
+            lv = ", ".join(f"{k} L = {v.levels}" for k, v in rng.sites.items())
+            print(f"  blocks {rng.blocks}: {lv}")
     data, lines = load_yaml_with_lines(args.file)
     from neurosim.simulate.systems import PRESET_DIRS, WORKLOAD_DIRS
 
