@@ -65,7 +65,7 @@ class NearMemoryEngineConfig(StreamingSection):
     def item_ps(self, synops, spikes, tile_cols, weight_bits, mem_ps_per_byte):
         """Word reads spread over the macros, one word per macro per cycle."""
         words = self.word_reads(spikes, tile_cols, weight_bits)
-        return -(-words // self.macros) * self.cycle_ps()
+        return self.with_tile_fill(-(-words // self.macros) * self.cycle_ps())
 
     def item_events(self, synops, spikes, tile_cols, weight_bits):
         """Word reads and the adds of the (non-skipped) weights."""

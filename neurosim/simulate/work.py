@@ -390,7 +390,7 @@ class WorkPlanner:
         self.owner_key = self.global_owner * self.levels_max
         self.neuron_T = np.repeat(self.group_T, [g.width for g in groups])
         self.neuron_levels = np.repeat([g.levels for g in groups], [g.width for g in groups])
-        depth_ps = arch.compute.pipeline_depth_cycles * self.cycle_ps
+        layer_end_ps = arch.compute.layer_end_ps(self.cycle_ps)
         lanes = arch.compute.state_ops_per_cycle()
         epilogue = np.zeros((n_groups, self.cores), dtype=np.int64)
         self.neuron_updates_gc = np.zeros((n_groups, self.cores), dtype=np.int64)
@@ -410,7 +410,7 @@ class WorkPlanner:
         has_tiles = np.bincount(
             tile_position * self.cores + p.tile_core, minlength=n_groups * self.cores
         ).reshape(n_groups, self.cores) > 0
-        epilogue[:] = np.where(has_tiles, depth_ps, 0)
+        epilogue[:] = np.where(has_tiles, layer_end_ps, 0)
         epilogue += arch.compute.neuron_update_cycles(nu) * self.cycle_ps
         ops = 2 * self.graph.state_elements_per_block
         shares: dict[bytes, np.ndarray] = {}  # state ops per unit, by destination set
