@@ -346,8 +346,11 @@ class WorkPlanner:
         )
         self.state_fetch_bytes = bytes_moved(channels[0], self.state_block_bytes) if channels else 0
         head_tiles = self.placement.tile_group == len(g.groups) - 1
-        head_resident = bool(self.placement.tile_resident[head_tiles].all())
-        self.embedding_from_dram = bool(channels) and not (emb.tied_to_head and head_resident)
+        head_resident = g.head_on_chip and bool(self.placement.tile_resident[head_tiles].all())
+        on_host = "embedding" in self.arch.host.runs  # the host looks the row up
+        self.embedding_from_dram = (
+            bool(channels) and not on_host and not (emb.tied_to_head and head_resident)
+        )
 
     def fetch_bytes(self, tiles: np.ndarray, active_rows: np.ndarray | None) -> np.ndarray:
         """Bytes read from DRAM for `tiles`: whole tiles, or bursts touched by active rows
@@ -475,7 +478,11 @@ class WorkPlanner:
         p = self.placement
         arch = self.arch
         n_groups = len(self.graph.groups)
-        counts_raw = np.concatenate(token.counts)
+        # a trace records the head's counts too; with the head on the host they stay unused
+        sites = token.counts
+        if self.graph.host_head is not None and len(sites) == n_groups + 1:
+            sites = sites[:n_groups]
+        counts_raw = np.concatenate(sites)
         if counts_raw.size != self.neuron_levels.size:
             raise TraceError(self._count_problem(token))
         if self.scheme == "binary":

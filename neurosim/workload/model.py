@@ -67,6 +67,12 @@ class ModelGraph:
 
     workload: Workload
     groups: tuple[Group, ...]
+    host_head: Linear | None = None  # the LM head when the host CPU runs it, not the chip
+
+    @property
+    def head_on_chip(self) -> bool:
+        """True when the LM head is the last group (not placed on the host)."""
+        return self.host_head is None
 
     @property
     def weight_bits(self) -> Fraction:
@@ -91,12 +97,15 @@ class ModelGraph:
         """Bytes of all stored weights: linears plus an untied embedding table."""
         emb = self.workload.embedding
         extra = 0 if emb.tied_to_head else weight_bytes(emb.vocab * emb.dim, self.embedding_bits)
+        if self.host_head is not None:
+            extra += self.host_head.weight_bytes
         return sum(lin.weight_bytes for g in self.groups for lin in g.linears) + extra
 
     @property
     def linear_parameters(self) -> int:
         """Weights in all linear layers (including the LM head)."""
-        return sum(lin.weights for g in self.groups for lin in g.linears)
+        head = self.host_head.weights if self.host_head is not None else 0
+        return sum(lin.weights for g in self.groups for lin in g.linears) + head
 
     @property
     def parameters(self) -> int:
@@ -120,8 +129,9 @@ class ModelGraph:
         return self.workload.blocks.count * self.state_elements_per_block * att.state_bits // 8
 
 
-def build_model_graph(workload: Workload) -> ModelGraph:
-    """Order the site instances of every block, then the head, into groups."""
+def build_model_graph(workload: Workload, head_on_host: bool = False) -> ModelGraph:
+    """Order the site instances of every block, then the head, into groups; with
+    `head_on_host` the head is kept apart (`host_head`) instead of being the last group."""
     blocks = workload.blocks
     scheme = workload.coding.scheme
     site_order: list[str] = []
@@ -154,6 +164,9 @@ def build_model_graph(workload: Workload) -> ModelGraph:
                 )
             )
     head = workload.head
+    lm_head = Linear(LM_HEAD, head.site.width, head.out, workload.weights.bits_for(LM_HEAD))
+    if head_on_host:
+        return ModelGraph(workload=workload, groups=tuple(groups), host_head=lm_head)
     groups.append(
         Group(
             index=len(groups),
@@ -162,9 +175,7 @@ def build_model_graph(workload: Workload) -> ModelGraph:
             width=head.site.width,
             levels=head.site.levels,
             timesteps=timesteps_for(head.site.levels, scheme),
-            linears=(
-                Linear(LM_HEAD, head.site.width, head.out, workload.weights.bits_for(LM_HEAD)),
-            ),
+            linears=(lm_head,),
             attention=None,
         )
     )
