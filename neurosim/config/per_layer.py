@@ -68,7 +68,7 @@ class WeightFormat(StrictModel):
     def _one_format(self) -> WeightFormat:
         given = [k for k in ("bits", "packing") if getattr(self, k) is not None]
         if len(given) > 1:
-            raise ValueError("bits, packing: give bits per weight or a packing, not both")
+            raise ValueError("packing: give bits per weight or a packing, not both")
         return self
 
     @property
@@ -115,9 +115,9 @@ class WeightOverride(WeightFormat):
     @model_validator(mode="after")
     def _says_what(self) -> WeightOverride:
         if not self.has_format:
-            raise ValueError("bits, packing: an override needs bits or a packing")
+            raise ValueError("bits: an override needs bits or a packing")
         if not self.layers and self.blocks is None:
-            raise ValueError("layers, blocks: an override names layers, a block range or both")
+            raise ValueError("layers: an override names layers, a block range or both")
         outside = sorted({EMBEDDING, LM_HEAD} & set(self.layers))
         if outside and self.blocks is not None:
             raise ValueError(
@@ -153,7 +153,7 @@ class WeightConfig(WeightFormat):
     @model_validator(mode="after")
     def _needs_format(self) -> WeightConfig:
         if not self.has_format:
-            raise ValueError("bits, packing: give bits per weight or a packing")
+            raise ValueError("bits: give bits per weight or a packing")
         return self
 
     def format_for(self, layer: str, block: int | None = None) -> WeightFormat:
