@@ -142,3 +142,27 @@ def test_packed_weights_run_faster_when_streaming_bound(tiny_arch, tiny_workload
     ]
     assert reads[1] < reads[0] * 0.9
     assert np.isfinite(ternary.metrics["tokens_per_s"])
+
+
+def test_sparse_fetch_reads_the_bytes_active_packed_rows_touch(tiny_arch, tiny_workload):
+    channel = tiny_arch.dram.channels[0].model_dump() | {"burst_bytes": 1}
+    arch = variant(
+        tiny_arch,
+        {"dram.channels": [channel], "mapping.pin_weights": False,
+         "mapping.sparse_weight_fetch": True},
+    )
+    planner = prepare(arch, packed(tiny_workload)).planner
+    p = planner.placement
+    q = p.linear_names.index("b00.q_proj")
+    tile = int(np.flatnonzero(p.tile_linear == q)[0])
+    active = np.zeros(48, dtype=bool)
+    active[[0, 1, 7, 30, 47]] = True
+    # a row of 12 packed weights is 19.2 bits: the bytes each active row touches, merged
+    row_bits = Fraction(12 * 8, 5)
+    touched = set()
+    for r in np.flatnonzero(active):
+        first = (r * row_bits) // 8
+        last = -(-((r + 1) * row_bits) // 8)
+        touched |= set(range(int(first), int(last)))
+    assert planner.fetch_bytes(np.array([tile]), active).tolist() == [len(touched)]
+    assert len(touched) < p.tile_bytes[tile]
