@@ -292,6 +292,8 @@ def _validate(args) -> int:
                 f"  adc: {arch.adc.count} x {arch.adc.bits}-bit, "
                 f"{arch.adc.columns_per_adc} columns each"
             )
+        if arch.host.runs:
+            print(f"  host: {arch.host.summary()}")
     else:
         from neurosim.workload.model import build_model_graph
 
@@ -304,6 +306,10 @@ def _validate(args) -> int:
         )
         for name, site in wl.blocks.sites.items():
             print(f"  site {name}: width {site.width}, L = {site.levels}")
+        for o in wl.weights.overrides:
+            where = ", ".join(o.layers) or "every linear"
+            blocks = f" in blocks {o.blocks}" if o.blocks is not None else ""
+            print(f"  weights {where}{blocks}: {o.describe()}")
         for rng in wl.blocks.overrides:
             lv = ", ".join(f"{k} L = {v.levels}" for k, v in rng.sites.items())
             print(f"  blocks {rng.blocks}: {lv}")

@@ -97,6 +97,18 @@ class HostConfig(StrictModel):
             )
         return self
 
+    def summary(self) -> str:
+        """One line for `neurosim validate`: what runs on the host and on what."""
+        cpu, link = self.cpu, self.link
+        if not self.runs or cpu is None or link is None:
+            return "no work placed on the host"
+        return (
+            f"{', '.join(self.runs)} on {cpu.cores} cores at {cpu.clock_hz / 1e9:g} GHz, "
+            f"{cpu.memory_bandwidth_bytes_per_s / 1e9:g} GB/s; link "
+            f"{link.bandwidth_bytes_per_s / 1e9:g} GB/s, {link.sync_latency_s * 1e6:g} us per "
+            "hand-off"
+        )
+
     def prices(self) -> dict[tuple[str, str], float]:
         """Joules per picosecond of host work and per bit over the link."""
         table = {}

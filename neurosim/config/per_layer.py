@@ -3,8 +3,7 @@ layer type and block range) and spike levels per block range.
 
 A weight format is an exact rational number of bits per weight: `bits: 1.58` or a packing
 such as 5 ternary weights per byte (8/5 = 1.6 bits). Weights are stored packed end to end,
-so n weights take ceil(n x bits / 8) bytes, which for a packing of w weights in b bytes is
-ceil(n / w) x b bytes whenever n is a multiple of w, and never more than one byte over.
+so n weights take ceil(n x bits / 8) bytes: ceil(n / 5) for 5 ternary weights per byte.
 """
 
 from __future__ import annotations
