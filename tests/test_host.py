@@ -57,6 +57,8 @@ def test_host_time_adds_to_every_token_in_both_fidelities(tiny_arch, tiny_worklo
     extra = with_host.metrics["latency_mean_s"] - without.metrics["latency_mean_s"]
     assert extra == pytest.approx(5.03e-6, abs=1e-12)
     counts = with_host.event_counts
+    chip_only_bytes = simulate(tiny_arch, tiny_workload, n_tokens=1, fidelity=fidelity)
+    assert with_host.metrics["weight_bytes"] == chip_only_bytes.metrics["weight_bytes"]
     assert counts["host/active_ps"] == 2 * 2_800_000
     assert counts["host_link/bit"] == 2 * 176
     energy = with_host.energy_per_token_j

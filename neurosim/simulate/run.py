@@ -270,6 +270,8 @@ def summarise(
     arch, placement = prep.arch, prep.placement
     n = max(1, len(acc.latencies_ps))
     weight_bytes = float(placement.resident_weight_bytes + placement.streamed_weight_bytes)
+    if prep.graph.host_head is not None:  # stored in the host's memory
+        weight_bytes += prep.graph.host_head.weight_bytes
     areas = area_m2(arch, placement.chips, placement.arrays)
     totals = RunTotals(
         latencies_s=[ps_to_seconds(x) for x in acc.latencies_ps],
