@@ -232,6 +232,10 @@ def gen_sensitivity() -> str:
     return lines_of(tables(run("scripts/sensitivity.py", "--fidelity", "des"))[0])
 
 
+def gen_precision_study() -> str:
+    return lines_of(tables(run("scripts/precision_study.py"))[0])
+
+
 def gen_compare() -> str:
     text, _ = compare_run()
     return lines_of(table_after(text, "nsllm-1.5b:"))
@@ -450,6 +454,7 @@ GENERATORS: dict[str, Generator] = {
     "fpga-resources": Generator(gen_fpga_resources),
     "fpga-power": Generator(gen_fpga_power),
     "fpga-devices": Generator(gen_fpga_devices),
+    "precision-study": Generator(gen_precision_study),
     "compare": Generator(gen_compare, figures=write_energy_figure),
     "nsllm-ratios": Generator(gen_ratios),
     "capacity": Generator(gen_capacity),

@@ -23,7 +23,7 @@ class CapacityAnswer:
 
     architecture: str
     parameters: float
-    weight_bits: int
+    weight_bits: float
     chips: int
     limited_by: str
     boundary_bits_per_token: float
@@ -31,6 +31,16 @@ class CapacityAnswer:
     link_time_per_token_s: float | None
     link_static_power_w: float | None
     note: str
+
+
+def mean_weight_bits(workload: Workload) -> float:
+    """Stored bits per parameter of `workload`, packings and per-layer overrides included."""
+    if not workload.weights.overrides:
+        return float(workload.weights.exact_bits())
+    from neurosim.workload.model import build_model_graph
+
+    graph = build_model_graph(workload)
+    return graph.weight_bytes * 8 / graph.parameters
 
 
 def hidden_width(parameters: float, workload: Workload) -> int:
@@ -46,8 +56,9 @@ def hidden_width(parameters: float, workload: Workload) -> int:
 def capacity(
     arch: Architecture | GpuArchitecture, parameters: float, workload: Workload, weight_bits=None
 ) -> CapacityAnswer:
-    """Chips (or GPUs) needed for `parameters` weights of `weight_bits` bits, and link cost."""
-    bits = weight_bits or workload.weights.bits
+    """Chips (or GPUs) needed for `parameters` weights of `weight_bits` bits (default: the
+    workload's mean stored bits per weight, packings and overrides included), and link cost."""
+    bits = weight_bits or mean_weight_bits(workload)
     if isinstance(arch, GpuArchitecture):
         elem = arch.bytes_per_element
         need = parameters * elem + arch.framework_memory_bytes

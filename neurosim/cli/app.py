@@ -172,9 +172,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     cap.add_argument(
         "--weight-bits",
-        type=int,
+        type=float,
         default=None,
-        help="bits per weight (default: the workload's weights.bits)",
+        help="bits per weight, fractions allowed (default: the workload's mean stored bits)",
     )
     _add_set(cap, "workload or every architecture")
     rep = sub.add_parser(
@@ -299,6 +299,8 @@ def _validate(args) -> int:
 
             for line in fpga_summary_lines(arch):
                 print(line)
+        if arch.host.runs:
+            print(f"  host: {arch.host.summary()}")
     else:
         from neurosim.workload.model import build_model_graph
 
@@ -307,10 +309,17 @@ def _validate(args) -> int:
         print(f"{args.file}: valid workload '{wl.name}'")
         print(
             f"  {graph.parameters / 1e9:.3f}B parameters, {len(graph.groups)} spike-coded "
-            f"site instances per token, {wl.weights.bits}-bit weights, {wl.coding.scheme} coding"
+            f"site instances per token, {wl.weights.describe()} weights, {wl.coding.scheme} coding"
         )
         for name, site in wl.blocks.sites.items():
             print(f"  site {name}: width {site.width}, L = {site.levels}")
+        for o in wl.weights.overrides:
+            where = ", ".join(o.layers) or "every linear"
+            blocks = f" in blocks {o.blocks}" if o.blocks is not None else ""
+            print(f"  weights {where}{blocks}: {o.describe()}")
+        for rng in wl.blocks.overrides:
+            lv = ", ".join(f"{k} L = {v.levels}" for k, v in rng.sites.items())
+            print(f"  blocks {rng.blocks}: {lv}")
     data, lines = load_yaml_with_lines(args.file)
     from neurosim.simulate.systems import PRESET_DIRS, WORKLOAD_DIRS
 

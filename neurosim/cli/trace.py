@@ -72,6 +72,29 @@ def add_trace_commands(subparsers) -> None:
         "(default 4.0)",
     )
     ex.add_argument(
+        "--level-blocks",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --levels auto: choose L per site type in each range of N blocks "
+        "(1 = per layer) instead of one L per site type",
+    )
+    ex.add_argument(
+        "--workload",
+        type=input_file,
+        default=None,
+        metavar="FILE",
+        help="the workload describing the traced model (for --workload-out)",
+    )
+    ex.add_argument(
+        "--workload-out",
+        type=output_file,
+        default=None,
+        metavar="FILE",
+        help="write a workload extending --workload with the trace's levels (per block "
+        "range as blocks.overrides) and coding",
+    )
+    ex.add_argument(
         "--scheme",
         choices=("binary", "bitwise"),
         default="binary",
@@ -229,9 +252,18 @@ def _config(args):
             )
         threshold, granularity = "adaptive", "site"
     levels = parse_levels(args.levels)
+    if args.level_blocks is not None and (levels != "auto" or args.level_blocks < 1):
+        raise ConfigError.single(
+            "command line", "--level-blocks", "needs --levels auto and a number of blocks >= 1"
+        )
+    if (args.workload is None) != (args.workload_out is None):
+        raise ConfigError.single(
+            "command line", "--workload-out", "--workload and --workload-out go together"
+        )
     return ExtractConfig(
         tokens=args.tokens,
         levels=levels,
+        level_blocks=args.level_blocks,
         scheme=args.scheme,
         threshold=threshold or "static",
         granularity=granularity or "neuron",
@@ -264,6 +296,7 @@ def _extract(args) -> int:
         from neurosim.trace.gguf_llama import load_smollm2
 
         model = load_smollm2()
+    base = _base_workload(args.workload, model.sites)
     if isinstance(cfg.levels, dict):
         default = cfg.levels.pop("*", 16)
         cfg.levels = {**resolve_levels(model.sites, default), **cfg.levels}
@@ -288,6 +321,13 @@ def _extract(args) -> int:
         bar=_bar_factory(args.quiet),
     )
     _print_extract(result)
+    if base is not None:
+        from neurosim.trace.format import open_trace
+        from neurosim.trace.replay import levels_workload_text
+
+        text = levels_workload_text(open_trace(result.path), base, args.workload, args.workload_out)
+        Path(args.workload_out).write_text(text)
+        print(f"wrote {args.workload_out} (extends {args.workload} with the trace's levels)")
     if result.footer.get("partial"):
         print(
             f"interrupted: kept the {result.footer['tokens']} of "
@@ -436,6 +476,29 @@ def _stats(args) -> int:
         paths = write_plots(tally, sites, hist, args.plots, block=args.block)
         print(f"\nwrote {', '.join(str(p) for p in paths)}")
     return 0
+
+
+def _base_workload(path, sites):
+    """The --workload file, loaded and checked against the model's sites before the run."""
+    if path is None:
+        return None
+    from neurosim.simulate.systems import load_workload
+    from neurosim.workload.model import build_model_graph
+
+    base = load_workload(path)
+    groups = [(g.name, g.width) for g in build_model_graph(base).groups]
+    traced = [(s.name, s.width) for s in sites]
+    if groups != traced:
+        diff = next(
+            (f"{a} vs {b}" for a, b in zip(traced, groups, strict=False) if a != b),
+            f"{len(traced)} vs {len(groups)} sites",
+        )
+        raise ConfigError.single(
+            path,
+            "blocks",
+            f"does not describe the traced model (site, width in the model vs the file: {diff})",
+        )
+    return base
 
 
 def run_trace_command(args: argparse.Namespace) -> int:

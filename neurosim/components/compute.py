@@ -9,14 +9,14 @@ that are placed as tiles on chip or streamed from DRAM; weight-stationary kinds
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
 from neurosim.config.base import StrictModel
-from neurosim.engine import PS_PER_S, SimContext
-from neurosim.units import NonNegativeWatts, PositiveHertz, SquareMeters
+from neurosim.engine import PS_PER_S, SimContext, seconds_to_ps
+from neurosim.units import NonNegativeSeconds, NonNegativeWatts, PositiveHertz, SquareMeters
 
 
 class ComputeSection(StrictModel):
@@ -28,7 +28,14 @@ class ComputeSection(StrictModel):
     count: int = Field(gt=0, description="per chip: compute units (tiles, cores)")
     clock_hz: PositiveHertz = Field(description="clock of the unit's digital logic")
     neuron_updates_per_cycle: int = Field(gt=0, description="per unit: neuron updates per cycle")
-    pipeline_depth_cycles: int = Field(ge=0, description="fill/drain cycles paid once per layer")
+    pipeline_depth_cycles: int = Field(
+        ge=0, description="fill/drain cycles of the unit's pipeline (when: `pipeline_fill`)"
+    )
+    layer_overhead_s: NonNegativeSeconds = Field(
+        default=0.0,
+        description="per layer (site group) per unit holding it: fixed time for dispatch, "
+        "descriptor set-up or reconfiguration, paid after the layer's work",
+    )
     static_power_w: NonNegativeWatts = Field(description="per chip: leakage of all units together")
 
     @abstractmethod
@@ -42,6 +49,11 @@ class ComputeSection(StrictModel):
     def cycle_ps(self) -> int:
         """Clock period in integer picoseconds (rounded to nearest)."""
         return int(round(PS_PER_S / self.clock_hz))
+
+    def layer_end_ps(self, cycle_ps: int) -> int:
+        """Paid once per layer per unit holding it: the pipeline drain (when it drains per
+        layer) plus the fixed per-layer overhead."""
+        return self.pipeline_depth_cycles * cycle_ps + seconds_to_ps(self.layer_overhead_s)
 
     def neuron_update_cycles(self, updates: np.ndarray) -> np.ndarray:
         """Cycles to update `updates` neurons at `neuron_updates_per_cycle`."""
@@ -85,6 +97,23 @@ class StreamingSection(ComputeSection):
     skip_zero_weights: bool = Field(
         default=True, description="zero weights cost no work (needs a sparse weight format)"
     )
+    pipeline_fill: Literal["per_layer", "per_tile"] = Field(
+        default="per_layer",
+        description="per_layer: the pipeline fills and drains once per layer; per_tile: "
+        "every (tile, timestep) item that works pays pipeline_depth_cycles (the pipeline "
+        "drains between tiles), and the layer end pays none",
+    )
+
+    def layer_end_ps(self, cycle_ps: int) -> int:
+        """The per-layer drain only when the pipeline drains per layer."""
+        drain = self.pipeline_depth_cycles * cycle_ps if self.pipeline_fill == "per_layer" else 0
+        return drain + seconds_to_ps(self.layer_overhead_s)
+
+    def with_tile_fill(self, item_ps: np.ndarray) -> np.ndarray:
+        """`item_ps` plus the pipeline fill and drain of every working item (per_tile)."""
+        if self.pipeline_fill != "per_tile":
+            return item_ps
+        return np.where(item_ps > 0, item_ps + self.pipeline_depth_cycles * self.cycle_ps(), 0)
 
     @abstractmethod
     def item_ps(
@@ -92,16 +121,17 @@ class StreamingSection(ComputeSection):
         synops: np.ndarray,
         spikes: np.ndarray,
         tile_cols: np.ndarray,
-        weight_bits: int,
+        weight_bits: np.ndarray,
         mem_ps_per_byte: float,
     ) -> np.ndarray:
         """Time of (tile, timestep) items: `synops` accumulations from `spikes` input
-        spikes into tiles of `tile_cols` outputs; `mem_ps_per_byte` is one unit's share
-        of on-chip memory bandwidth."""
+        spikes into tiles of `tile_cols` outputs of `weight_bits` bits per weight (per
+        tile, fractional for packed formats); `mem_ps_per_byte` is one unit's share of
+        on-chip memory bandwidth."""
 
     @abstractmethod
     def item_events(
-        self, synops: np.ndarray, spikes: np.ndarray, tile_cols: np.ndarray, weight_bits: int
+        self, synops: np.ndarray, spikes: np.ndarray, tile_cols: np.ndarray, weight_bits
     ) -> dict[tuple[str, str], np.ndarray]:
         """Named events of the same items."""
 

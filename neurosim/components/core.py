@@ -14,7 +14,7 @@ from pydantic import Field
 from neurosim.components.compute import ComputeUnit, StreamingSection
 from neurosim.config.base import StrictModel
 from neurosim.engine import SimContext
-from neurosim.units import NonNegativeJoules
+from neurosim.units import Fraction, NonNegativeJoules
 
 
 class CoreEnergy(StrictModel):
@@ -34,6 +34,18 @@ class SpikingCoreConfig(StreamingSection):
     lanes: int = Field(gt=0, description="per unit: synaptic accumulations per cycle")
     accumulator_bits: int = Field(
         default=16, description="per lane: width of the accumulator (sets its fabric cost)"
+    )
+    lane_mapping: Literal["packed", "columns"] = Field(
+        default="packed",
+        description="packed: any accumulations share the lanes (synops / lanes cycles); "
+        "columns: the lanes span one input spike's output columns, so each spike takes "
+        "ceil(columns / lanes) cycles and a tile narrower than the lanes leaves lanes idle",
+    )
+    lane_efficiency: Fraction = Field(
+        default=1.0,
+        gt=0,
+        description="fraction of lane cycles doing useful work (operand stalls, bank "
+        "conflicts); 1 = every cycle",
     )
     energy: CoreEnergy = Field(description="energy per counted event")
 
@@ -60,9 +72,9 @@ class SpikingCoreConfig(StreamingSection):
 
     def item_ps(self, synops, spikes, tile_cols, weight_bits, mem_ps_per_byte):
         """The slower of the adders (`lanes` per cycle) and the weight reads."""
-        cycles_ps = accumulate_cycles(self, synops) * self.cycle_ps()
+        cycles_ps = accumulate_cycles(self, synops, spikes) * self.cycle_ps()
         mem_ps = np.ceil(synops * (weight_bits / 8) * mem_ps_per_byte).astype(np.int64)
-        return np.maximum(cycles_ps, mem_ps)
+        return self.with_tile_fill(np.maximum(cycles_ps, mem_ps))
 
     def fabric_cost(self, device) -> dict[str, dict[str, float]]:
         """LUTs and flip-flops of the lanes (datapath) and of the neuron units and control
@@ -75,10 +87,12 @@ class SpikingCoreConfig(StreamingSection):
         return min(1.0, counts.get(("compute", "synop"), 0) / lane_cycles) if lane_cycles else 0.0
 
     def item_events(self, synops, spikes, tile_cols, weight_bits):
-        """One synop and one weight read from on-chip memory per accumulation."""
+        """One synop and one weight read from on-chip memory per accumulation (bits read
+        rounded up to whole bits per item for packed fractional formats)."""
+        read_bits = np.ceil(np.asarray(synops) * np.asarray(weight_bits)).astype(np.int64)
         return {
             ("compute", "synop"): synops,
-            ("onchip_memory", "read_bit"): synops * weight_bits,
+            ("onchip_memory", "read_bit"): read_bits,
         }
 
 
@@ -116,9 +130,22 @@ def cycle_ps(cfg: SpikingCoreConfig) -> int:
     return cfg.cycle_ps()
 
 
-def accumulate_cycles(cfg: SpikingCoreConfig, synops: np.ndarray) -> np.ndarray:
-    """Cycles to perform `synops` accumulations on `lanes` parallel adders."""
-    return -(-np.asarray(synops, dtype=np.int64) // cfg.lanes)
+def accumulate_cycles(
+    cfg: SpikingCoreConfig, synops: np.ndarray, spikes: np.ndarray | None = None
+) -> np.ndarray:
+    """Cycles to perform `synops` accumulations (from `spikes` input spikes, each fanning
+    out to synops / spikes columns) on `lanes` adders, as `lane_mapping` assigns them,
+    at `lane_efficiency`."""
+    synops = np.asarray(synops, dtype=np.int64)
+    if cfg.lane_mapping == "columns" and spikes is not None:
+        spikes = np.broadcast_to(np.asarray(spikes, dtype=np.int64), synops.shape)
+        per_spike = synops // np.maximum(spikes, 1)
+        cycles = spikes * -(-per_spike // cfg.lanes)
+    else:
+        cycles = -(-synops // cfg.lanes)
+    if cfg.lane_efficiency < 1.0:
+        cycles = np.ceil(cycles / cfg.lane_efficiency).astype(np.int64)
+    return cycles
 
 
 def neuron_update_cycles(cfg, updates: np.ndarray) -> np.ndarray:

@@ -74,15 +74,17 @@ class NearMemoryEngineConfig(StreamingSection):
         words = counts.get(("near_memory", "word_read"), 0)
         return min(1.0, words / macro_cycles) if macro_cycles else 0.0
 
-    def word_reads(self, spikes: np.ndarray, tile_cols: np.ndarray, weight_bits: int):
-        """Words read: per input spike, the tile's row of weights in whole words."""
-        words_per_row = -(-np.asarray(tile_cols, dtype=np.int64) * weight_bits // self.word_bits)
+    def word_reads(self, spikes: np.ndarray, tile_cols: np.ndarray, weight_bits):
+        """Words read: per input spike, the tile's row of weights in whole words (a row of
+        packed fractional-bit weights spans ceil(cols x bits / word) words)."""
+        row_bits = np.asarray(tile_cols, dtype=np.int64) * np.asarray(weight_bits)
+        words_per_row = np.ceil(row_bits / self.word_bits).astype(np.int64)
         return np.asarray(spikes, dtype=np.int64) * words_per_row
 
     def item_ps(self, synops, spikes, tile_cols, weight_bits, mem_ps_per_byte):
         """Word reads spread over the macros, one word per macro per cycle."""
         words = self.word_reads(spikes, tile_cols, weight_bits)
-        return -(-words // self.macros) * self.cycle_ps()
+        return self.with_tile_fill(-(-words // self.macros) * self.cycle_ps())
 
     def item_events(self, synops, spikes, tile_cols, weight_bits):
         """Word reads and the adds of the (non-skipped) weights."""

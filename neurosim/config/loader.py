@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, Discriminator, Tag, ValidationError
 from pydantic.fields import FieldInfo
 
+from neurosim.config.repeat import expand_repeats
 from neurosim.errors import ConfigError, ConfigIssue
 
 __all__ = [
@@ -735,7 +736,9 @@ def validate(
 def load_config(
     model_cls: type[ModelT], path: str | Path, search_dirs: Sequence[str | Path] = ()
 ) -> ModelT:
-    """Read ``path``, merge its ``extends`` preset and validate it into ``model_cls``."""
+    """Read ``path``, merge its ``extends`` preset, expand repeated list items
+    (:mod:`neurosim.config.repeat`) and validate it into ``model_cls``."""
     data, lines = load_yaml_with_lines(path)
     merged, source_map = resolve_extends(path, data, lines, search_dirs)
-    return validate(model_cls, merged, path, source_map)
+    expanded, locations = expand_repeats(merged, source_map.locations, source_map.path)
+    return validate(model_cls, expanded, path, SourceMap(source_map.path, locations))

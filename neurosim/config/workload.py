@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from neurosim.config.base import StrictModel
+from neurosim.config.per_layer import EMBEDDING, LM_HEAD, BlockRangeConfig, WeightConfig
 from neurosim.units import Fraction
 
 
@@ -49,6 +50,20 @@ class BlockConfig(StrictModel):
     linears: list[LinearConfig] = Field(min_length=1)
     linear_attention: LinearAttentionConfig | None = None
     norms: int = Field(ge=0, description="normalisation layers per block (element-wise work)")
+    overrides: list[BlockRangeConfig] = Field(
+        default_factory=list,
+        description="site levels that differ in a block range, later entries win: "
+        "e.g. {blocks: '0-3', sites: {attn_in: {levels: 32}}}",
+    )
+
+    def site_levels(self, site: str, block: int) -> int:
+        """Levels L of `site` in block `block`, after the block-range overrides."""
+        levels = self.sites[site].levels
+        for override in self.overrides:
+            first, last = override.block_range()
+            if first <= block <= last and site in override.sites:
+                levels = override.sites[site].levels
+        return levels
 
     @model_validator(mode="after")
     def _linears_use_known_sites(self) -> BlockConfig:
@@ -67,6 +82,19 @@ class BlockConfig(StrictModel):
         unused = sorted(set(self.sites) - {lin.site for lin in self.linears})
         if unused:
             raise ValueError(f"sites.{unused[0]}: sites {unused} feed no linear layer")
+        for i, override in enumerate(self.overrides):
+            first, last = override.block_range()
+            if last >= self.count:
+                raise ValueError(
+                    f"overrides[{i}].blocks: blocks {first}-{last} but the model has blocks "
+                    f"0-{self.count - 1}"
+                )
+            unknown = sorted(set(override.sites) - set(self.sites))
+            if unknown:
+                raise ValueError(
+                    f"overrides[{i}].sites.{unknown[0]}: not a site of the block (known "
+                    f"sites: {', '.join(sorted(self.sites))})"
+                )
         return self
 
 
@@ -83,13 +111,6 @@ class HeadConfig(StrictModel):
 
     site: SiteConfig
     out: int = Field(gt=0)
-
-
-class WeightConfig(StrictModel):
-    """Stored weight format."""
-
-    bits: int = Field(gt=0, le=32, description="bits per stored weight")
-    zero_fraction: Fraction = Field(description="fraction of weights that are exactly zero")
 
 
 class CodingConfig(StrictModel):
@@ -177,16 +198,20 @@ class Workload(StrictModel):
                 f"{MAX_GROUPS_PER_TOKEN} a run can hold"
             )
         steps = self.coding.timesteps
-        per_block = sum(steps(blocks.sites[name].levels) for name in used)
-        phases = blocks.count * per_block + steps(self.head.site.levels)
+        order = [name for name in blocks.sites if name in used]
+        block_steps = [
+            [steps(blocks.site_levels(name, b)) for name in order] for b in range(blocks.count)
+        ]
+        phases = sum(map(sum, block_steps)) + steps(self.head.site.levels)
         if phases > MAX_PHASES_PER_TOKEN:
             raise ValueError(
                 f"blocks.count, blocks.sites: one token has {phases} spike "
                 f"phases (site instances x timesteps), more than {MAX_PHASES_PER_TOKEN}; "
                 f"lower the levels L, use bitwise coding or fewer blocks"
             )
-        slots = blocks.count * sum(
-            blocks.sites[name].width * steps(blocks.sites[name].levels) for name in used
+        widths = [blocks.sites[name].width for name in order]
+        slots = sum(
+            sum(w * t for w, t in zip(widths, row, strict=True)) for row in block_steps
         ) + self.head.site.width * steps(self.head.site.levels)
         if slots > MAX_NEURON_STEPS_PER_TOKEN:
             raise ValueError(
@@ -205,6 +230,7 @@ class Workload(StrictModel):
                 f"spikes.synthetic.sites.{unknown[0]}: spike statistics for {unknown}, not "
                 f"sites of this model (known: {', '.join(sorted(known))})"
             )
+        self._known_weight_layers()
         emb, head = self.embedding, self.head
         if emb.tied_to_head and (emb.vocab != head.out or emb.dim != head.site.width):
             key = "embedding.vocab" if emb.vocab != head.out else "head.site.width"
@@ -214,3 +240,25 @@ class Workload(StrictModel):
                 f"({head.out} x {head.site.width})"
             )
         return self
+
+    def _known_weight_layers(self) -> None:
+        """Weight overrides name layers and blocks this model has."""
+        known = {lin.name for lin in self.blocks.linears} | {LM_HEAD, EMBEDDING}
+        for i, override in enumerate(self.weights.overrides):
+            unknown = [name for name in override.layers if name not in known]
+            if unknown:
+                raise ValueError(
+                    f"weights.overrides[{i}].layers: {unknown[0]!r} is not a layer of this "
+                    f"model (known: {', '.join(sorted(known))})"
+                )
+            span = override.block_range()
+            if span is not None and span[1] >= self.blocks.count:
+                raise ValueError(
+                    f"weights.overrides[{i}].blocks: blocks {span[0]}-{span[1]} but the model "
+                    f"has blocks 0-{self.blocks.count - 1}"
+                )
+            if EMBEDDING in override.layers and self.embedding.tied_to_head:
+                raise ValueError(
+                    f"weights.overrides[{i}].layers: the embedding is tied to the LM head "
+                    "(embedding.tied_to_head), so it is stored as lm_head; override lm_head"
+                )

@@ -10,7 +10,9 @@ owners to every unit (every unit holds a slice of every layer).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 from numba import njit
@@ -104,9 +106,13 @@ def _expected_fetch_fraction(graph: ModelGraph, sparse: bool) -> np.ndarray:
 
 def model_bytes_on_chip(graph: ModelGraph) -> int:
     """Bytes a weight-stationary system must hold on chip: every weight plus the state."""
-    bits = graph.weight_bits
-    weights = sum((lin.weights * bits + 7) // 8 for g in graph.groups for lin in g.linears)
+    weights = sum(lin.weight_bytes for g in graph.groups for lin in g.linears)
     return weights + graph.state_bytes
+
+
+def array_bits(bits: Fraction) -> int:
+    """Bits an array cell slice stores per weight: a packed format unpacks to whole bits."""
+    return math.ceil(bits)
 
 
 def is_array_kind(arch: Architecture) -> bool:
@@ -114,12 +120,13 @@ def is_array_kind(arch: Architecture) -> bool:
     return arch.compute.weight_stationary
 
 
-def columns_per_weight(arch: Architecture, weight_bits: int) -> int:
-    """Array columns one weight occupies: bit slices over multi-bit cells, or one per bit."""
-    return arch.compute.columns_per_weight(weight_bits)
+def columns_per_weight(arch: Architecture, weight_bits: Fraction | int) -> int:
+    """Array columns one weight occupies: bit slices over multi-bit cells, or one per bit
+    (a packed fractional format is stored in whole bits per weight in an array)."""
+    return arch.compute.columns_per_weight(array_bits(Fraction(weight_bits)))
 
 
-def _linear_arrays(arch: Architecture, in_features: int, out_features: int, bits: int):
+def _linear_arrays(arch: Architecture, in_features: int, out_features: int, bits: Fraction):
     """Row chunks, and the physical columns of each column chunk, of one linear's arrays."""
     R, C = arch.compute.rows, arch.compute.cols
     weight_cols = out_features * columns_per_weight(arch, bits)
@@ -133,9 +140,7 @@ def arrays_needed(arch: Architecture, graph: ModelGraph) -> int:
     total = 0
     for g in graph.groups:
         for lin in g.linears:
-            n_rows, col_chunks = _linear_arrays(
-                arch, lin.in_features, lin.out_features, graph.weight_bits
-            )
+            n_rows, col_chunks = _linear_arrays(arch, lin.in_features, lin.out_features, lin.bits)
             total += n_rows * col_chunks.size
     return total
 
@@ -175,11 +180,11 @@ def chips_needed(arch: Architecture, graph: ModelGraph, where: str) -> int:
 
 def _tile_count(arch: Architecture, graph: ModelGraph, cores: int) -> int:
     """Tiles `place` will cut (spiking cores), counted without building them."""
-    bits = graph.weight_bits
     total = 0
     for group in graph.groups:
         for lin in group.linears:
-            max_cols = max(1, int(arch.mapping.tile_bytes * 8) // (lin.in_features * bits))
+            num, den = lin.bits.numerator, lin.bits.denominator
+            max_cols = max(1, int(arch.mapping.tile_bytes * 8) * den // (lin.in_features * num))
             widest = -(-lin.out_features // cores)
             total += cores * -(-widest // max_cols)
     return total
@@ -225,7 +230,16 @@ def _check_size(arch: Architecture, graph: ModelGraph, chips: int, where: str) -
         )
 
 
-def _cut_tiles(graph: ModelGraph, cores: int, tile_bits: int, bits: int):
+def linear_bits(graph: ModelGraph) -> tuple[np.ndarray, np.ndarray]:
+    """Per linear in execution order: its bits per weight as (numerator, denominator)."""
+    bits = [lin.bits for g in graph.groups for lin in g.linears]
+    return (
+        np.array([b.numerator for b in bits], dtype=np.int64),
+        np.array([b.denominator for b in bits], dtype=np.int64),
+    )
+
+
+def _cut_tiles(graph: ModelGraph, cores: int, tile_bits: int):
     """The tiles of every group, in execution order: each linear's output columns split
     evenly over the cores, each core's share cut into tiles of at most `tile_bits`; a
     group's tiles go round by round (every core's r-th tile, core by core), and a core's
@@ -242,7 +256,8 @@ def _cut_tiles(graph: ModelGraph, cores: int, tile_bits: int, bits: int):
     in_f = np.array([lin.in_features for _, lin in linears], dtype=np.int64)
     bounds = (np.arange(cores + 1, dtype=np.int64)[None, :] * out_f[:, None]) // cores
     widths = np.diff(bounds, axis=1)  # (linears, cores)
-    max_cols = np.maximum(1, tile_bits // (in_f * bits))  # (linears,)
+    num, den = linear_bits(graph)
+    max_cols = np.maximum(1, tile_bits * den // (in_f * num))  # (linears,)
     per_core = -(-widths // max_cols[:, None])
     # tiles each core already holds in the group when a linear starts
     running = np.cumsum(per_core, axis=0) - per_core
@@ -308,14 +323,15 @@ def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> P
     if is_array_kind(arch):
         return _place_arrays(arch, graph, chips)
     cores = arch.compute.count * chips
-    bits = graph.weight_bits
     zero_fraction = graph.workload.weights.zero_fraction
     mapping = arch.mapping
     cols, core, linear, group_of, group_tiles, linear_names = _cut_tiles(
-        graph, cores, int(mapping.tile_bytes * 8), bits
+        graph, cores, int(mapping.tile_bytes * 8)
     )
     rows = np.array([g.width for g in graph.groups], dtype=np.int64)[group_of]
-    tile_bytes = (rows * cols * bits + 7) // 8
+    num, den = linear_bits(graph)
+    # packed end to end: ceil(weights x bits / 8) bytes, bits = num / den exactly
+    tile_bytes = -(-rows * cols * num[linear] // (8 * den[linear]))
     if arch.compute.skip_zero_weights:
         nnz = np.maximum(0, np.rint(cols * (1.0 - zero_fraction))).astype(np.int64)
     else:
@@ -398,7 +414,6 @@ def _place_arrays(arch: Architecture, graph: ModelGraph, chips: int) -> Placemen
     """
     cfg = arch.compute
     R = cfg.rows
-    bits = graph.weight_bits
     units = cfg.count * chips
     cursor = 0
     tile_group, tile_core, tile_bytes, tile_cols, tile_rows = [], [], [], [], []
@@ -413,6 +428,7 @@ def _place_arrays(arch: Architecture, graph: ModelGraph, chips: int) -> Placemen
         unit_bytes: dict[int, int] = {}
         for lin in group.linears:
             linear_names.append(lin.name)
+            bits = array_bits(lin.bits)
             n_rows, col_chunks = _linear_arrays(arch, lin.in_features, lin.out_features, bits)
             for r in range(n_rows):
                 rows_here = min(R, lin.in_features - r * R)

@@ -17,7 +17,7 @@ from neurosim.errors import PricingError
 def price_table(arch: Architecture) -> dict[tuple[str, str], float]:
     """Joules per event for every (component, event kind) the architecture can emit:
     each section prices its own events."""
-    sections = [arch.compute, arch.onchip_memory, arch.interconnect, *arch.dram_channels]
+    sections = [arch.compute, arch.onchip_memory, arch.interconnect, *arch.dram_channels, arch.host]
     sections += [s for s in (arch.adc, arch.chips) if s is not None]
     table: dict[tuple[str, str], float] = {}
     for section in sections:
@@ -45,7 +45,8 @@ def static_powers(arch: Architecture, chips: int = 1) -> dict[str, float]:
         powers["chip_link"] = arch.chips.static_power_w
     if arch.fpga is not None:
         powers["fpga_device"] = arch.fpga.device.static_power_w
-    return {c: p * chips for c, p in powers.items()}
+    per_system = {"host": arch.host.static_power_w()} if arch.host.cpu is not None else {}
+    return {c: p * chips for c, p in powers.items()} | per_system
 
 
 _SECTION = {
@@ -58,6 +59,8 @@ _SECTION = {
     "dac": "compute.energy",
     "periphery": "compute.energy",
     "near_memory": "compute.energy",
+    "host": "host.cpu",
+    "host_link": "host.link",
 }
 
 

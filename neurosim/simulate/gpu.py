@@ -182,6 +182,11 @@ class GpuArchitecture(StrictModel):
         description="board power while a process holds the GPU but no kernel runs"
     )
     tdp_w: PositiveWatts = Field(description="board power limit; caps idle + dynamic power")
+    weight_storage: Literal["precision", "workload"] = Field(
+        default="precision",
+        description="precision: weights stored at `precision`; workload: as the workload "
+        "stores them (packed, mixed per layer), unpacked in the kernels as low-bit runtimes do",
+    )
     kv_cache_bits: int = Field(default=16, gt=0, le=32, description="bits per cached K/V value")
     recurrent_state_bits: int = Field(
         default=32, gt=0, le=64, description="bits per linear-attention state element on a GPU"
@@ -222,6 +227,18 @@ class GpuArchitecture(StrictModel):
     def bytes_per_element(self) -> int:
         """Bytes of one weight or activation at the model's precision."""
         return BYTES_PER_ELEMENT[self.precision]
+
+    def linear_weight_bytes(self, shape: DecodeShape) -> float:
+        """Bytes of the linear layers' weights read per token."""
+        if self.weight_storage == "workload":
+            return float(shape.linear_weight_bytes)
+        return float(shape.linear_weights * self.bytes_per_element)
+
+    def stored_weight_bytes(self, shape: DecodeShape) -> float:
+        """Bytes of every stored weight (embedding included) in device memory."""
+        if self.weight_storage == "workload":
+            return float(shape.stored_weight_bytes)
+        return float(shape.stored_weights * self.bytes_per_element)
 
     @property
     def sustained_ops_per_s(self) -> float:
@@ -265,6 +282,8 @@ class DecodeShape:
     linear_weights: int
     stored_weights: int
     activation_reads: int
+    linear_weight_bytes: int
+    stored_weight_bytes: int
     activation_writes: int
     widest_activation: int
     q_width: int = 0
@@ -330,6 +349,8 @@ def decode_shape(
         "attention": kind,
         "linear_weights": graph.linear_parameters,
         "stored_weights": graph.parameters,
+        "linear_weight_bytes": sum(lin.weight_bytes for lin in linears),
+        "stored_weight_bytes": graph.weight_bytes,
         "activation_reads": sum(lin.in_features for lin in linears) + workload.embedding.dim,
         "activation_writes": sum(lin.out_features for lin in linears),
         "widest_activation": max([*widths, workload.embedding.dim]),
@@ -419,7 +440,7 @@ def token_cost(arch: GpuArchitecture, shape: DecodeShape, position: int) -> Toke
         att_read, att_write = state, state
     linear_flops = 2.0 * shape.linear_weights
     attention_flops = shape.attention_flops(attended)
-    weight_bytes = float(shape.linear_weights * elem)
+    weight_bytes = arch.linear_weight_bytes(shape)
     act_read = float(shape.activation_reads * elem)
     act_write = float(shape.activation_writes * elem)
     read = weight_bytes + att_read + act_read
@@ -476,7 +497,7 @@ def memory_footprint(
     Activations: two live vectors of the widest layer (input and output) at the precision.
     """
     elem = arch.bytes_per_element
-    parts = {"weights": float(shape.stored_weights * elem)}
+    parts = {"weights": arch.stored_weight_bytes(shape)}
     if shape.attention == "softmax":
         parts["kv_cache"] = context_tokens * shape.kv_elements_per_token * arch.kv_cache_bits / 8
     else:
@@ -606,7 +627,7 @@ def _result(
         elapsed_s=elapsed,
         energy=price(ledger.items(), arch, elapsed),
         parameters=shape.stored_weights,
-        weight_bytes=float(shape.stored_weights * arch.bytes_per_element),
+        weight_bytes=arch.stored_weight_bytes(shape),
         memory_footprint_bytes=float(footprint["total"]),
         synops=ledger.get(GPU_COMPONENT, "flop") / 2,
         spikes=0.0,

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from neurosim.architecture import Architecture
+from neurosim.components.host import HostWork, TokenShape, host_work
 from neurosim.components.routing import build_routing, chip_topology
 from neurosim.config.workload import Workload
 from neurosim.engine import ps_to_seconds, seconds_to_ps
@@ -50,15 +51,32 @@ class Prepared:
     graph: ModelGraph
     placement: Placement
     planner: WorkPlanner
+    host: HostWork
 
 
 def prepare(arch: Architecture, workload: Workload, arch_source: str | None = None) -> Prepared:
-    """Build the model graph, the placement, the routes and the work planner."""
-    graph = build_model_graph(workload)
+    """Build the model graph, the placement, the routes, the work planner and the host's
+    share of every token."""
+    graph = build_model_graph(workload, head_on_host="lm_head" in arch.host.runs)
     placement = place(arch, graph, source=arch_source)
     routing = routing_for(arch, placement.chips)
     planner = WorkPlanner(arch, graph, placement, routing)
-    return Prepared(arch, workload, graph, placement, planner)
+    return Prepared(arch, workload, graph, placement, planner, host_work_of(arch, graph))
+
+
+def host_work_of(arch: Architecture, graph: ModelGraph) -> HostWork:
+    """What the host and its link add to every token of `graph` on `arch`."""
+    wl = graph.workload
+    head = graph.host_head or graph.groups[-1].linears[0]
+    shape = TokenShape(
+        embedding_row_bytes=graph.embedding_row_bytes,
+        head_in_features=wl.head.site.width,
+        head_in_levels=wl.head.site.levels,
+        head_weights=head.weights,
+        head_weight_bytes=head.weight_bytes,
+        vocab=wl.head.out,
+    )
+    return host_work(arch.host, shape)
 
 
 def routing_for(arch: Architecture, chips: int):
@@ -145,7 +163,7 @@ def simulate(
         raise ValueError(f"unknown fidelity {fidelity!r}; known: {', '.join(FIDELITIES)}")
     wall0 = time.perf_counter()
     prep = prepared if prepared is not None else prepare(arch, workload, arch_source)
-    overhead_ps = seconds_to_ps(arch.host.per_token_overhead_s)
+    overhead_ps = seconds_to_ps(prep.host.token_s)  # the host works while the chip waits
     acc = Accumulator(latencies_ps=[])
     meter = BusyMeter(prep.planner)
     ledger = Ledger()
@@ -211,6 +229,8 @@ def simulate(
         ledger = Ledger()  # the finished tokens' counts, not those of a token cut short
         ledger.add_all(finished_counts)
         events = env.events_processed
+    host_counts = prep.host.counts()
+    ledger.add_all({key: n * len(acc.latencies_ps) for key, n in host_counts.items()})
     acc.busy = meter.seconds()
     elapsed_s = ps_to_seconds(elapsed_ps)
     energy = price(ledger.items(), arch, elapsed_s, chips=prep.placement.chips)
@@ -250,6 +270,8 @@ def summarise(
     arch, placement = prep.arch, prep.placement
     n = max(1, len(acc.latencies_ps))
     weight_bytes = float(placement.resident_weight_bytes + placement.streamed_weight_bytes)
+    if prep.graph.host_head is not None:  # stored in the host's memory
+        weight_bytes += prep.graph.host_head.weight_bytes
     areas = area_m2(arch, placement.chips, placement.arrays)
     totals = RunTotals(
         latencies_s=[ps_to_seconds(x) for x in acc.latencies_ps],
@@ -260,7 +282,9 @@ def summarise(
         memory_footprint_bytes=weight_bytes + prep.graph.state_bytes,
         synops=acc.synops,
         spikes=acc.spikes,
-        offchip_components=frozenset(f"dram.{ch.name}" for ch in arch.dram_channels),
+        offchip_components=frozenset(
+            [f"dram.{ch.name}" for ch in arch.dram_channels] + ["host", "host_link"]
+        ),
         area_m2=areas,
     )
     traffic = {

@@ -8,7 +8,6 @@ vectorised numpy, is what keeps the two fidelities equal when contention is off.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +19,7 @@ from neurosim.components.interconnect import link_parameters, route_latency_ps
 from neurosim.components.routing import CHIP_LINK, Routing
 from neurosim.engine import PS_PER_S, seconds_to_ps
 from neurosim.errors import TraceError
-from neurosim.mapping.placement import Placement, even_split, is_array_kind
+from neurosim.mapping.placement import Placement, even_split, is_array_kind, linear_bits
 from neurosim.simulate.kernels import binary_spikes_by_owner, multicast_link_bits
 from neurosim.workload.model import ModelGraph
 from neurosim.workload.spikes import TokenSpikes
@@ -116,7 +115,12 @@ class WorkPlanner:
         self.cores = placement.units
         self.cycle_ps = seconds_to_ps(1.0 / core.clock_hz)
         self.scheme = graph.workload.coding.scheme
-        self.bits = graph.weight_bits
+        num, den = linear_bits(graph)
+        if not is_array_kind(arch):
+            # bits per weight of every tile, exactly num / den (packed formats are fractional)
+            self.tile_bits_num = num[placement.tile_linear]
+            self.tile_bits_den = den[placement.tile_linear]
+            self.tile_weight_bits = (self.tile_bits_num / self.tile_bits_den)[:, None]
         net = arch.interconnect
         self.msg_bits = net.spike_message_bits
         # (ps per bit, latency ps) of every link: computed once, also used to build the DES
@@ -320,7 +324,9 @@ class WorkPlanner:
         self.tile_ps_per_bit = slowest
         self.tile_src_node = src
         self.tile_dst_node = dst
-        self.tile_row_bits = p.tile_cols * self.bits
+        if not is_array_kind(self.arch):
+            # one weight row of a tile, in units of 1/den bit (exact for packed formats)
+            self.tile_row_units = p.tile_cols * self.tile_bits_num
         bursts = np.array([c.burst_bytes for c in self.arch.dram_channels] or [1], dtype=np.int64)
         burst = bursts[np.maximum(p.tile_channel, 0)]
         # a streamed tile moves whole bursts over the DRAM bus, the buffer and the NoC
@@ -333,29 +339,34 @@ class WorkPlanner:
             0 if att is None else g.state_elements_per_block * att.state_bits // 8
         )
         emb = g.workload.embedding
-        self.embedding_row_bytes = math.ceil(emb.dim * self.bits / 8)
+        self.embedding_row_bytes = g.embedding_row_bytes
         channels = self.arch.dram_channels
         self.embedding_fetch_bytes = (
             bytes_moved(channels[0], self.embedding_row_bytes) if channels else 0
         )
         self.state_fetch_bytes = bytes_moved(channels[0], self.state_block_bytes) if channels else 0
         head_tiles = self.placement.tile_group == len(g.groups) - 1
-        head_resident = bool(self.placement.tile_resident[head_tiles].all())
-        self.embedding_from_dram = bool(channels) and not (emb.tied_to_head and head_resident)
+        head_resident = g.head_on_chip and bool(self.placement.tile_resident[head_tiles].all())
+        on_host = "embedding" in self.arch.host.runs  # the host looks the row up
+        self.embedding_from_dram = (
+            bool(channels) and not on_host and not (emb.tied_to_head and head_resident)
+        )
 
     def fetch_bytes(self, tiles: np.ndarray, active_rows: np.ndarray | None) -> np.ndarray:
-        """Bytes read from DRAM for `tiles`: whole tiles, or bursts touched by active rows."""
+        """Bytes read from DRAM for `tiles`: whole tiles, or bursts touched by active rows
+        (rows are packed end to end, so a row may share its first and last burst)."""
         p = self.placement
         if active_rows is None:
             return p.tile_bytes[tiles]
         out = np.zeros(tiles.size, dtype=np.int64)
-        cache: dict[tuple[int, int], int] = {}
+        cache: dict[tuple[int, int, int], int] = {}
         rows = np.flatnonzero(active_rows).astype(np.int64)
         for i, k in enumerate(tiles):
             ch = self.arch.dram_channels[p.tile_channel[k]]
-            key = (int(self.tile_row_bits[k]), ch.burst_bytes)
+            den = int(self.tile_bits_den[k])
+            key = (int(self.tile_row_units[k]), ch.burst_bytes, den)
             if key not in cache:
-                row_bits, burst_bits = key[0], key[1] * 8
+                row_bits, burst_bits = key[0], key[1] * 8 * den
                 starts = rows * row_bits // burst_bits
                 ends = ((rows + 1) * row_bits - 1) // burst_bits
                 prev_end = np.concatenate(([-1], ends[:-1]))
@@ -382,7 +393,7 @@ class WorkPlanner:
         self.owner_key = self.global_owner * self.levels_max
         self.neuron_T = np.repeat(self.group_T, [g.width for g in groups])
         self.neuron_levels = np.repeat([g.levels for g in groups], [g.width for g in groups])
-        depth_ps = arch.compute.pipeline_depth_cycles * self.cycle_ps
+        layer_end_ps = arch.compute.layer_end_ps(self.cycle_ps)
         lanes = arch.compute.state_ops_per_cycle()
         epilogue = np.zeros((n_groups, self.cores), dtype=np.int64)
         self.neuron_updates_gc = np.zeros((n_groups, self.cores), dtype=np.int64)
@@ -402,7 +413,7 @@ class WorkPlanner:
         has_tiles = np.bincount(
             tile_position * self.cores + p.tile_core, minlength=n_groups * self.cores
         ).reshape(n_groups, self.cores) > 0
-        epilogue[:] = np.where(has_tiles, depth_ps, 0)
+        epilogue[:] = np.where(has_tiles, layer_end_ps, 0)
         epilogue += arch.compute.neuron_update_cycles(nu) * self.cycle_ps
         ops = 2 * self.graph.state_elements_per_block
         shares: dict[bytes, np.ndarray] = {}  # state ops per unit, by destination set
@@ -467,7 +478,11 @@ class WorkPlanner:
         p = self.placement
         arch = self.arch
         n_groups = len(self.graph.groups)
-        counts_raw = np.concatenate(token.counts)
+        # a trace records the head's counts too; with the head on the host they stay unused
+        sites = token.counts
+        if self.graph.host_head is not None and len(sites) == n_groups + 1:
+            sites = sites[:n_groups]
+        counts_raw = np.concatenate(sites)
         if counts_raw.size != self.neuron_levels.size:
             raise TraceError(self._count_problem(token))
         if self.scheme == "binary":
@@ -515,13 +530,14 @@ class WorkPlanner:
             syn = p.tile_nnz_per_row[:, None] * spikes
             cols = p.tile_cols[:, None]
             mask = self.item_mask
-            item_ps = arch.compute.item_ps(syn, spikes, cols, self.bits, self.core_mem_ps_per_byte)[
+            bits = self.tile_weight_bits
+            item_ps = arch.compute.item_ps(syn, spikes, cols, bits, self.core_mem_ps_per_byte)[
                 mask
             ]
             item_synops = syn[mask]
             item_events = {
                 key: v[mask]
-                for key, v in arch.compute.item_events(syn, spikes, cols, self.bits).items()
+                for key, v in arch.compute.item_events(syn, spikes, cols, bits).items()
             }
             adc_requests = None
         # weight fetch: the same every token unless rows of silent inputs are skipped

@@ -92,17 +92,20 @@ class Reuse:
         return cache.get(key, make)
 
     def graph(self, item: WorkItem):
-        """The workload's model graph."""
+        """The workload's model graph (its head apart when the host runs the LM head)."""
         from neurosim.workload.model import build_model_graph
 
+        on_host = head_on_host(item.arch)
         return self._counted(
-            self.graphs, (item.workload_key,), lambda: build_model_graph(item.workload)
+            self.graphs,
+            (item.workload_key, on_host),
+            lambda: build_model_graph(item.workload, head_on_host=on_host),
         )
 
     def prepare(self, item: WorkItem):
         """`simulate.run.prepare(arch, workload)`, built from the cached graph and routes."""
         from neurosim.mapping.placement import place
-        from neurosim.simulate.run import Prepared, routing_for
+        from neurosim.simulate.run import Prepared, host_work_of, routing_for
         from neurosim.simulate.work import WorkPlanner
 
         def make() -> Prepared:
@@ -114,7 +117,8 @@ class Reuse:
                 lambda: routing_for(item.arch, placement.chips),
             )
             planner = WorkPlanner(item.arch, graph, placement, routing)
-            return Prepared(item.arch, item.workload, graph, placement, planner)
+            host = host_work_of(item.arch, graph)
+            return Prepared(item.arch, item.workload, graph, placement, planner, host)
 
         return self._counted(self.prepared, (item.arch_key, item.workload_key), make)
 
@@ -126,7 +130,14 @@ class Reuse:
             src = SyntheticSpikeSource(graph, item.seed)
             return _Replay(list(src.tokens(item.tokens)), src.label)
 
-        return self._counted(self.spikes, (item.workload_key, item.seed, item.tokens), make)
+        key = (item.workload_key, head_on_host(item.arch), item.seed, item.tokens)
+        return self._counted(self.spikes, key, make)
+
+
+def head_on_host(arch) -> bool:
+    """True when `arch` (a chip) places the LM head on its host CPU."""
+    host = getattr(arch, "host", None)
+    return host is not None and "lm_head" in host.runs
 
 
 _REUSE = Reuse()

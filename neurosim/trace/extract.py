@@ -76,6 +76,7 @@ class ExtractConfig:
 
     tokens: int = 256
     levels: int | dict[str, int] | str = 16  # one L, per site type, or "auto"
+    level_blocks: int | None = None  # auto: one L per site type per range of this many blocks
     scheme: str = "binary"
     threshold: str = "static"
     granularity: str = "neuron"
@@ -118,6 +119,11 @@ class ExtractConfig:
             raise TraceError("tokens, context (>= 2) and chunk size must be positive")
         if self.eval_tokens < 0 or self.calib_tokens < 0:
             raise TraceError("eval and calibration token counts cannot be negative")
+        if self.level_blocks is not None and (self.levels != "auto" or self.level_blocks < 1):
+            raise TraceError(
+                "level_blocks (blocks per level range) needs levels 'auto' and is at least 1; "
+                f"got {self.level_blocks}"
+            )
         if self.levels == "auto" and self.k is None and self.calib_tokens < 2:
             raise TraceError("choosing levels automatically needs calibration text")
         levels = self.levels
@@ -162,20 +168,43 @@ def calibrate(
     return cal
 
 
+def site_type(s: SiteSpec) -> str:
+    """The level unit of a site instance when levels are chosen per site type."""
+    return s.site
+
+
+def block_range_unit(level_blocks: int | None, n_blocks: int) -> Callable[[SiteSpec], str]:
+    """The level unit of a site instance: its type, or with `level_blocks` its type in a
+    range of that many blocks ('attn_in@0-3'); the head is always its own unit."""
+    if level_blocks is None:
+        return site_type
+
+    def unit(s: SiteSpec) -> str:
+        if s.block is None:
+            return s.site
+        first = (s.block // level_blocks) * level_blocks
+        last = min(first + level_blocks, max(n_blocks, s.block + 1)) - 1
+        return f"{s.site}@{first}-{last}"
+
+    return unit
+
+
 def make_codings(
     sites: Sequence[SiteSpec],
     levels: dict[str, int],
     cfg: ExtractConfig,
     calibration: Calibration | None,
     only: set[str] | None = None,
+    unit: Callable[[SiteSpec], str] = site_type,
 ) -> list[SiteCoding | None]:
-    """One coding per site instance (None for sites outside `only`)."""
+    """One coding per site instance at the levels of its unit (None for sites whose unit
+    is outside `only`)."""
     out: list[SiteCoding | None] = []
     for i, s in enumerate(sites):
-        if only is not None and s.site not in only:
+        if only is not None and unit(s) not in only:
             out.append(None)
             continue
-        lv = levels[s.site]
+        lv = levels[unit(s)]
         if cfg.k is not None:
             scale = np.full(s.width, 1.0 / cfg.k, dtype=np.float32)
         else:
@@ -254,11 +283,13 @@ def evaluate(
     return scores.as_dict()
 
 
-def site_weights(sites: Sequence[SiteSpec]) -> dict[str, int]:
-    """Weights fed by each site type (width x outputs, summed over instances)."""
+def site_weights(
+    sites: Sequence[SiteSpec], unit: Callable[[SiteSpec], str] = site_type
+) -> dict[str, int]:
+    """Weights fed by each unit (width x outputs, summed over its instances)."""
     out: dict[str, int] = {}
     for s in sites:
-        out[s.site] = out.get(s.site, 0) + s.width * sum(o for _, o in s.linears)
+        out[unit(s)] = out.get(unit(s), 0) + s.width * sum(o for _, o in s.linears)
     return out
 
 
@@ -291,15 +322,16 @@ def rank_allocations(
 
     Sensitivities are taken as additive across site types. Every combination of the
     candidates is scored (a few thousand for five site types); ties go to fewer bits.
-    Returns (levels per type, mean bits, summed KL), best first.
+    Beyond MAX_COMBINATIONS (levels per block range) the greedy assignment is the one
+    answer. Returns (levels per type, mean bits, summed KL), best first.
     """
     total = sum(weights.values())
     types = list(kl)
     share = np.array([weights[t] / total for t in types])
     cands = [sorted(kl[t]) for t in types]
     n_combos = math.prod(len(c) for c in cands)
-    if n_combos > 2_000_000:
-        raise TraceError(f"{n_combos} level combinations are too many to score; fewer candidates")
+    if n_combos > MAX_COMBINATIONS:
+        return [greedy_allocation(kl, weights, budget_bits)]
     grids = np.meshgrid(*[np.arange(len(c)) for c in cands], indexing="ij")
     idx = np.stack([g.ravel() for g in grids], axis=1)  # (combos, types)
     bits = np.zeros(len(idx))
@@ -325,6 +357,43 @@ def rank_allocations(
     ]
 
 
+MAX_COMBINATIONS = 2_000_000
+"""Level assignments scored exhaustively; beyond, `greedy_allocation` chooses."""
+
+
+def greedy_allocation(
+    kl: dict[str, dict[int, float]], weights: dict[str, int], budget_bits: float
+) -> tuple[dict[str, int], float, float]:
+    """A level assignment for many units: start every unit at its fewest levels, then
+    take, while the budget allows, the upgrade that removes the most KL per added bit.
+    Returns (levels per unit, mean bits, summed KL)."""
+    total = sum(weights.values())
+    share = {u: weights[u] / total for u in kl}
+    levels = {u: min(kl[u]) for u in kl}
+    bits = sum(share[u] * math.log2(levels[u]) for u in kl)
+    if bits > budget_bits + 1e-9:
+        raise TraceError(
+            f"a level budget of {budget_bits} bits is below the fewest candidate levels "
+            f"({bits:.2f} bits)"
+        )
+    while True:
+        best = None
+        for u in kl:
+            for lv in kl[u]:
+                added = share[u] * (math.log2(lv) - math.log2(levels[u]))
+                gain = kl[u][levels[u]] - kl[u][lv]
+                if lv > levels[u] and gain > 0 and bits + added <= budget_bits + 1e-9:
+                    rate = gain / max(added, 1e-12)
+                    if best is None or rate > best[0]:
+                        best = (rate, u, lv, added)
+        if best is None:
+            break
+        _, u, lv, added = best
+        levels[u] = lv
+        bits += added
+    return levels, bits, sum(kl[u][levels[u]] for u in kl)
+
+
 def allocate_levels(
     kl: dict[str, dict[int, float]], weights: dict[str, int], budget_bits: float
 ) -> tuple[dict[str, int], float]:
@@ -340,9 +409,11 @@ def choose_levels(
     cfg: ExtractConfig,
     bar: BarFactory = null_bar,
 ) -> LevelChoice:
-    """Per-site-type sensitivity at each candidate L, then the budgeted allocation."""
+    """Per-unit sensitivity at each candidate L, then the budgeted allocation. A unit is
+    a site type, or with `cfg.level_blocks` a site type in a range of blocks."""
     sites = model.sites
-    types = site_types(sites)
+    unit = block_range_unit(cfg.level_blocks, model.info.blocks)
+    types = list(dict.fromkeys(unit(s) for s in sites))
     wins = windows(ids, cfg.context)[:1]  # one window of calibration text is enough to rank
     floats = [model.forward(w) for w in wins]
     kl: dict[str, dict[int, float]] = {t: {} for t in types}
@@ -350,7 +421,9 @@ def choose_levels(
     b = bar("sensitivity", len(types) * len(cfg.level_candidates))
     for t in types:
         for lv in cfg.level_candidates:
-            codings = make_codings(sites, dict.fromkeys(types, lv), cfg, calibration, only={t})
+            codings = make_codings(
+                sites, dict.fromkeys(types, lv), cfg, calibration, only={t}, unit=unit
+            )
             scores = Scores()
             for w, f in zip(wins, floats, strict=True):
                 scores.add(w, f, model.forward(w, SpikeQuantizer(codings)))
@@ -369,11 +442,12 @@ def choose_levels(
             b.update(1)
     b.close()
     # sensitivities do not add up exactly: score the best few assignments jointly
-    ranked = rank_allocations(kl, site_weights(sites), cfg.level_budget, top=cfg.level_verify)
+    weights = site_weights(sites, unit)
+    ranked = rank_allocations(kl, weights, cfg.level_budget, top=cfg.level_verify)
     joint = []
     b = bar("joint check", len(ranked))
     for levels, bits, additive in ranked:
-        codings = make_codings(sites, levels, cfg, calibration)
+        codings = make_codings(sites, levels, cfg, calibration, unit=unit)
         scores = Scores()
         for w, f in zip(wins, floats, strict=True):
             scores.add(w, f, model.forward(w, SpikeQuantizer(codings)))
@@ -458,9 +532,11 @@ def extract(
             model, calibration, calib_ids if len(calib_ids) else trace_ids, cfg, bar
         )
         levels = choice.levels
+        unit = block_range_unit(cfg.level_blocks, model.info.blocks)
     else:
         levels = resolve_levels(sites, cfg.levels)
-    codings = make_codings(sites, levels, cfg, calibration)
+        unit = site_type
+    codings = make_codings(sites, levels, cfg, calibration, unit=unit)
     t_lv = time.perf_counter()
     accuracy = evaluate(model, codings, eval_ids, cfg.context, bar) if len(eval_ids) else {}
     if accuracy:

@@ -116,20 +116,43 @@ class TraceSpikeSource:
                 produced += 1
 
 
-def workload_for_trace(reader, workload: Workload) -> Workload:
-    """A copy of `workload` with each site's levels and the coding scheme from the trace.
-
-    Needs the trace's levels to be the same in every block for a site type (the
-    workload has one L per site type).
-    """
+def block_levels(reader) -> tuple[dict[str, int], list[dict]]:
+    """The trace's levels as a workload states them: one L per site type (the one most
+    blocks use; the head's for 'head') and `blocks.overrides` entries for runs of
+    consecutive blocks that differ ({blocks: '0-3', sites: {attn_in: {levels: 32}}})."""
+    per_block: dict[str, dict[int, int]] = {}
     levels: dict[str, int] = {}
     for site in reader.sites:
-        kind, lv = site["site"], int(site["levels"])
-        if levels.setdefault(kind, lv) != lv:
-            raise TraceError(
-                f"trace {reader.path}: site type '{kind}' has different L in different "
-                "blocks; a workload has one L per site type"
-            )
+        kind, lv, block = site["site"], int(site["levels"]), site.get("block")
+        if block is None:
+            levels[kind] = lv
+        else:
+            per_block.setdefault(kind, {})[int(block)] = lv
+    ranges: dict[tuple[int, int], dict[str, dict]] = {}
+    for kind, by_block in per_block.items():
+        values = list(by_block.values())
+        common = max(values, key=lambda v: (values.count(v), -values.index(v)))
+        levels[kind] = common
+        run: list[int] = []
+        for block in [*sorted(by_block), None]:
+            lv = by_block.get(block) if block is not None else None
+            if run and (lv != by_block[run[0]] or block != run[-1] + 1):
+                if by_block[run[0]] != common:
+                    ranges.setdefault((run[0], run[-1]), {})[kind] = {"levels": by_block[run[0]]}
+                run = []
+            if block is not None:
+                run.append(block)
+    overrides = [
+        {"blocks": f"{first}-{last}" if last > first else str(first), "sites": sites}
+        for (first, last), sites in sorted(ranges.items())
+    ]
+    return levels, overrides
+
+
+def workload_for_trace(reader, workload: Workload) -> Workload:
+    """A copy of `workload` with each site's levels and the coding scheme from the trace;
+    levels that differ between blocks become `blocks.overrides`."""
+    levels, overrides = block_levels(reader)
     data = workload.model_dump(mode="python")
     for kind, lv in levels.items():
         if kind == "head":
@@ -141,8 +164,47 @@ def workload_for_trace(reader, workload: Workload) -> Workload:
                 f"trace {reader.path} has site type '{kind}', which workload "
                 f"'{workload.name}' does not have"
             )
+    data["blocks"]["overrides"] = overrides
     data["coding"]["scheme"] = reader.scheme
     return Workload.model_validate(data)
+
+
+def levels_workload_text(reader, base: Workload, base_path: Path, out_path: Path) -> str:
+    """A workload file that extends `base_path` with the trace's levels (per site type and
+    per block range) and coding scheme; `base` (that file, loaded) must match the trace's
+    sites. Returns the YAML text."""
+    import os
+
+    import yaml
+
+    workload_for_trace(reader, base)  # the trace's sites fit the base workload
+    levels, overrides = block_levels(reader)
+    source = Path(reader.path).name
+    choice = reader.header.get("levels_choice", {})
+    how = (
+        f"chosen by trace extract --levels auto for a budget of {choice['budget_bits']} bits"
+        if choice.get("mode") == "auto"
+        else "given to trace extract"
+    )
+    doc: dict = {
+        "extends": os.path.relpath(Path(base_path).resolve(), Path(out_path).resolve().parent),
+        "name": f"{base.name}-{Path(reader.path).stem}",
+        "description": f"{base.name} at the spike levels of trace {source}",
+        "blocks": {"sites": {k: {"levels": v} for k, v in levels.items() if k != "head"}},
+        "coding": {"scheme": reader.scheme},
+        "provenance": {
+            "blocks.sites": f"levels {how} (trace {source})",
+            "coding.scheme": f"the coding of trace {source}",
+        },
+    }
+    if overrides:
+        doc["blocks"]["overrides"] = overrides
+        doc["provenance"]["blocks.overrides"] = f"per-block-range levels {how} (trace {source})"
+    if "head" in levels:
+        doc["head"] = {"site": {"levels": levels["head"]}}
+        doc["provenance"]["head.site.levels"] = f"levels {how} (trace {source})"
+    header = f"# Written by `neurosim trace extract --workload-out` from {source}.\n"
+    return header + yaml.safe_dump(doc, sort_keys=False, width=100)
 
 
 def workload_dict_from_trace(
@@ -166,6 +228,7 @@ def workload_dict_from_trace(
     """
     sites: dict[str, dict] = {}
     linears: list[dict] = []
+    common, overrides = block_levels(reader)
     blocks = sorted({s["block"] for s in reader.sites if s.get("block") is not None})
     head = None
     for s in reader.sites:
@@ -174,7 +237,7 @@ def workload_dict_from_trace(
             continue
         if s.get("block") != blocks[0]:
             continue
-        sites[s["site"]] = {"width": int(s["width"]), "levels": int(s["levels"])}
+        sites[s["site"]] = {"width": int(s["width"]), "levels": common[s["site"]]}
         linears += [{"name": n, "site": s["site"], "out": int(o)} for n, o in s["linears"]]
     if head is None:
         raise TraceError(f"trace {reader.path} has no 'head' site")
@@ -207,6 +270,8 @@ def workload_dict_from_trace(
     }
     if linear_attention is None:
         del data["blocks"]["linear_attention"]
+    if overrides:
+        data["blocks"]["overrides"] = overrides
     return data
 
 

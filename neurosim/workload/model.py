@@ -8,22 +8,31 @@ linear accumulates the site's spikes over the site's timesteps.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
+from neurosim.config.per_layer import EMBEDDING, LM_HEAD, weight_bytes
 from neurosim.config.workload import CodingConfig, LinearAttentionConfig, Workload
 
 
 @dataclass(frozen=True, slots=True)
 class Linear:
-    """One linear layer instance: `in_features` inputs, each fanning out to `out_features`."""
+    """One linear layer instance: `in_features` inputs, each fanning out to `out_features`,
+    its weights stored at `bits` (exact) bits each."""
 
     name: str
     in_features: int
     out_features: int
+    bits: Fraction
 
     @property
     def weights(self) -> int:
         """Number of weights."""
         return self.in_features * self.out_features
+
+    @property
+    def weight_bytes(self) -> int:
+        """Bytes of its weights, packed end to end."""
+        return weight_bytes(self.weights, self.bits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,16 +67,45 @@ class ModelGraph:
 
     workload: Workload
     groups: tuple[Group, ...]
+    host_head: Linear | None = None  # the LM head when the host CPU runs it, not the chip
 
     @property
-    def weight_bits(self) -> int:
-        """Bits per stored weight."""
-        return self.workload.weights.bits
+    def head_on_chip(self) -> bool:
+        """True when the LM head is the last group (not placed on the host)."""
+        return self.host_head is None
+
+    @property
+    def weight_bits(self) -> Fraction:
+        """Bits per stored weight of the model, before per-layer overrides."""
+        return self.workload.weights.exact_bits()
+
+    @property
+    def embedding_bits(self) -> Fraction:
+        """Bits per embedding weight (the LM head's when the two are tied)."""
+        weights = self.workload.weights
+        if self.workload.embedding.tied_to_head:
+            return weights.bits_for(LM_HEAD)
+        return weights.bits_for(EMBEDDING)
+
+    @property
+    def embedding_row_bytes(self) -> int:
+        """Bytes of one embedding row, the lookup of one token."""
+        return weight_bytes(self.workload.embedding.dim, self.embedding_bits)
+
+    @property
+    def weight_bytes(self) -> int:
+        """Bytes of all stored weights: linears plus an untied embedding table."""
+        emb = self.workload.embedding
+        extra = 0 if emb.tied_to_head else weight_bytes(emb.vocab * emb.dim, self.embedding_bits)
+        if self.host_head is not None:
+            extra += self.host_head.weight_bytes
+        return sum(lin.weight_bytes for g in self.groups for lin in g.linears) + extra
 
     @property
     def linear_parameters(self) -> int:
         """Weights in all linear layers (including the LM head)."""
-        return sum(lin.weights for g in self.groups for lin in g.linears)
+        head = self.host_head.weights if self.host_head is not None else 0
+        return sum(lin.weights for g in self.groups for lin in g.linears) + head
 
     @property
     def parameters(self) -> int:
@@ -91,8 +129,9 @@ class ModelGraph:
         return self.workload.blocks.count * self.state_elements_per_block * att.state_bits // 8
 
 
-def build_model_graph(workload: Workload) -> ModelGraph:
-    """Order the site instances of every block, then the head, into groups."""
+def build_model_graph(workload: Workload, head_on_host: bool = False) -> ModelGraph:
+    """Order the site instances of every block, then the head, into groups; with
+    `head_on_host` the head is kept apart (`host_head`) instead of being the last group."""
     blocks = workload.blocks
     scheme = workload.coding.scheme
     site_order: list[str] = []
@@ -103,8 +142,12 @@ def build_model_graph(workload: Workload) -> ModelGraph:
     for b in range(blocks.count):
         for pos, site_name in enumerate(site_order):
             site = blocks.sites[site_name]
+            levels = blocks.site_levels(site_name, b)
             linears = tuple(
-                Linear(f"b{b:02d}.{lin.name}", site.width, lin.out)
+                Linear(
+                    f"b{b:02d}.{lin.name}", site.width, lin.out,
+                    workload.weights.bits_for(lin.name, b),
+                )
                 for lin in blocks.linears
                 if lin.site == site_name
             )
@@ -114,13 +157,16 @@ def build_model_graph(workload: Workload) -> ModelGraph:
                     name=f"b{b:02d}.{site_name}",
                     site=site_name,
                     width=site.width,
-                    levels=site.levels,
-                    timesteps=timesteps_for(site.levels, scheme),
+                    levels=levels,
+                    timesteps=timesteps_for(levels, scheme),
                     linears=linears,
                     attention=blocks.linear_attention if pos == 0 else None,
                 )
             )
     head = workload.head
+    lm_head = Linear(LM_HEAD, head.site.width, head.out, workload.weights.bits_for(LM_HEAD))
+    if head_on_host:
+        return ModelGraph(workload=workload, groups=tuple(groups), host_head=lm_head)
     groups.append(
         Group(
             index=len(groups),
@@ -129,7 +175,7 @@ def build_model_graph(workload: Workload) -> ModelGraph:
             width=head.site.width,
             levels=head.site.levels,
             timesteps=timesteps_for(head.site.levels, scheme),
-            linears=(Linear("lm_head", head.site.width, head.out),),
+            linears=(lm_head,),
             attention=None,
         )
     )
