@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, model_serializer, model_validator
 
 from neurosim.config.base import StrictModel
 from neurosim.units import Fraction
@@ -151,6 +151,73 @@ class SpikeSourceConfig(StrictModel):
     synthetic: SyntheticSpikesConfig
 
 
+class LearningConfig(StrictModel):
+    """Weight updates while decoding: what changes the weights, how often, and where.
+
+    `local`: a plasticity rule updates a synapse's weight after a synaptic event with
+    probability `update_probability`; `finetune`: every `every_tokens` tokens a share
+    `weight_fraction` of the weights (or a rank-`adapter_rank` adapter of every linear)
+    is rewritten. The writes land on the memory that holds each weight.
+    """
+
+    rule: Literal["none", "local", "finetune"] = Field(
+        default="none",
+        description="none: frozen weights; local: per synaptic event, at a probability; "
+        "finetune: periodic rewrite of a share of the weights or of a low-rank adapter",
+    )
+    update_probability: Fraction = Field(
+        default=0.0, description="local: chance that one synaptic event rewrites its weight"
+    )
+    weight_fraction: Fraction = Field(
+        default=0.0, description="finetune: share of all weights rewritten at each update"
+    )
+    adapter_rank: int = Field(
+        default=0,
+        ge=0,
+        description="finetune: rewrite a rank-r adapter, r x (inputs + outputs) weights per "
+        "linear, instead of weight_fraction (0: no adapter)",
+    )
+    every_tokens: int = Field(default=1, ge=1, description="finetune: tokens between updates")
+    where: Literal["on_chip", "off_chip"] = Field(
+        default="on_chip",
+        description="on_chip: the units compute each update (one state update per written "
+        "weight); off_chip: a host computes them (outside the model) and the chip only writes",
+    )
+    duty_cycle: Fraction = Field(
+        default=1.0, description="share of wall-clock time the chip decodes, for lifetime_years"
+    )
+    wear_leveling: float = Field(
+        default=1.0,
+        ge=1.0,
+        description="how many times wear levelling spreads the most-written cell's writes "
+        "(1: none; never below the mean cell's rate)",
+    )
+
+    @model_validator(mode="after")
+    def _rule_parameters(self) -> LearningConfig:
+        if self.rule == "none":
+            for key in ("update_probability", "weight_fraction", "adapter_rank"):
+                if getattr(self, key):
+                    raise ValueError(
+                        f"{key}: rule is none (frozen weights); set rule to local or finetune"
+                    )
+        elif self.rule == "local":
+            for key in ("weight_fraction", "adapter_rank"):
+                if getattr(self, key):
+                    raise ValueError(f"{key}: only a finetune rule uses it; rule is local")
+            if self.every_tokens != 1:
+                raise ValueError("every_tokens: only a finetune rule uses it; rule is local")
+        else:
+            if self.update_probability:
+                raise ValueError("update_probability: only a local rule uses it; rule is finetune")
+            if self.weight_fraction and self.adapter_rank:
+                raise ValueError(
+                    "adapter_rank, weight_fraction: a finetune rule rewrites either a share of "
+                    "the weights or an adapter; set one of them"
+                )
+        return self
+
+
 class Workload(StrictModel):
     """A whole spiking LLM workload."""
 
@@ -163,7 +230,20 @@ class Workload(StrictModel):
     coding: CodingConfig
     spikes: SpikeSourceConfig
     context_tokens: int = Field(default=0, ge=0, description="prompt length before decoding")
+    learning: LearningConfig = Field(
+        default_factory=LearningConfig,
+        description="weight updates while decoding (rule none: frozen weights)",
+    )
     provenance: dict[str, str] = Field(min_length=1)
+
+    @model_serializer(mode="wrap")
+    def _frozen_dumps_as_before(self, handler, info):
+        """A frozen workload's JSON dump leaves `learning` out, so its config hash (and every
+        stored sweep point) is what it was before learning existed."""
+        data = handler(self)
+        if info.mode == "json" and self.learning.rule == "none" and isinstance(data, dict):
+            data.pop("learning", None)
+        return data
 
     @model_validator(mode="after")
     def _bounded_token_work(self) -> Workload:
