@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from neurosim import __version__
+from neurosim.cli.niai import add_niai_command, run_niai
 from neurosim.cli.paths import (
     architecture_file,
     config_file,
@@ -197,6 +198,7 @@ def _parser() -> argparse.ArgumentParser:
     sch.add_argument("kind", choices=("architecture", "workload", "sweep"), help="file kind")
     add_sweep_commands(sub)
     add_trace_commands(sub)
+    add_niai_command(sub)
     return p
 
 
@@ -655,6 +657,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         commands.update(dict.fromkeys(SWEEP_COMMANDS, run_sweep_command))
         commands["trace"] = run_trace_command
+        commands["niai"] = run_niai
         return commands[args.command](args)
     except NeurosimError as err:
         print(f"error: {err}", file=sys.stderr)
