@@ -112,7 +112,6 @@ def brain_rows(brain: BrainScales) -> list[ScaleRow]:
         "bytes_per_synaptic_op": colocated,
         "conversions_per_op": no_adc,
         "plasticity": plastic,
-        "synapses": Value(1.0, 1.0, source="one synapse"),
     })
     neuron = ScaleRow("brain", "neuron", {
         "energy_per_spike_j": v(brain.spike_j()),
@@ -209,7 +208,6 @@ def chip_rows(arch: Architecture, workload: Workload, r: Result) -> list[ScaleRo
         "bytes_per_synaptic_op": Value.of(moved, "weights stay in the arrays" if stationary
                                           else "one weight read per accumulation"),
         "plasticity": plastic,
-        "synapses": Value(1.0, 1.0, source="one weight"),
     })
     levels = max(s.levels for s in workload.blocks.sites.values())
     e_spike = prices.get(("compute", "neuron_update"), 0.0) + arch.interconnect.spike_message_bits \
@@ -284,7 +282,6 @@ def gpu_rows(gpu: GpuArchitecture, workload: Workload, r: Result) -> list[ScaleR
         "bytes_per_synaptic_op": Value.of(bits / 8, "every weight read from HBM each token"),
         "conversions_per_op": Value.of(0.0, "digital"),
         "plasticity": plastic,
-        "synapses": Value(1.0, 1.0, source="one weight"),
     })
     system = ScaleRow(gpu.name, "system", {
         "energy_per_synaptic_event_j": Value.of(_per(total, events), f"energy per token / "
@@ -327,7 +324,8 @@ def markdown(rows: list[ScaleRow]) -> str:
     out = []
     headings = {c: h for c, _, h in COLUMNS}
     for scale in SCALES:
-        here = [x for x in rows if x.scale == scale]
+        here = [x for x in rows if x.scale == scale
+                and any(not x.get(c).empty for c in COLUMN_NAMES)]
         cols = [c for c in COLUMN_NAMES if any(not x.get(c).empty for x in here)]
         if scale in DENSITY_OF and "density_per_mm2" in cols:
             headings = {**headings, "density_per_mm2": f"{DENSITY_OF[scale]} per mm2"}
