@@ -164,6 +164,7 @@ def test_set_reaches_the_learning_section_from_the_command_line(tmp_path, capsys
                  "--set", "workload.learning.update_probability=0.01",
                  "--out", str(tmp_path)])
     assert code == 0
+    assert "Learning (weight writes)" in capsys.readouterr().out
     metrics = json.loads((tmp_path / "result.json").read_text())["metrics"]
     assert metrics["weight_updates_per_token"] > 0
     code = main(["run", str(REPO / "tests/fixtures/tiny_crossbar.yaml"),

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from neurosim.config.base import StrictModel
+from neurosim.config.bounds import Range
 from neurosim.config.loader import load_config
 
 BRAIN_FILE = Path(__file__).resolve().parents[2] / "architectures" / "reference" / "brain.yaml"
@@ -32,6 +33,11 @@ REQUIRED = (
 
 class SourcedRange(StrictModel):
     """One published figure as a range (low = high for a single value), with its source."""
+
+    field_ranges: ClassVar[dict[str, Range]] = {
+        "low": Range(0, 1e18, "", "a positive count or physical quantity"),
+        "high": Range(0, 1e18, "", "a positive count or physical quantity"),
+    }
 
     low: float = Field(gt=0)
     high: float = Field(gt=0)
