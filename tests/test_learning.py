@@ -106,6 +106,9 @@ def test_streamed_weights_are_written_back_to_their_dram_channel(tiny_arch, tiny
     extra_sram = (adaptive.event_counts["onchip_memory/write_bit"]
                   - frozen.event_counts["onchip_memory/write_bit"])
     assert extra_sram == 2 * p.resident_weight_bytes * 8
+    traffic = adaptive.traffic_bytes_per_token["dram_write"] - frozen.traffic_bytes_per_token[
+        "dram_write"]
+    assert traffic == pytest.approx(2 * p.streamed_weight_bytes / 4)  # per token
     lat = np.array(adaptive.latencies_s) - np.array(frozen.latencies_s)
     assert lat[0] == pytest.approx(0, abs=1e-12) and lat[1] > 0  # updates after tokens 2, 4
     assert "lifetime_years" not in adaptive.metrics

@@ -104,6 +104,12 @@ class Accumulator:
         self.noc_bytes += work.noc_bytes
         self.chip_link_bytes += work.chip_link_bytes
 
+    def add_writes(self, writes, channel_names: list[str]) -> None:
+        """Fold in the weight writes of a learning token (memory traffic they cause)."""
+        for name, bits in zip(channel_names, writes.channel_bits.tolist(), strict=True):
+            self.dram_write[name] += bits // 8
+        self.onchip_write += writes.onchip_bits // 8
+
 
 def busy_times(meter: BusyMeter, work: TokenWork) -> TokenBusy:
     """Busy time of each resource in one token (independent of contention)."""
@@ -153,6 +159,7 @@ def simulate(
     src = source if source is not None else SyntheticSpikeSource(prep.graph, seed)
     tokens = drawn_ahead(iter(src.tokens(n_tokens)))
     learner = learning_for(prep, n_tokens)
+    channels = [ch.name for ch in arch.dram_channels]
     events = 0
     interrupted = False
     if fidelity == "analytic":
@@ -174,13 +181,14 @@ def simulate(
                 if writes is not None:
                     end += writes.time_ps
                 # commit the finished token in one short step, so an interrupt keeps whole tokens
-                if writes is not None:
-                    ledger.add_all(writes.counts)
-                    learner.record(writes, writes.time_ps)
                 acc.latencies_ps.append(end - now + overhead_ps)
                 now = end + overhead_ps
                 ledger.add_all(work.counts)
                 acc.add(work)
+                if writes is not None:
+                    ledger.add_all(writes.counts)
+                    learner.record(writes, writes.time_ps)
+                    acc.add_writes(writes, channels)
                 meter.add(busy)
                 if progress:
                     progress(1)
@@ -202,15 +210,18 @@ def simulate(
                 start = env.now
                 proc = env.process(runner.token(work, floor_ps=busy.onchip if contention else 0))
                 env.run(until=proc)
-                if learner is not None:
-                    writes = learner.after_token(work, tok, index)
+                writes = learner.after_token(work, tok, index) if learner else None
+                if writes is not None:
                     written = env.now
                     env.run(until=env.process(learner.des_writes(system, writes)))
-                    learner.record(writes, env.now - written)
+                    written = env.now - written
                 if overhead_ps:
                     env.run(until=env.timeout(overhead_ps))
                 acc.latencies_ps.append(env.now - start)
                 acc.add(work)
+                if writes is not None:
+                    learner.record(writes, written)
+                    acc.add_writes(writes, channels)
                 meter.add(busy)
                 finished_ps = env.now
                 finished_counts = dict(system.ctx.ledger.items())
