@@ -86,6 +86,7 @@ def test_finetune_writes_occupy_the_arrays_in_the_des(tiny_crossbar, tiny_worklo
         assert adaptive.metrics["weight_updates_per_token"] == weights
         cells = arch.compute.columns_per_weight(learn.weights.bits)
         assert adaptive.event_counts["array/cell_write"] == weights * cells * 3 * 2  # x tokens
+        assert adaptive.utilization["max compute"] > frozen.utilization["max compute"]
         share = adaptive.metrics["write_time_share"]
         assert share == pytest.approx(rows_ps * 1e-12 / np.mean(adaptive.latencies_s))
 

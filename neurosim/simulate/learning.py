@@ -27,6 +27,7 @@ from neurosim.components.dram import transfer_ps
 from neurosim.config.workload import LearningConfig
 from neurosim.errors import UsageError
 from neurosim.results.metrics import LearningTotals
+from neurosim.simulate.busy import BusyMeter, TokenBusy
 from neurosim.simulate.work import TokenWork, WorkPlanner
 from neurosim.workload.spikes import TokenSpikes
 
@@ -43,6 +44,18 @@ class TokenWrites:
     channel_bits: np.ndarray  # (channels,) bits written per DRAM channel
     onchip_bits: int  # bits written into on-chip SRAM (streaming kinds)
     hottest_cell_writes: float  # writes the most-written weight saw in this token
+
+    def busy(self, meter: BusyMeter) -> TokenBusy:
+        """The units' and channels' write time, as busy time for the utilization."""
+        dram = np.zeros(meter.n_channels)
+        dram[: self.channel_ps.size] = self.channel_ps
+        return TokenBusy(
+            compute=self.unit_ps.astype(np.float64),
+            dram=dram,
+            links=np.zeros(meter.planner.routing.n_links),
+            onchip=0,
+            adc=np.zeros(meter.n_adc_banks),
+        )
 
     @property
     def time_ps(self) -> int:

@@ -189,6 +189,7 @@ def simulate(
                     ledger.add_all(writes.counts)
                     learner.record(writes, writes.time_ps)
                     acc.add_writes(writes, channels)
+                    meter.add(writes.busy(meter))
                 meter.add(busy)
                 if progress:
                     progress(1)
@@ -222,6 +223,7 @@ def simulate(
                 if writes is not None:
                     learner.record(writes, written)
                     acc.add_writes(writes, channels)
+                    meter.add(writes.busy(meter))
                 meter.add(busy)
                 finished_ps = env.now
                 finished_counts = dict(system.ctx.ledger.items())
