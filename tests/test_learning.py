@@ -177,3 +177,22 @@ def test_set_reaches_the_learning_section_from_the_command_line(tmp_path, capsys
                  "--out", str(tmp_path)])
     assert code == 2
     assert "update_probability" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("scheme, spikes_of_7", [("binary", 7), ("bitwise", 3)])
+def test_the_hottest_weight_sees_one_update_chance_per_spike_of_its_input(
+    tiny_crossbar, tiny_workload, scheme, spikes_of_7
+):
+    """A count of 7 is 7 spikes in binary coding and 3 (0b111) in bitwise coding."""
+    from neurosim.simulate.learning import WeightUpdates
+    from neurosim.workload.spikes import TokenSpikes
+
+    wl = variant(tiny_workload, {"coding.scheme": scheme, **learning("local",
+                                                                   update_probability=0.5)})
+    prep = prepare(tiny_crossbar, wl)
+    counts = [np.zeros(g.width, dtype=np.int64) for g in prep.graph.groups]
+    counts[0][3] = 7
+    counts[1][0] = 2
+    updates = WeightUpdates(wl.learning, prep.planner, n_tokens=1)
+    token = TokenSpikes(position=0, token_id=None, counts=tuple(counts))
+    assert updates._hottest(token, 0) == pytest.approx(0.5 * spikes_of_7)

@@ -132,8 +132,8 @@ class WeightUpdates:
         if cfg.rule == "finetune":
             return 0.0 if (index + 1) % cfg.every_tokens else 1.0
         counts = np.concatenate(token.counts).astype(np.int64)
-        if self.planner.scheme == "bitwise":
-            counts = np.bitwise_count(counts)
+        if self.planner.scheme == "bitwise":  # one spike per set bit (numpy 1.x has no popcount)
+            counts = sum((counts >> b) & 1 for b in range(17))
         return cfg.update_probability * float(counts.max(initial=0))
 
     def after_token(self, work: TokenWork, token: TokenSpikes, index: int) -> TokenWrites:
