@@ -129,6 +129,8 @@ def test_on_chip_rules_do_their_arithmetic_on_the_units(tiny_crossbar, tiny_work
     ({"rule": "finetune", "update_probability": 0.1}, "update_probability"),
     ({"rule": "finetune", "weight_fraction": 0.1, "adapter_rank": 4}, "adapter_rank"),
     ({"rule": "none", "update_probability": 0.1}, "update_probability"),
+    ({"rule": "local", "update_probability": 0.1, "updates_per_token": 5}, "updates_per_token"),
+    ({"rule": "finetune", "weight_fraction": 0.1, "updates_per_token": 5}, "updates_per_token"),
     ({"rule": "local", "update_probability": 1.5}, "update_probability"),
 ])
 def test_inconsistent_learning_sections_name_their_key(tiny_workload, section, key):
@@ -196,3 +198,25 @@ def test_the_hottest_weight_sees_one_update_chance_per_spike_of_its_input(
     updates = WeightUpdates(wl.learning, prep.planner, n_tokens=1)
     token = TokenSpikes(position=0, token_id=None, counts=tuple(counts))
     assert updates._hottest(token, 0) == pytest.approx(0.5 * spikes_of_7)
+
+
+def test_updates_per_token_sets_either_rule_rate_directly(tiny_crossbar, tiny_workload):
+    """`--set workload.learning.updates_per_token=N`: 100x N gives 100x the write energy and
+    1/100 of the lifetime (same token rate); finetune writes every_tokens x N at a time."""
+    fast = variant(tiny_crossbar, {"compute.cell.write_time_s": 0.0})
+    tiles = prepare(fast, tiny_workload).placement.n_tiles
+    cells = fast.compute.columns_per_weight(tiny_workload.weights.bits)
+    local = {}
+    for n in (100, 10000):
+        r = run(fast, variant(tiny_workload, learning("local", updates_per_token=n)), tokens=8)
+        assert abs(r.metrics["weight_updates_per_token"] - n) <= tiles / 8
+        assert r.metrics["write_energy_per_token_j"] == pytest.approx(
+            r.metrics["weight_updates_per_token"] * cells * CELL_WRITE_J)
+        local[n] = r.metrics
+    assert local[10000]["write_energy_per_token_j"] / local[100]["write_energy_per_token_j"] == (
+        pytest.approx(100, rel=tiles / 8 / 100))
+    assert local[100]["lifetime_years"] / local[10000]["lifetime_years"] == pytest.approx(100)
+    tune = run(fast, variant(tiny_workload, learning("finetune", updates_per_token=500,
+                                                      every_tokens=2)), tokens=4)
+    assert tune.metrics["weight_updates_per_token"] == pytest.approx(500, abs=tiles / 4)
+    assert tune.event_counts["array/cell_write"] == pytest.approx(4 * 500 * cells, abs=tiles)

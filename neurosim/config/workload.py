@@ -177,6 +177,13 @@ class LearningConfig(StrictModel):
         description="finetune: rewrite a rank-r adapter, r x (inputs + outputs) weights per "
         "linear, instead of weight_fraction (0: no adapter)",
     )
+    updates_per_token: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="weights rewritten per token, instead of update_probability or "
+        "weight_fraction: local spreads them over the weights by their synaptic events, "
+        "finetune writes every_tokens x this many at each update (0: use the rule's own knob)",
+    )
     every_tokens: int = Field(default=1, ge=1, description="finetune: tokens between updates")
     where: Literal["on_chip", "off_chip"] = Field(
         default="on_chip",
@@ -196,7 +203,8 @@ class LearningConfig(StrictModel):
     @model_validator(mode="after")
     def _rule_parameters(self) -> LearningConfig:
         if self.rule == "none":
-            for key in ("update_probability", "weight_fraction", "adapter_rank"):
+            for key in ("update_probability", "weight_fraction", "adapter_rank",
+                        "updates_per_token"):
                 if getattr(self, key):
                     raise ValueError(
                         f"{key}: rule is none (frozen weights); set rule to local or finetune"
@@ -207,13 +215,19 @@ class LearningConfig(StrictModel):
                     raise ValueError(f"{key}: only a finetune rule uses it; rule is local")
             if self.every_tokens != 1:
                 raise ValueError("every_tokens: only a finetune rule uses it; rule is local")
+            if self.update_probability and self.updates_per_token:
+                raise ValueError(
+                    "updates_per_token, update_probability: both set the rate of a local "
+                    "rule; set one of them"
+                )
         else:
             if self.update_probability:
                 raise ValueError("update_probability: only a local rule uses it; rule is finetune")
-            if self.weight_fraction and self.adapter_rank:
+            if sum(bool(x) for x in (self.weight_fraction, self.adapter_rank,
+                                     self.updates_per_token)) > 1:
                 raise ValueError(
-                    "adapter_rank, weight_fraction: a finetune rule rewrites either a share of "
-                    "the weights or an adapter; set one of them"
+                    "adapter_rank, weight_fraction, updates_per_token: a finetune rule rewrites "
+                    "a share of the weights, an adapter or a number of weights; set one of them"
                 )
         return self
 

@@ -92,6 +92,7 @@ class WeightUpdates:
             arrays = np.bincount(p.array_slot // arch.compute.arrays_per_tile, minlength=p.units)
             self.unit_rows = arrays * arch.compute.rows
         self.adapter_weights = self._adapter_weights()
+        self._last_probability = cfg.update_probability
         self.lanes = arch.compute.state_ops_per_cycle()
         self.totals = LearningTotals(
             weights=self.weights,
@@ -110,18 +111,33 @@ class WeightUpdates:
         per_block = sum(w.blocks.sites[lin.site].width + lin.out for lin in w.blocks.linears)
         return r * (w.blocks.count * per_block + w.head.site.width + w.head.out)
 
+    def _probability(self, events: np.ndarray) -> float:
+        """A local rule's chance per synaptic event (from updates_per_token if given)."""
+        cfg = self.cfg
+        if not cfg.updates_per_token:
+            return cfg.update_probability
+        total = float(events.sum())
+        return cfg.updates_per_token / total if total else 0.0
+
+    def _tile_events(self, work: TokenWork) -> np.ndarray:
+        """Synaptic events per tile (arrays count one op per cell of a weight)."""
+        synops = np.add.reduceat(work.item_synops, work.item_offsets[:-1])
+        return synops / self.cells_per_weight if self.array_kind else synops
+
     def _expected_updates(self, work: TokenWork, index: int) -> np.ndarray:
         """Per tile: weights the rule rewrites after token `index` (expected, fractional)."""
         cfg = self.cfg
         if cfg.rule == "local":
-            # arrays count a synaptic event once per cell of its weight
-            synops = np.add.reduceat(work.item_synops, work.item_offsets[:-1])
-            events = synops / self.cells_per_weight if self.array_kind else synops
-            return cfg.update_probability * events
+            events = self._tile_events(work)
+            self._last_probability = self._probability(events)
+            return self._last_probability * events
         if (index + 1) % cfg.every_tokens:
             return np.zeros_like(self.carry)
+        share = self.tile_weights / max(1, self.weights)
+        if cfg.updates_per_token:
+            return cfg.updates_per_token * cfg.every_tokens * share
         if self.adapter_weights:
-            return self.adapter_weights * self.tile_weights / max(1, self.weights)
+            return self.adapter_weights * share
         return cfg.weight_fraction * self.tile_weights
 
     def _hottest(self, token: TokenSpikes, index: int) -> float:
@@ -134,7 +150,7 @@ class WeightUpdates:
         counts = np.concatenate(token.counts).astype(np.int64)
         if self.planner.scheme == "bitwise":  # one spike per set bit (numpy 1.x has no popcount)
             counts = sum((counts >> b) & 1 for b in range(17))
-        return cfg.update_probability * float(counts.max(initial=0))
+        return self._last_probability * float(counts.max(initial=0))
 
     def after_token(self, work: TokenWork, token: TokenSpikes, index: int) -> TokenWrites:
         """The writes that follow token `index` (0-based), its spikes and its work."""
