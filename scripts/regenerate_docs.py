@@ -435,6 +435,46 @@ def gen_adc_sharing() -> str:
     return lines_of(rows)
 
 
+@cache
+def niai_run() -> tuple[str, dict[str, bytes]]:
+    """`neurosim niai` on its default chips, the A800 and SmolLM2-135M (docs/niai.md)."""
+    with tempfile.TemporaryDirectory() as out:
+        text = neurosim("niai", "--out", out, "--quiet")
+        files = {p.name: p.read_bytes() for p in Path(out).iterdir()}
+    return text, files
+
+
+def gen_niai() -> str:
+    text, _ = niai_run()
+    body = text.split("\n\n", 1)[1].rsplit("\nwrote ", 1)[0]
+    return body.strip() + "\n"
+
+
+def write_niai_figures() -> None:
+    _, files = niai_run()
+    for name in ("niai_scales.png", "niai_ladder.png"):
+        if name not in files:
+            raise GenerationError(f"`neurosim niai --out` wrote no {name}")
+        (ROOT / "docs" / "img" / name).write_bytes(files[name])
+
+
+@cache
+def learning_run() -> tuple[str, bytes]:
+    """scripts/learning_table.py: static against adaptive chips (docs/niai.md)."""
+    with tempfile.TemporaryDirectory() as out:
+        figure = Path(out) / "learning.png"
+        text = run("scripts/learning_table.py", "--figure", str(figure))
+        return text, figure.read_bytes()
+
+
+def gen_learning_table() -> str:
+    return lines_of(tables(learning_run()[0])[0])
+
+
+def write_learning_figure() -> None:
+    (ROOT / "docs" / "img" / "learning_static_vs_adaptive.png").write_bytes(learning_run()[1])
+
+
 def gen_fidelity_table() -> str:
     return lines_of(tables(run("scripts/fidelity_table.py", "--tokens", "2"))[0])
 
@@ -463,6 +503,8 @@ GENERATORS: dict[str, Generator] = {
     "sweep-point-key": Generator(gen_sweep_point_key),
     "metrics": Generator(gen_metrics),
     "adc-sharing": Generator(gen_adc_sharing),
+    "niai": Generator(gen_niai, figures=write_niai_figures),
+    "learning-table": Generator(gen_learning_table, figures=write_learning_figure),
     "fidelity-table": Generator(gen_fidelity_table, slow=True),
     "benchmark": Generator(gen_benchmark, timing=True, slow=True),
     "sweep-bench": Generator(gen_sweep_bench, timing=True, slow=True),

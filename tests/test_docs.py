@@ -18,7 +18,7 @@ PRIVATE = ["../" + "shared", "shared/" + "reference", "nsllm_" + "facts", "hw_" 
            "model_and_corpus_" + "sources"]
 LINK = re.compile(r"docs/sources\.md#([\w-]+)")
 PRESETS = sorted((REPO / "architectures").glob("*.yaml")) + sorted(
-    (REPO / "workloads").glob("*.yaml"))
+    (REPO / "workloads").glob("*.yaml")) + sorted((REPO / "architectures/reference").glob("*.yaml"))
 
 
 def _tracked_text_files() -> list[Path]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from neurosim import __version__
 from neurosim.cli.fpga import add_fpga_command, run_fpga_command
+from neurosim.cli.niai import add_niai_command, run_niai
 from neurosim.cli.paths import (
     architecture_file,
     config_file,
@@ -199,6 +200,7 @@ def _parser() -> argparse.ArgumentParser:
     add_sweep_commands(sub)
     add_trace_commands(sub)
     add_fpga_command(sub)
+    add_niai_command(sub)
     return p
 
 
@@ -672,6 +674,7 @@ def main(argv: list[str] | None = None) -> int:
         commands.update(dict.fromkeys(SWEEP_COMMANDS, run_sweep_command))
         commands["trace"] = run_trace_command
         commands["fpga"] = run_fpga_command
+        commands["niai"] = run_niai
         return commands[args.command](args)
     except NeurosimError as err:
         print(f"error: {err}", file=sys.stderr)

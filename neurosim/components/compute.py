@@ -8,7 +8,9 @@ that are placed as tiles on chip or streamed from DRAM; weight-stationary kinds
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
+from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -136,6 +138,18 @@ class StreamingSection(ComputeSection):
         """Named events of the same items."""
 
 
+@dataclass(frozen=True)
+class WeightWrite:
+    """How an array kind rewrites stored weights: the event one cell write counts (one per
+    pulse), the time to program one array row, pulses per write (program and verify) and
+    the writes a cell survives (inf: no wear limit)."""
+
+    event: tuple[str, str]
+    row_ps: int
+    pulses: int = 1
+    endurance_cycles: float = math.inf
+
+
 class ArraySection(ComputeSection):
     """A weight-stationary kind: weights are cut into rows x cols arrays computing in place."""
 
@@ -164,6 +178,11 @@ class ArraySection(ComputeSection):
     ) -> dict[tuple[str, str], np.ndarray]:
         """Named events of items doing `ops` cell operations on `cols_on` active columns
         driven by `rows_on` active rows."""
+
+    def weight_write(self) -> WeightWrite:
+        """SRAM cells by default: one bit written per cell at the on-chip SRAM's write energy,
+        one row per array activation, no wear limit."""
+        return WeightWrite(event=("onchip_memory", "write_bit"), row_ps=self.activation_ps())
 
     def area_m2(self, arrays: int) -> dict[str, float]:
         """Area of the arrays, when stated."""

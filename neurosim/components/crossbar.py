@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_serializer
 
-from neurosim.components.compute import ArraySection, ComputeUnit
+from neurosim.components.compute import ArraySection, ComputeUnit, WeightWrite
 from neurosim.components.dac import dac_events, dac_prices, reads_per_input
 from neurosim.config.base import StrictModel
 from neurosim.engine import SimContext, seconds_to_ps
@@ -28,6 +28,21 @@ class CellConfig(StrictModel):
     write_energy_j: NonNegativeJoules = Field(description="per cell: programming it once")
     write_time_s: NonNegativeSeconds = Field(description="per array row: programming it")
     endurance_cycles: float = Field(gt=0, description="per cell: writes it survives")
+    write_verify_iterations: int = Field(
+        default=1,
+        ge=1,
+        description="per write: program-and-verify pulses a cell takes; each costs "
+        "write_energy_j and write_time_s and wears the cell once",
+    )
+
+    @model_serializer(mode="wrap")
+    def _single_pulse_dumps_as_before(self, handler, info):
+        """One pulse per write (the default) leaves the key out of JSON dumps, keeping
+        config hashes."""
+        data = handler(self)
+        if info.mode == "json" and self.write_verify_iterations == 1 and isinstance(data, dict):
+            data.pop("write_verify_iterations", None)
+        return data
 
 
 class CrossbarEnergy(StrictModel):
@@ -72,6 +87,7 @@ class CrossbarTileConfig(ArraySection):
             ("compute", "neuron_update"): e.neuron_update_j,
             ("compute", "state_update"): e.state_update_j,
             ("array", "cell_read"): self.cell.read_energy_j,
+            ("array", "cell_write"): self.cell.write_energy_j,
             ("periphery", "sample_hold"): e.sample_hold_j,
             ("periphery", "shift_add"): e.shift_add_j,
         } | dac_prices(e.row_drive_j, e.dac_j)
@@ -79,6 +95,15 @@ class CrossbarTileConfig(ArraySection):
     def columns_per_weight(self, weight_bits: int) -> int:
         """Bit slices over multi-bit cells."""
         return -(-weight_bits // self.cell.bits_per_cell)
+
+    def weight_write(self) -> WeightWrite:
+        """Program-and-verify pulses on the cells, one array row at a time."""
+        return WeightWrite(
+            event=("array", "cell_write"),
+            row_ps=seconds_to_ps(self.cell.write_time_s),
+            pulses=self.cell.write_verify_iterations,
+            endurance_cycles=self.cell.endurance_cycles,
+        )
 
     def activation_ps(self) -> int:
         """The bit-serial array reads of one input vector (conversions come after)."""

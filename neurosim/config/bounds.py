@@ -164,6 +164,14 @@ _BY_NAME: dict[str, Range] = {
     "low": ANY_FINITE,
     "high": ANY_FINITE,
     "labels": ANY_FINITE,
+    "update_probability": Range(0, 1, "", "a probability"),
+    "weight_fraction": Range(0, 1, "", "a fraction"),
+    "adapter_rank": Range(0, 65536, "", "rank of a low-rank adapter"),
+    "every_tokens": Range(1, 1e12, "", "tokens between weight updates"),
+    "updates_per_token": Range(0, 1e15, "", "weights rewritten per token"),
+    "duty_cycle": Range(0, 1, "", "a fraction of time"),
+    "wear_leveling": Range(1, 1e9, "", "a spreading factor"),
+    "write_verify_iterations": Range(1, 1000, "", "program-and-verify pulses per write"),
 }
 
 # Last, the unit suffix of the name; longest suffixes are tried first.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, model_serializer, model_validator
 
 from neurosim.config.base import StrictModel
 from neurosim.config.per_layer import EMBEDDING, LM_HEAD, BlockRangeConfig, WeightConfig
@@ -172,6 +172,87 @@ class SpikeSourceConfig(StrictModel):
     synthetic: SyntheticSpikesConfig
 
 
+class LearningConfig(StrictModel):
+    """Weight updates while decoding: what changes the weights, how often, and where.
+
+    `local`: a plasticity rule updates a synapse's weight after a synaptic event with
+    probability `update_probability`; `finetune`: every `every_tokens` tokens a share
+    `weight_fraction` of the weights (or a rank-`adapter_rank` adapter of every linear)
+    is rewritten. The writes land on the memory that holds each weight.
+    """
+
+    rule: Literal["none", "local", "finetune"] = Field(
+        default="none",
+        description="none: frozen weights; local: per synaptic event, at a probability; "
+        "finetune: periodic rewrite of a share of the weights or of a low-rank adapter",
+    )
+    update_probability: Fraction = Field(
+        default=0.0, description="local: chance that one synaptic event rewrites its weight"
+    )
+    weight_fraction: Fraction = Field(
+        default=0.0, description="finetune: share of all weights rewritten at each update"
+    )
+    adapter_rank: int = Field(
+        default=0,
+        ge=0,
+        description="finetune: rewrite a rank-r adapter, r x (inputs + outputs) weights per "
+        "linear, instead of weight_fraction (0: no adapter)",
+    )
+    updates_per_token: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="weights rewritten per token, instead of update_probability or "
+        "weight_fraction: local spreads them over the weights by their synaptic events, "
+        "finetune writes every_tokens x this many at each update (0: use the rule's own knob)",
+    )
+    every_tokens: int = Field(default=1, ge=1, description="finetune: tokens between updates")
+    where: Literal["on_chip", "off_chip"] = Field(
+        default="on_chip",
+        description="on_chip: the units compute each update (one state update per written "
+        "weight); off_chip: a host computes them (outside the model) and the chip only writes",
+    )
+    duty_cycle: Fraction = Field(
+        default=1.0, description="share of wall-clock time the chip decodes, for lifetime_years"
+    )
+    wear_leveling: float = Field(
+        default=1.0,
+        ge=1.0,
+        description="how many times wear levelling spreads the most-written cell's writes "
+        "(1: none; never below the mean cell's rate)",
+    )
+
+    @model_validator(mode="after")
+    def _rule_parameters(self) -> LearningConfig:
+        if self.rule == "none":
+            for key in ("update_probability", "weight_fraction", "adapter_rank",
+                        "updates_per_token"):
+                if getattr(self, key):
+                    raise ValueError(
+                        f"{key}: rule is none (frozen weights); set rule to local or finetune"
+                    )
+        elif self.rule == "local":
+            for key in ("weight_fraction", "adapter_rank"):
+                if getattr(self, key):
+                    raise ValueError(f"{key}: only a finetune rule uses it; rule is local")
+            if self.every_tokens != 1:
+                raise ValueError("every_tokens: only a finetune rule uses it; rule is local")
+            if self.update_probability and self.updates_per_token:
+                raise ValueError(
+                    "updates_per_token, update_probability: both set the rate of a local "
+                    "rule; set one of them"
+                )
+        else:
+            if self.update_probability:
+                raise ValueError("update_probability: only a local rule uses it; rule is finetune")
+            if sum(bool(x) for x in (self.weight_fraction, self.adapter_rank,
+                                     self.updates_per_token)) > 1:
+                raise ValueError(
+                    "adapter_rank, weight_fraction, updates_per_token: a finetune rule rewrites "
+                    "a share of the weights, an adapter or a number of weights; set one of them"
+                )
+        return self
+
+
 class Workload(StrictModel):
     """A whole spiking LLM workload."""
 
@@ -184,7 +265,20 @@ class Workload(StrictModel):
     coding: CodingConfig
     spikes: SpikeSourceConfig
     context_tokens: int = Field(default=0, ge=0, description="prompt length before decoding")
+    learning: LearningConfig = Field(
+        default_factory=LearningConfig,
+        description="weight updates while decoding (rule none: frozen weights)",
+    )
     provenance: dict[str, str] = Field(min_length=1)
+
+    @model_serializer(mode="wrap")
+    def _frozen_dumps_as_before(self, handler, info):
+        """A frozen workload's JSON dump leaves `learning` out, so its config hash (and every
+        stored sweep point) is what it was before learning existed."""
+        data = handler(self)
+        if info.mode == "json" and self.learning.rule == "none" and isinstance(data, dict):
+            data.pop("learning", None)
+        return data
 
     @model_validator(mode="after")
     def _bounded_token_work(self) -> Workload:

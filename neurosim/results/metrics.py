@@ -7,6 +7,7 @@ their labels all read this table.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -17,6 +18,8 @@ from neurosim.results.pricing import EnergyBreakdown
 
 __all__ = [
     "METRICS",
+    "LEARNING_METRICS",
+    "LearningTotals",
     "Metric",
     "RunTotals",
     "metric_values",
@@ -45,6 +48,42 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=np.float64), q))
 
 
+SECONDS_PER_YEAR = 365.25 * 24 * 3600
+
+
+@dataclass
+class LearningTotals:
+    """Weight updates over a run, for the metrics."""
+
+    updates: int = 0
+    write_time_s: float = 0.0
+    write_energy_j: float = 0.0
+    hottest_cell_writes: float = 0.0  # summed over tokens
+    weights: int = 0
+    pulses: int = 1
+    endurance_cycles: float = math.inf
+    duty_cycle: float = 1.0
+    wear_leveling: float = 1.0
+    prices: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def cell_writes_per_token(self, tokens: int) -> float:
+        """Pulses per token on the cell that wears out first: the most-written cell, its
+        writes spread `wear_leveling` times, never below the mean cell's."""
+        tokens = max(1, tokens)
+        mean = self.updates / max(1, self.weights) / tokens
+        hot = self.hottest_cell_writes / tokens / self.wear_leveling
+        return max(mean, hot) * self.pulses
+
+    def lifetime_years(self, tokens: int, tokens_per_s: float) -> float | None:
+        """Years until that cell reaches its endurance, decoding at `tokens_per_s` for a
+        `duty_cycle` share of the time; None when the memory has no wear limit or nothing
+        was written."""
+        rate = self.cell_writes_per_token(tokens) * tokens_per_s * self.duty_cycle
+        if math.isinf(self.endurance_cycles) or rate <= 0:
+            return None
+        return self.endurance_cycles / rate / SECONDS_PER_YEAR
+
+
 @dataclass(frozen=True)
 class RunTotals:
     """What a finished run hands the metrics, whatever the architecture kind.
@@ -63,6 +102,7 @@ class RunTotals:
     spikes: float
     offchip_components: frozenset[str] = frozenset()
     area_m2: Mapping[str, float] = field(default_factory=dict)
+    learning: LearningTotals | None = None  # weight updates, when the workload learns
 
     @property
     def tokens(self) -> int:
@@ -128,6 +168,11 @@ class Metric:
 
 def _tokens_per_s(t: RunTotals) -> float:
     return len(t.latencies_s) / t.elapsed_s if t.elapsed_s > 0 else 0.0
+
+
+def _learning(value: Callable[[RunTotals, LearningTotals], float | None]):
+    """A metric defined only for runs whose workload learns."""
+    return lambda t: None if t.learning is None else value(t, t.learning)
 
 
 def _area(t: RunTotals) -> float | None:
@@ -201,9 +246,31 @@ _ENTRIES = (
     _entry("area_m2", "m2", "lower", "area", "area", _area,
            "area of the parts whose unit area the preset gives (ADCs, arrays); only when it "
            "gives some"),
+    _entry("weight_updates_per_token", "", "none", "weight updates per token", "updates",
+           _learning(lambda t, lt: lt.updates / t.tokens),
+           "weights rewritten per token by the workload's learning rule (learning runs only)"),
+    _entry("write_energy_per_token_j", "J", "lower", "weight-write energy per token", "write",
+           _learning(lambda t, lt: lt.write_energy_j / t.tokens),
+           "dynamic energy of the weight writes (and of an on-chip rule's arithmetic) per "
+           "token, part of the energy per token (learning runs only)"),
+    _entry("write_time_per_token_s", "s", "lower", "weight-write time per token", "write",
+           _learning(lambda t, lt: lt.write_time_s / t.tokens),
+           "time the weight writes add to each token: they hold the arrays, memories and "
+           "DRAM channels after the forward pass (learning runs only)"),
+    _entry("write_time_share", "", "lower", "share of time spent writing", "write share",
+           _learning(lambda t, lt: lt.write_time_s / t.elapsed_s if t.elapsed_s else 0.0),
+           "share of the decode time spent writing weights: the throughput a frozen chip "
+           "would gain (learning runs only)"),
+    _entry("lifetime_years", "years", "higher", "lifetime until wear-out", "lifetime",
+           _learning(lambda t, lt: lt.lifetime_years(t.tokens, _tokens_per_s(t))),
+           "years until the most-written cell reaches its endurance at this run's token rate, "
+           "update rate and duty cycle (learning runs on memories with a wear limit only)"),
 )  # fmt: skip
 
 METRICS: dict[str, Metric] = {m.name: m for m in _ENTRIES}
+LEARNING_METRICS = ("weight_updates_per_token", "write_energy_per_token_j",
+                    "write_time_per_token_s", "write_time_share", "lifetime_years")
+"""Metrics only runs whose workload learns have."""
 """Every metric of a result, in the order of `Result.metrics`."""
 
 

@@ -15,6 +15,19 @@ def _rows_to_text(rows: list[tuple[str, str]], title: str) -> str:
     return "\n".join(lines)
 
 
+def learning_rows(m: dict[str, float]) -> list[tuple[str, str]]:
+    """What the weight updates of a learning run cost."""
+    life = m.get("lifetime_years")
+    return [
+        ("weight updates per token", f"{m['weight_updates_per_token']:.4g}"),
+        ("write energy per token", format_quantity(m["write_energy_per_token_j"], "energy")),
+        ("write time per token", format_quantity(m["write_time_per_token_s"], "time")),
+        ("share of time writing", f"{100 * m['write_time_share']:.1f} %"),
+        ("lifetime (most-written cell)",
+         "no wear limit" if life is None else f"{life:.3g} years"),
+    ]
+
+
 def result_table(r: Result) -> str:
     """Main metrics, energy breakdown, traffic, utilization and published comparison."""
     m = r.metrics
@@ -49,6 +62,8 @@ def result_table(r: Result) -> str:
         ("bottleneck", r.bottleneck),
     ]
     parts = [_rows_to_text(rows, "Result")]
+    if "weight_updates_per_token" in m:
+        parts.append(_rows_to_text(learning_rows(m), "Learning (weight writes)"))
     total = sum(r.energy_per_token_j.values())
     energy_rows = [
         (k, f"{format_quantity(v, 'energy'):>10}  {100 * v / total:5.1f} %")

@@ -17,12 +17,13 @@ from neurosim.ledger import Ledger
 from neurosim.mapping.placement import Placement, place
 from neurosim.resources import Resource
 from neurosim.results.metrics import RunTotals
-from neurosim.results.pricing import EnergyBreakdown, area_m2, price
+from neurosim.results.pricing import EnergyBreakdown, area_m2, price, price_table
 from neurosim.results.record import Result, build_result
 from neurosim.simulate.analytic import token_end_ps
 from neurosim.simulate.build import build_system
 from neurosim.simulate.busy import BusyMeter, TokenBusy
 from neurosim.simulate.des import DesTokenRunner
+from neurosim.simulate.learning import WeightUpdates
 from neurosim.simulate.work import TokenWork, WorkPlanner
 from neurosim.workload.model import ModelGraph, build_model_graph
 from neurosim.workload.spikes import SpikeSource, SyntheticSpikeSource, TokenSpikes
@@ -121,6 +122,12 @@ class Accumulator:
         self.noc_bytes += work.noc_bytes
         self.chip_link_bytes += work.chip_link_bytes
 
+    def add_writes(self, writes, channel_names: list[str]) -> None:
+        """Fold in the weight writes of a learning token (memory traffic they cause)."""
+        for name, bits in zip(channel_names, writes.channel_bits.tolist(), strict=True):
+            self.dram_write[name] += bits // 8
+        self.onchip_write += writes.onchip_bits // 8
+
 
 def busy_times(meter: BusyMeter, work: TokenWork) -> TokenBusy:
     """Busy time of each resource in one token (independent of contention)."""
@@ -169,12 +176,14 @@ def simulate(
     ledger = Ledger()
     src = source if source is not None else SyntheticSpikeSource(prep.graph, seed)
     tokens = drawn_ahead(iter(src.tokens(n_tokens)))
+    learner = learning_for(prep, n_tokens)
+    channels = [ch.name for ch in arch.dram_channels]
     events = 0
     interrupted = False
     if fidelity == "analytic":
         now = 0
         try:
-            for tok in tokens:
+            for index, tok in enumerate(tokens):
                 work = prep.planner.plan(tok)
                 busy = busy_times(meter, work)
                 end = token_end_ps(
@@ -186,11 +195,19 @@ def simulate(
                     floor_ps=busy.longest_ps() if contention else 0,
                     contention=contention,
                 )
+                writes = learner.after_token(work, tok, index) if learner else None
+                if writes is not None:
+                    end += writes.time_ps
                 # commit the finished token in one short step, so an interrupt keeps whole tokens
                 acc.latencies_ps.append(end - now + overhead_ps)
                 now = end + overhead_ps
                 ledger.add_all(work.counts)
                 acc.add(work)
+                if writes is not None:
+                    ledger.add_all(writes.counts)
+                    learner.record(writes, writes.time_ps)
+                    acc.add_writes(writes, channels)
+                    meter.add(writes.busy(meter))
                 meter.add(busy)
                 if progress:
                     progress(1)
@@ -206,16 +223,25 @@ def simulate(
         finished_ps = 0
         finished_counts: dict = {}
         try:
-            for tok in tokens:
+            for index, tok in enumerate(tokens):
                 work = prep.planner.plan(tok)
                 busy = busy_times(meter, work)
                 start = env.now
                 proc = env.process(runner.token(work, floor_ps=busy.onchip if contention else 0))
                 env.run(until=proc)
+                writes = learner.after_token(work, tok, index) if learner else None
+                if writes is not None:
+                    written = env.now
+                    env.run(until=env.process(learner.des_writes(system, writes)))
+                    written = env.now - written
                 if overhead_ps:
                     env.run(until=env.timeout(overhead_ps))
                 acc.latencies_ps.append(env.now - start)
                 acc.add(work)
+                if writes is not None:
+                    learner.record(writes, written)
+                    acc.add_writes(writes, channels)
+                    meter.add(writes.busy(meter))
                 meter.add(busy)
                 finished_ps = env.now
                 finished_counts = dict(system.ctx.ledger.items())
@@ -249,10 +275,21 @@ def simulate(
         ledger=ledger,
         wall_s=time.perf_counter() - wall0,
         engine_events=events,
+        learning=learner.totals if learner else None,
     )
     if interrupted:
         raise RunInterrupted(result, requested=n_tokens)
     return result
+
+
+def learning_for(prep: Prepared, n_tokens: int) -> WeightUpdates | None:
+    """The weight updates of a learning workload (None for frozen weights)."""
+    cfg = prep.workload.learning
+    if cfg.rule == "none":
+        return None
+    updates = WeightUpdates(cfg, prep.planner, n_tokens)
+    updates.totals.prices = price_table(prep.arch)
+    return updates
 
 
 def summarise(
@@ -265,6 +302,7 @@ def summarise(
     ledger: Ledger,
     wall_s: float,
     engine_events: int,
+    learning=None,
 ) -> Result:
     """The Result of a chip run: its totals, traffic per memory level and placement."""
     arch, placement = prep.arch, prep.placement
@@ -286,6 +324,7 @@ def summarise(
             [f"dram.{ch.name}" for ch in arch.dram_channels] + ["host", "host_link"]
         ),
         area_m2=areas,
+        learning=learning,
     )
     traffic = {
         "dram_read": sum(acc.dram_read.values()) / n,

@@ -144,6 +144,11 @@ def run_system(
     analytical roofline for a GPU (which has one fidelity: `fidelity` is ignored).
     `prepared` (chips only) is `simulate.run.prepare(arch, workload)`, reused."""
     if isinstance(arch, GpuArchitecture):
+        if workload.learning.rule != "none":
+            raise ConfigError.single(
+                "workload", "learning", f"weight updates are modelled on chips, not on the "
+                f"GPU model ({arch.name}); drop the learning section for the GPU"
+            )
         return simulate_gpu(
             arch, workload, n_tokens=n_tokens, seed=seed, source=source, attention=attention,
             context_tokens=context_tokens, progress=progress,
