@@ -21,6 +21,7 @@ from neurosim.components.host import HostConfig
 from neurosim.components.interconnect import InterconnectConfig
 from neurosim.components.memory import OnChipMemoryConfig
 from neurosim.components.near_memory import NearMemoryEngineConfig
+from neurosim.components.neuron_core import NeuronCoreLimits
 from neurosim.components.registry import COMPUTE_KINDS, ComputeConfig
 from neurosim.components.sram_cim import SramCimEnergy, SramCimTileConfig
 from neurosim.components.topologies import CrossbarTopology, MeshTopology, RingTopology, Topology
@@ -47,6 +48,7 @@ __all__ = [
     "MappingConfig",
     "MeshTopology",
     "NearMemoryEngineConfig",
+    "NeuronCoreLimits",
     "OnChipMemoryConfig",
     "PublishedFigures",
     "RingTopology",
@@ -108,6 +110,10 @@ class Architecture(StrictModel):
     )
     adc: AdcConfig | None = Field(default=None, description="column converters of crossbar arrays")
     mapping: MappingConfig = Field(description="how the model is laid out on the system")
+    neuron_cores: NeuronCoreLimits | None = Field(
+        default=None,
+        description="per-core limits for imported spiking networks (neurosim run ARCH NET.nir)",
+    )
     host: HostConfig = Field(default=HostConfig(), description="per-token host work")
     published: PublishedFigures | None = Field(
         default=None, description="published figures to compare against (never inputs)"

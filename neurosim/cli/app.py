@@ -15,6 +15,7 @@ from neurosim.cli.paths import (
     output_dir,
     workload_file,
 )
+from neurosim.cli.snn import add_network_options, is_network, run_network, workload_or_network
 from neurosim.cli.sweep import SWEEP_COMMANDS, add_sweep_commands, run_sweep_command
 from neurosim.cli.trace import add_trace_commands, run_trace_command
 from neurosim.errors import NeurosimError, UsageError
@@ -72,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
         help="architecture YAML or preset name (e.g. vck190_nsllm)",
     )
     run.add_argument(
-        "workload", type=workload_file, help="workload YAML or preset name (e.g. nsllm-1.5b)"
+        "workload",
+        type=workload_or_network,
+        help="workload YAML or preset name (e.g. nsllm-1.5b), or a spiking network (.nir)",
     )
     run.add_argument("--tokens", type=int, default=8, help="tokens to decode (default 8)")
     run.add_argument("--seed", type=int, default=0, help="seed of the synthetic spikes (default 0)")
@@ -116,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
         help="GPU architectures only: tokens already in context (default: the workload's)",
     )
     _add_set(run, "architecture or workload")
+    add_network_options(run)
 
     val = sub.add_parser("validate", help="check an architecture or workload file")
     val.add_argument(
@@ -373,6 +377,8 @@ def _run(args) -> int:
     from neurosim.simulate.run import RunInterrupted
     from neurosim.simulate.systems import run_system
 
+    if is_network(args.workload):
+        return run_network(args, load_architecture)
     _check_run_options(args)
     _check_pair(args.architecture, args.workload)
     arch = load_architecture(args.architecture, args.overrides)

@@ -98,6 +98,11 @@ _BY_CLASS_FIELD: dict[str, Range] = {
     "WeightConfig.bits": Range(1, 32, "bits", "bits per stored weight"),
     "AdcConfig.bits": Range(1, 24, "", "the best converters resolve ~24 bits"),
     "AdcConfig.enob": Range(0, 24, "", "effective bits of a converter"),
+    "NeuronCoreLimits.cores_per_unit": Range(1, 65536, "", "physical cores behind one unit"),
+    "NeuronCoreLimits.neurons_per_core": _SIZE_2_20,
+    "NeuronCoreLimits.fan_in_per_core": Range(1, 2**24, "", "input axons of one core"),
+    "NeuronCoreLimits.synapse_bits": Range(1, 64, "bits", "one stored synapse"),
+    "NeuronCoreLimits.routes_per_core": Range(1, 2**24, "", "routing entries of one core"),
     "GpuPublishedFigures.energy_per_token_j": Range(0, 1e4, "J", "per decoded token"),
 }
 

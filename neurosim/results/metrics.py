@@ -18,6 +18,7 @@ from neurosim.results.pricing import EnergyBreakdown
 __all__ = [
     "METRICS",
     "Metric",
+    "SPIKING_NETWORK_METRICS",
     "RunTotals",
     "metric_values",
     "percentile",
@@ -63,6 +64,8 @@ class RunTotals:
     spikes: float
     offchip_components: frozenset[str] = frozenset()
     area_m2: Mapping[str, float] = field(default_factory=dict)
+    timesteps: int = 0  # spiking-network runs: timesteps simulated (0: an LLM run)
+    neuron_steps: float = 0.0  # spiking-network runs: neurons x timesteps
 
     @property
     def tokens(self) -> int:
@@ -121,6 +124,11 @@ def _tokens_per_s(t: RunTotals) -> float:
 
 def _area(t: RunTotals) -> float | None:
     return sum(t.area_m2.values()) if t.area_m2 else None
+
+
+def _per_step(value: Callable[[RunTotals], float]) -> Callable[[RunTotals], float | None]:
+    """A spiking-network metric: None for LLM runs (no timesteps)."""
+    return lambda t: value(t) if t.timesteps else None
 
 
 def _entry(name, unit, better, title, short, value, description) -> Metric:
@@ -183,10 +191,34 @@ _ENTRIES = (
     _entry("area_m2", "m2", "lower", "area", "area", _area,
            "area of the parts whose unit area the preset gives (ADCs, arrays); only when it "
            "gives some"),
+    _entry("energy_per_timestep_j", "J", "lower", "energy per timestep", "",
+           _per_step(lambda t: t.energy.total_j / t.timesteps),
+           "spiking networks: dynamic + static energy per algorithmic timestep"),
+    _entry("latency_per_timestep_s", "s", "lower", "latency per timestep", "timestep",
+           _per_step(lambda t: t.elapsed_s / t.timesteps),
+           "spiking networks: mean wall time of one timestep (compute, spikes, sync)"),
+    _entry("synaptic_events_total", "", "lower", "synaptic events", "synaptic events",
+           _per_step(lambda t: t.synops),
+           "spiking networks: synapses reached by spikes over the run (NeuroBench's "
+           "effective synaptic operations for binary spikes)"),
+    _entry("spikes_total", "", "lower", "spikes", "spikes",
+           _per_step(lambda t: t.spikes), "spiking networks: spikes of all neurons on cores"),
+    _entry("activation_sparsity", "", "higher", "activation sparsity", "sparsity",
+           _per_step(lambda t: 1.0 - t.spikes / t.neuron_steps if t.neuron_steps else 0.0),
+           "spiking networks: 1 - spikes / (neurons x timesteps) (NeuroBench's name)"),
 )  # fmt: skip
 
 METRICS: dict[str, Metric] = {m.name: m for m in _ENTRIES}
 """Every metric of a result, in the order of `Result.metrics`."""
+
+SPIKING_NETWORK_METRICS = (
+    "energy_per_timestep_j",
+    "latency_per_timestep_s",
+    "synaptic_events_total",
+    "spikes_total",
+    "activation_sparsity",
+)
+"""Metrics defined only for imported spiking networks (runs with timesteps)."""
 
 
 def metric_values(totals: RunTotals) -> dict[str, float]:

@@ -1,0 +1,331 @@
+"""Placement of an imported spiking network on neuromorphic cores, under per-core limits.
+
+Populations are placed in evaluation order, each on cores of its own, filling a core with
+consecutive neurons while the core's limits hold: neurons, distinct presynaptic sources
+(input axons, `fan_in_per_core`) and synaptic memory (synapses x `synapse_bits`). A core
+that then needs more outgoing routes than `routes_per_core` is split by placing its
+population again with fewer neurons per core. Cores are numbered across chips (chip
+`core // cores_per_chip`), so a network larger than one chip spills onto the next.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from neurosim.architecture import Architecture
+from neurosim.errors import UsageError
+from neurosim.workload.nir_import import SnnNetwork
+
+__all__ = ["SnnPlacement", "place_network"]
+
+
+@dataclass
+class SnnPlacement:
+    """Where every neuron sits and what each core holds."""
+
+    cores_per_chip: int
+    chips: int
+    core_of: list[np.ndarray | None]  # per population: core of each neuron (None: off core)
+    core_population: np.ndarray  # population index of each used core
+    neurons: np.ndarray  # per core
+    synapses: np.ndarray  # per core
+    fan_in: np.ndarray  # per core: distinct presynaptic sources
+    routes: np.ndarray  # per core: outgoing routes
+    dest_indptr: list[np.ndarray]  # per population: neuron -> (destination core, synapses)
+    dest_core: list[np.ndarray]
+    dest_synapses: list[np.ndarray]
+
+    @property
+    def cores(self) -> int:
+        """Cores used."""
+        return int(self.neurons.size)
+
+    def utilisation(self, limits) -> dict[str, np.ndarray]:
+        """Per core: the fraction of each limit used."""
+        return {
+            "neurons": self.neurons / limits.neurons_per_core,
+            "synapse_memory": self.synapses / limits.synapses_per_core,
+            "fan_in": self.fan_in / limits.fan_in_per_core,
+            "routes": self.routes / limits.routes_per_core,
+        }
+
+
+@numba.njit(cache=True)
+def _by_post(n_post, post, pre):  # pragma: no cover - jit
+    """Counting sort of (pre, post) pairs by post: CSR of presynaptic ids per neuron."""
+    indptr = np.zeros(n_post + 1, dtype=np.int64)
+    for k in range(post.size):
+        indptr[post[k] + 1] += 1
+    for i in range(n_post):
+        indptr[i + 1] += indptr[i]
+    fill = indptr[:-1].copy()
+    out = np.empty(post.size, dtype=np.int64)
+    for k in range(post.size):
+        out[fill[post[k]]] = pre[k]
+        fill[post[k]] += 1
+    return indptr, out
+
+
+@numba.njit(cache=True)
+def _chunk(indptr, pre, n_sources, max_neurons, max_fan_in, max_synapses):  # pragma: no cover
+    """Greedy consecutive filling; returns (core of each neuron, -1 or the first neuron
+    that alone breaks a limit, which limit: 1 fan-in, 2 synapses)."""
+    n = indptr.size - 1
+    mark = np.full(n_sources, -1, dtype=np.int64)
+    core_of = np.empty(n, dtype=np.int64)
+    core, count, fan_in, syn = 0, 0, 0, 0
+    for i in range(n):
+        deg = indptr[i + 1] - indptr[i]
+        new = 0
+        for k in range(indptr[i], indptr[i + 1]):
+            if mark[pre[k]] != core:
+                new += 1
+        if count > 0 and (
+            count + 1 > max_neurons or fan_in + new > max_fan_in or syn + deg > max_synapses
+        ):
+            core += 1
+            count, fan_in, syn = 0, 0, 0
+            new = 0
+            for k in range(indptr[i], indptr[i + 1]):
+                if mark[pre[k]] != core:
+                    mark[pre[k]] = core  # distinct sources of the neuron alone
+                    new += 1
+            for k in range(indptr[i], indptr[i + 1]):
+                mark[pre[k]] = -1
+        if new > max_fan_in:
+            return core_of, i, 1
+        if deg > max_synapses:
+            return core_of, i, 2
+        for k in range(indptr[i], indptr[i + 1]):
+            mark[pre[k]] = core
+        count += 1
+        fan_in += new
+        syn += deg
+        core_of[i] = core
+    return core_of, -1, 0
+
+
+@numba.njit(cache=True)
+def _destinations(indptr, post, core_of_post, n_cores):  # pragma: no cover - jit
+    """Per presynaptic neuron: its distinct destination cores and synapses on each."""
+    n = indptr.size - 1
+    stamp = np.full(n_cores, -1, dtype=np.int64)
+    slot = np.zeros(n_cores, dtype=np.int64)
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    cores = np.empty(post.size, dtype=np.int64)
+    syn = np.zeros(post.size, dtype=np.int64)
+    m = 0
+    for j in range(n):
+        for k in range(indptr[j], indptr[j + 1]):
+            c = core_of_post[post[k]]
+            if c < 0:
+                continue
+            if stamp[c] != j:
+                stamp[c] = j
+                slot[c] = m
+                cores[m] = c
+                m += 1
+            syn[slot[c]] += 1
+        out_ptr[j + 1] = m
+    return out_ptr, cores[:m].copy(), syn[:m].copy()
+
+
+def _limits(arch: Architecture):
+    limits = arch.neuron_cores
+    if limits is None:
+        raise UsageError(
+            f"{arch.name} has no neuron_cores section (per-core limits), so a spiking network "
+            "cannot be placed on it; the neuromorphic presets (loihi, loihi2, truenorth, "
+            "spinnaker2, brainscales2) have one"
+        )
+    return limits
+
+
+def _place_population(net, i, offsets, limits, cap):
+    """Cores (0-based, local) of population i's neurons, and per-core fan-in."""
+    pop = net.populations[i]
+    pres, posts = [], []
+    for pr in net.projections:
+        if pr.target == i:
+            pres.append(pr.pre.astype(np.int64) + offsets[pr.source])
+            posts.append(pr.post.astype(np.int64))
+    pre = np.concatenate(pres) if pres else np.zeros(0, np.int64)
+    post = np.concatenate(posts) if posts else np.zeros(0, np.int64)
+    indptr, by_post = _by_post(pop.size, post, pre)
+    core_of, bad, which = _chunk(
+        indptr, by_post, int(offsets[-1]), cap, limits.fan_in_per_core, limits.synapses_per_core
+    )
+    if bad >= 0:
+        deg = int(indptr[bad + 1] - indptr[bad])
+        what = (
+            f"{np.unique(by_post[indptr[bad] : indptr[bad + 1]]).size} distinct presynaptic "
+            f"sources, above the core's fan_in_per_core {limits.fan_in_per_core}"
+            if which == 1
+            else f"{deg} synapses, above the {limits.synapses_per_core} a core stores "
+            f"({limits.synapse_memory_bytes:g} B of synapse_memory_bytes at "
+            f"{limits.synapse_bits} bits each)"
+        )
+        raise UsageError(
+            f"population '{pop.name}': neuron {bad} has {what}; the network cannot be placed "
+            "without splitting that neuron's inputs, which neurosim does not do"
+        )
+    n_cores = int(core_of.max()) + 1 if core_of.size else 0
+    fan_in = np.zeros(n_cores, dtype=np.int64)
+    synapses = np.bincount(core_of, weights=np.diff(indptr), minlength=n_cores).astype(np.int64)
+    for c in range(n_cores):  # distinct sources per core
+        members = np.flatnonzero(core_of == c)
+        lo, hi = indptr[members[0]], indptr[members[-1] + 1]
+        fan_in[c] = np.unique(by_post[lo:hi]).size
+    return core_of, fan_in, synapses
+
+
+def place_network(net: SnnNetwork, arch: Architecture) -> SnnPlacement:
+    """Place `net` on `arch`'s cores; a network needing more chips than the preset allows
+    is a UsageError saying how many it needs."""
+    limits = _limits(arch)
+    cores_per_chip = arch.compute.count * limits.cores_per_unit
+    sizes = np.array([p.size for p in net.populations], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    caps = {i: min(limits.neurons_per_core, p.size) for i, p in enumerate(net.populations)}
+    for _attempt in range(20):
+        placed = _assign(net, offsets, limits, caps)
+        routes = _routes(placed, net, limits)
+        over = np.flatnonzero(routes > limits.routes_per_core)
+        if over.size == 0:
+            break
+        for c in over:
+            i = int(placed["core_population"][c])
+            shrink = limits.routes_per_core / routes[c]
+            caps[i] = max(1, min(caps[i] - 1, math.floor(placed["neurons"][c] * shrink)))
+    else:
+        c = int(over[0])
+        raise UsageError(
+            f"population '{net.populations[int(placed['core_population'][c])].name}' needs "
+            f"{int(routes[c])} outgoing routes on one core even with a neuron per core, above "
+            f"routes_per_core {limits.routes_per_core}"
+        )
+    n_cores = placed["neurons"].size
+    chips = max(1, math.ceil(n_cores / cores_per_chip))
+    allowed = _chip_limit(arch)
+    if chips > allowed:
+        raise UsageError(
+            f"the network needs {n_cores} cores = {chips} {arch.name} chips "
+            f"({cores_per_chip} cores each), but the preset "
+            + (
+                "is one chip (it has no chips section)"
+                if arch.chips is None
+                else f"has chips.count {arch.chips.count}; set it to {chips} or 'auto'"
+            )
+        )
+    return SnnPlacement(
+        cores_per_chip=cores_per_chip,
+        chips=chips,
+        core_of=placed["core_of"],
+        core_population=placed["core_population"],
+        neurons=placed["neurons"],
+        synapses=placed["synapses"],
+        fan_in=placed["fan_in"],
+        routes=routes,
+        dest_indptr=placed["dest_indptr"],
+        dest_core=placed["dest_core"],
+        dest_synapses=placed["dest_synapses"],
+    )
+
+
+def _chip_limit(arch: Architecture) -> int:
+    if arch.chips is None:
+        return 1
+    return 4096 if arch.chips.count == "auto" else int(arch.chips.count)
+
+
+def _assign(net, offsets, limits, caps) -> dict:
+    core_of: list[np.ndarray | None] = []
+    pops, neurons, fan_in, synapses = [], [], [], []
+    base = 0
+    for i, pop in enumerate(net.populations):
+        if not pop.placed:
+            core_of.append(None)
+            continue
+        local, fi, syn = _place_population(net, i, offsets, limits, caps[i])
+        core_of.append(local + base)
+        pops.append(np.full(fi.size, i))
+        neurons.append(np.bincount(local, minlength=fi.size))
+        fan_in.append(fi)
+        synapses.append(syn)
+        base += fi.size
+    n_cores = base
+    dest = []
+    for i, pop in enumerate(net.populations):
+        outgoing = [pr for pr in net.projections if pr.source == i]
+        parts = []
+        for pr in outgoing:
+            target = core_of[pr.target]
+            if target is None:  # into an Output: read out by the host, no synapses
+                continue
+            parts.append(_destinations(pr.indptr, pr.post, target, n_cores))
+        dest.append(_merge_destinations(parts, pop.size))
+    return {
+        "core_of": core_of,
+        "core_population": np.concatenate(pops) if pops else np.zeros(0, np.int64),
+        "neurons": np.concatenate(neurons) if neurons else np.zeros(0, np.int64),
+        "fan_in": np.concatenate(fan_in) if fan_in else np.zeros(0, np.int64),
+        "synapses": np.concatenate(synapses) if synapses else np.zeros(0, np.int64),
+        "dest_indptr": [d[0] for d in dest],
+        "dest_core": [d[1] for d in dest],
+        "dest_synapses": [d[2] for d in dest],
+    }
+
+
+def _merge_destinations(parts, n):
+    """One (neuron -> destination cores) list from several projections out of a population."""
+    if not parts:
+        return np.zeros(n + 1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if len(parts) == 1:
+        return parts[0]
+    neuron = np.concatenate([np.repeat(np.arange(n), np.diff(p[0])) for p in parts])
+    core = np.concatenate([p[1] for p in parts])
+    syn = np.concatenate([p[2] for p in parts])
+    order = np.lexsort((core, neuron))
+    neuron, core, syn = neuron[order], core[order], syn[order]
+    first = np.flatnonzero(np.r_[True, (neuron[1:] != neuron[:-1]) | (core[1:] != core[:-1])])
+    syn = np.add.reduceat(syn, first)
+    neuron, core = neuron[first], core[first]
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(neuron, minlength=n), out=indptr[1:])
+    return indptr, core, syn
+
+
+def _routes(placed: dict, net: SnnNetwork, limits) -> np.ndarray:
+    """Outgoing routes per core: one per (neuron, destination core) without multicast, one
+    per distinct destination set with tree multicast."""
+    n_cores = placed["neurons"].size
+    routes = np.zeros(n_cores, dtype=np.int64)
+    for i, cores in enumerate(placed["core_of"]):
+        if cores is None:
+            continue
+        ptr, dest = placed["dest_indptr"][i], placed["dest_core"][i]
+        per_neuron = np.diff(ptr)
+        if limits.multicast == "none":
+            np.add.at(routes, cores, per_neuron)
+            continue
+        sets = _set_keys(ptr, dest)
+        pairs = np.unique(np.stack([cores, sets], axis=1)[per_neuron > 0], axis=0)
+        np.add.at(routes, pairs[:, 0], 1)
+    return routes
+
+
+def _set_keys(ptr: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """An id per neuron naming its set of members (equal sets, equal ids)."""
+    rng = np.random.default_rng(12345)  # fixed: hashing only, results do not depend on it
+    n_members = int(members.max()) + 1 if members.size else 1
+    coef = rng.integers(1, 2**62, size=(2, n_members), dtype=np.int64)
+    owner = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
+    keys = np.zeros((ptr.size - 1, 2), dtype=np.int64)
+    for r in range(2):
+        np.add.at(keys[:, r], owner, coef[r][members])
+    _, ids = np.unique(keys, axis=0, return_inverse=True)
+    return ids.ravel()
