@@ -111,18 +111,6 @@ class _Fabric:
         self.host_core = placement.cores  # a pseudo-core at the gateway of chip 0: the host
         self.node_of_core = np.append(nodes, self.gateway)
 
-    def links_of(self, src: int, dst_nodes: np.ndarray, copies: np.ndarray, tree: bool):
-        """Messages on each link for one send from `src` to `dst_nodes` (`copies` cores at
-        each): unicast counts every copy on its own route, a tree each link once."""
-        out = np.zeros(self.routing.n_links)
-        for node, n in zip(dst_nodes.tolist(), copies.tolist(), strict=True):
-            links = self.routing.route_links(src, node)
-            if tree:
-                out[links] = 1.0
-            else:
-                out[links] += n
-        return out
-
 
 def _fan_out_classes(fabric, src_nodes, ptr, dest, tree: bool):
     """Group a population's neurons by (source node, destination cores): class of each
@@ -132,17 +120,45 @@ def _fan_out_classes(fabric, src_nodes, ptr, dest, tree: bool):
     sends = np.diff(ptr) > 0
     keys = np.stack([src_nodes, key_sets.astype(np.int64)], axis=1)
     class_of = np.full(ptr.size - 1, -1, dtype=np.int64)
+    n_links = fabric.routing.n_links
     if not sends.any():
-        return class_of, np.zeros((0, fabric.routing.n_links)), np.zeros(0)
+        return class_of, np.zeros((0, n_links)), np.zeros(0)
     uniq, first, inverse = np.unique(keys[sends], axis=0, return_index=True, return_inverse=True)
     class_of[sends] = inverse.ravel()
     reps = np.flatnonzero(sends)[first]
-    links = np.zeros((uniq.shape[0], fabric.routing.n_links))
-    latency = np.zeros(uniq.shape[0])
-    for c, j in enumerate(reps):
-        nodes, copies = np.unique(dest_nodes[ptr[j] : ptr[j + 1]], return_counts=True)
-        links[c] = fabric.links_of(int(src_nodes[j]), nodes, copies, tree)
-        latency[c] = route_latency_ps(fabric.arch, fabric.routing, src_nodes[j], nodes).max()
+    n_classes = reps.size
+    # every (class, destination node) with the cores it holds
+    lengths = ptr[reps + 1] - ptr[reps]
+    cls = np.repeat(np.arange(n_classes), lengths)
+    at = (
+        np.repeat(ptr[reps], lengths)
+        + np.arange(lengths.sum())
+        - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    )
+    pairs, copies = np.unique(np.stack([cls, dest_nodes[at]], axis=1), axis=0, return_counts=True)
+    cls, dst = pairs[:, 0], pairs[:, 1]
+    src = src_nodes[reps][cls]
+    node_pairs, which = np.unique(np.stack([src, dst], axis=1), axis=0, return_inverse=True)
+    which = which.ravel()
+    pair_latency = route_latency_ps(fabric.arch, fabric.routing, node_pairs[:, 0], node_pairs[:, 1])
+    latency = np.zeros(n_classes)
+    np.maximum.at(latency, cls, pair_latency[which].astype(np.float64))
+    routes = [fabric.routing.route_links(a, b) for a, b in node_pairs.tolist()]
+    sizes = np.array([r.size for r in routes], dtype=np.int64)
+    route_links = np.concatenate(routes) if routes else np.zeros(0, np.int64)
+    starts = np.cumsum(sizes) - sizes
+    n_hops = sizes[which]
+    row = np.repeat(cls, n_hops)
+    link = route_links[
+        np.repeat(starts[which], n_hops)
+        + np.arange(n_hops.sum())
+        - np.repeat(np.cumsum(n_hops) - n_hops, n_hops)
+    ]
+    links = np.zeros((n_classes, n_links))
+    if tree:
+        links[row, link] = 1.0
+    else:
+        np.add.at(links, (row, link), np.repeat(copies, n_hops).astype(np.float64))
     return class_of, links, latency
 
 

@@ -153,6 +153,7 @@ class _Coo:
     post: np.ndarray
     weight: np.ndarray
     n_post: int
+    identity: bool = False  # a population's own outputs, unchanged
 
 
 @dataclass
@@ -171,6 +172,8 @@ class _Map:
 
 def _compose(a: _Coo, m: _Map) -> _Coo:
     """Synapses `a` followed by the map `m`."""
+    if a.identity:
+        return _Coo(m.src.astype(np.int32), m.dst.astype(np.int32), m.weight, m.n_out)
     if m.injective:
         lookup = np.full(m.n_in, -1, dtype=np.int64)
         lookup[m.src] = np.arange(m.src.size)
@@ -511,7 +514,7 @@ def network_from_graph(graph, source: str = "NIR graph") -> SnnNetwork:
         if name in pops:
             n = pops[name].size
             idx = np.arange(n, dtype=np.int32)
-            return {name: _Coo(idx, idx, np.ones(n), n)}, None
+            return {name: _Coo(idx, idx, np.ones(n), n, identity=True)}, None
         if name in memo:
             return memo[name]
         if name in visiting:
