@@ -164,9 +164,7 @@ def _parser() -> argparse.ArgumentParser:
         nargs="+",
         help="architecture YAML files or preset names",
     )
-    cap.add_argument(
-        "--parameters", type=float, required=True, help="model parameters, e.g. 20e9"
-    )
+    cap.add_argument("--parameters", type=float, required=True, help="model parameters, e.g. 20e9")
     cap.add_argument(
         "--workload",
         type=workload_file,
@@ -429,7 +427,7 @@ def _run(args) -> int:
     if interrupted:
         print(
             f"interrupted: the result above is partial, {result.tokens} of "
-            f"{interrupted.requested} tokens (marked \"partial\": true in {out / 'result.json'})",
+            f'{interrupted.requested} tokens (marked "partial": true in {out / "result.json"})',
             file=sys.stderr,
         )
         return 130

@@ -72,11 +72,12 @@ def _by_post(n_post, post, pre):  # pragma: no cover - jit
 
 @numba.njit(cache=True)
 def _chunk(indptr, pre, n_sources, max_neurons, max_fan_in, max_synapses):  # pragma: no cover
-    """Greedy consecutive filling; returns (core of each neuron, -1 or the first neuron
-    that alone breaks a limit, which limit: 1 fan-in, 2 synapses)."""
+    """Greedy consecutive filling; returns (core of each neuron, distinct sources of each
+    core, -1 or the first neuron that alone breaks a limit, which: 1 fan-in, 2 synapses)."""
     n = indptr.size - 1
     mark = np.full(n_sources, -1, dtype=np.int64)
     core_of = np.empty(n, dtype=np.int64)
+    fan_in_of = np.zeros(n, dtype=np.int64)
     core, count, fan_in, syn = 0, 0, 0, 0
     for i in range(n):
         deg = indptr[i + 1] - indptr[i]
@@ -97,16 +98,18 @@ def _chunk(indptr, pre, n_sources, max_neurons, max_fan_in, max_synapses):  # pr
             for k in range(indptr[i], indptr[i + 1]):
                 mark[pre[k]] = -1
         if new > max_fan_in:
-            return core_of, i, 1
+            return core_of, fan_in_of, i, 1
         if deg > max_synapses:
-            return core_of, i, 2
+            return core_of, fan_in_of, i, 2
         for k in range(indptr[i], indptr[i + 1]):
             mark[pre[k]] = core
         count += 1
         fan_in += new
         syn += deg
         core_of[i] = core
-    return core_of, -1, 0
+        fan_in_of[core] = fan_in
+    n_cores = core + 1 if n else 0
+    return core_of, fan_in_of[:n_cores].copy(), -1, 0
 
 
 @numba.njit(cache=True)
@@ -156,7 +159,7 @@ def _place_population(net, i, offsets, limits, cap):
     pre = np.concatenate(pres) if pres else np.zeros(0, np.int64)
     post = np.concatenate(posts) if posts else np.zeros(0, np.int64)
     indptr, by_post = _by_post(pop.size, post, pre)
-    core_of, bad, which = _chunk(
+    core_of, fan_in, bad, which = _chunk(
         indptr, by_post, int(offsets[-1]), cap, limits.fan_in_per_core, limits.synapses_per_core
     )
     if bad >= 0:
@@ -173,13 +176,8 @@ def _place_population(net, i, offsets, limits, cap):
             f"population '{pop.name}': neuron {bad} has {what}; the network cannot be placed "
             "without splitting that neuron's inputs, which neurosim does not do"
         )
-    n_cores = int(core_of.max()) + 1 if core_of.size else 0
-    fan_in = np.zeros(n_cores, dtype=np.int64)
+    n_cores = fan_in.size
     synapses = np.bincount(core_of, weights=np.diff(indptr), minlength=n_cores).astype(np.int64)
-    for c in range(n_cores):  # distinct sources per core
-        members = np.flatnonzero(core_of == c)
-        lo, hi = indptr[members[0]], indptr[members[-1] + 1]
-        fan_in[c] = np.unique(by_post[lo:hi]).size
     return core_of, fan_in, synapses
 
 

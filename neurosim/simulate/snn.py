@@ -81,13 +81,19 @@ def _core_events(indptr_t, active, dest_ptr, dest_core, dest_syn, events):  # pr
 
 
 @numba.njit(cache=True)
-def _class_counts(indptr_t, active, class_of, counts):  # pragma: no cover - jit
-    """counts[t, class] += active neurons of step t in that fan-out class."""
+def _link_loads(
+    indptr_t, active, class_of, ptr, links, weight, latency, msgs, path
+):  # pragma: no cover
+    """msgs[t, link] += messages of the active neurons of step t; path[t]: longest route."""
     for t in range(indptr_t.size - 1):
         for a in range(indptr_t[t], indptr_t[t + 1]):
             c = class_of[active[a]]
-            if c >= 0:
-                counts[t, c] += 1
+            if c < 0:
+                continue
+            for k in range(ptr[c], ptr[c + 1]):
+                msgs[t, links[k]] += weight[k]
+            if latency[c] > path[t]:
+                path[t] = latency[c]
 
 
 class _Fabric:
@@ -122,7 +128,7 @@ def _fan_out_classes(fabric, src_nodes, ptr, dest, tree: bool):
     class_of = np.full(ptr.size - 1, -1, dtype=np.int64)
     n_links = fabric.routing.n_links
     if not sends.any():
-        return class_of, np.zeros((0, n_links)), np.zeros(0)
+        return class_of, None, np.zeros(0)
     uniq, first, inverse = np.unique(keys[sends], axis=0, return_index=True, return_inverse=True)
     class_of[sends] = inverse.ravel()
     reps = np.flatnonzero(sends)[first]
@@ -154,12 +160,13 @@ def _fan_out_classes(fabric, src_nodes, ptr, dest, tree: bool):
         + np.arange(n_hops.sum())
         - np.repeat(np.cumsum(n_hops) - n_hops, n_hops)
     ]
-    links = np.zeros((n_classes, n_links))
-    if tree:
-        links[row, link] = 1.0
-    else:
-        np.add.at(links, (row, link), np.repeat(copies, n_hops).astype(np.float64))
-    return class_of, links, latency
+    weight = np.ones(row.size) if tree else np.repeat(copies, n_hops).astype(np.float64)
+    keys, at = np.unique(row * n_links + link, return_inverse=True)
+    per_key = np.ones(keys.size) if tree else np.bincount(at.ravel(), weights=weight)
+    rows, links = np.divmod(keys, n_links)
+    ptr = np.zeros(n_classes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_classes), out=ptr[1:])
+    return class_of, (ptr, links, per_key), latency
 
 
 def cost_network(
@@ -192,12 +199,10 @@ def cost_network(
         if reads_out and cores is not None:  # outputs go to the host as well
             ptr, dest = _with_host(ptr, dest, fabric.host_core)
         class_of, links, latency = _fan_out_classes(fabric, src_nodes, ptr, dest, tree)
-        if links.shape[0] == 0:
-            continue
-        counts = np.zeros((T, links.shape[0]), dtype=np.int64)
-        _class_counts(raster.indptr[i], raster.active[i], class_of, counts)
-        msgs += counts @ links
-        path_ps = np.maximum(path_ps, np.where(counts > 0, latency[None, :], 0).max(axis=1))
+        if links is not None:
+            _link_loads(
+                raster.indptr[i], raster.active[i], class_of, *links, latency, msgs, path_ps
+            )
     cycle_s = 1.0 / cfg.clock_hz
     per_core_lanes = cfg.lanes / limits.cores_per_unit
     per_core_updates = cfg.neuron_updates_per_cycle / limits.cores_per_unit

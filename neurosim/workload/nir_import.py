@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numba
 import numpy as np
 
 from neurosim.errors import UsageError
@@ -568,17 +569,31 @@ def network_from_graph(graph, source: str = "NIR graph") -> SnnNetwork:
     return SnnNetwork(getattr(graph, "name", None) or "nir", populations, projections)
 
 
+@numba.njit(cache=True)
+def _rows(n_rows, rows, cols, values):  # pragma: no cover - jit
+    """Counting sort of (row, col, value) entries by row, stable: CSR."""
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    for k in range(rows.size):
+        indptr[rows[k] + 1] += 1
+    for r in range(n_rows):
+        indptr[r + 1] += indptr[r]
+    fill = indptr[:-1].copy()
+    out_cols = np.empty(cols.size, dtype=np.int32)
+    out_values = np.empty(values.size, dtype=np.float64)
+    for k in range(rows.size):
+        at = fill[rows[k]]
+        out_cols[at] = cols[k]
+        out_values[at] = values[k]
+        fill[rows[k]] = at + 1
+    return indptr, out_cols, out_values
+
+
 def _projection(src: int, dst: int, n_pre: int, c: _Coo) -> Projection:
-    order = np.argsort(c.pre, kind="stable")
-    indptr = np.zeros(n_pre + 1, dtype=np.int64)
-    np.cumsum(np.bincount(c.pre, minlength=n_pre), out=indptr[1:])
+    indptr, post, weight = _rows(
+        n_pre, c.pre.astype(np.int64), c.post.astype(np.int32), c.weight.astype(np.float64)
+    )
     return Projection(
-        source=src,
-        target=dst,
-        indptr=indptr,
-        post=c.post[order].astype(np.int32),
-        weight=c.weight[order].astype(np.float64),
-        delayed=src >= dst,
+        source=src, target=dst, indptr=indptr, post=post, weight=weight, delayed=src >= dst
     )
 
 

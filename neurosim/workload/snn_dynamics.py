@@ -68,43 +68,95 @@ def _accumulate(indptr, post, weight, active, values, current):  # pragma: no co
     return events
 
 
-class _State:
-    """Per-population state variables and this step's output."""
+@numba.njit(cache=True)
+def _leaky_fire(v, current, a, v_leak, r, v_th, v_reset, fired):  # pragma: no cover - jit
+    """LIF: v += a (v_leak - v + r I), spike and reset; returns the spikes in `fired`."""
+    m = 0
+    for n in range(v.size):
+        v[n] += a[n] * (v_leak[n] - v[n] + r[n] * current[n])
+        if v[n] > v_th[n]:
+            v[n] = v_reset[n]
+            fired[m] = n
+            m += 1
+    return m
 
-    def __init__(self, pop: Population) -> None:
+
+@numba.njit(cache=True)
+def _cuba_fire(
+    v, i_syn, current, a_syn, w_in, a, v_leak, r, v_th, v_reset, fired
+):  # pragma: no cover
+    """CubaLIF: the synaptic current first, then the membrane, spike and reset."""
+    m = 0
+    for n in range(v.size):
+        i_syn[n] += a_syn[n] * (w_in[n] * current[n] - i_syn[n])
+        v[n] += a[n] * (v_leak[n] - v[n] + r[n] * i_syn[n])
+        if v[n] > v_th[n]:
+            v[n] = v_reset[n]
+            fired[m] = n
+            m += 1
+    return m
+
+
+@numba.njit(cache=True)
+def _integrate_fire(v, current, dt_r, v_th, v_reset, fired):  # pragma: no cover - jit
+    """IF: v += dt r I, spike and reset."""
+    m = 0
+    for n in range(v.size):
+        v[n] += dt_r[n] * current[n]
+        if v[n] > v_th[n]:
+            v[n] = v_reset[n]
+            fired[m] = n
+            m += 1
+    return m
+
+
+class _State:
+    """A population's state variables, its coefficients for `dt`, and its step."""
+
+    def __init__(self, pop: Population, dt: float) -> None:
         n = pop.size
+        p = pop.params
         self.pop = pop
         self.v = np.zeros(n)
         self.i = np.zeros(n)
-        self.out = np.zeros(n)
+        self.fired = np.zeros(n, dtype=np.int32)
+        self.ones = np.ones(n)
+        self.a = dt / p["tau"] if "tau" in p else None
+        if pop.kind == "cubalif":
+            self.a_syn, self.a = dt / p["tau_syn"], dt / p["tau_mem"]
+        self.dt_r = dt * p["r"] if "r" in p else None
 
-    def step(self, current: np.ndarray, dt: float) -> None:
+    def step(self, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Advance one timestep on input `current`: (active neurons, their outputs)."""
         p, kind = self.pop.params, self.pop.kind
         if kind == "lif":
-            self.v += dt / p["tau"] * (p["v_leak"] - self.v + p["r"] * current)
-            self._fire(p)
+            m = _leaky_fire(
+                self.v, current, self.a, p["v_leak"], p["r"], p["v_threshold"], p["v_reset"],
+                self.fired,
+            )  # fmt: skip
         elif kind == "cubalif":
-            self.i += dt / p["tau_syn"] * (p["w_in"] * current - self.i)
-            self.v += dt / p["tau_mem"] * (p["v_leak"] - self.v + p["r"] * self.i)
-            self._fire(p)
+            m = _cuba_fire(
+                self.v, self.i, current, self.a_syn, p["w_in"], self.a, p["v_leak"], p["r"],
+                p["v_threshold"], p["v_reset"], self.fired,
+            )  # fmt: skip
         elif kind == "if":
-            self.v += dt * p["r"] * current
-            self._fire(p)
-        elif kind == "li":
-            self.v += dt / p["tau"] * (p["v_leak"] - self.v + p["r"] * current)
-            self.out = self.v.copy()
-        elif kind == "integrator":
-            self.v += dt * p["r"] * current
-            self.out = self.v.copy()
+            m = _integrate_fire(self.v, current, self.dt_r, p["v_threshold"], p["v_reset"],
+                                self.fired)  # fmt: skip
         elif kind == "threshold":
-            self.out = (current > p["threshold"]).astype(np.float64)
-        else:  # output
-            self.out = current.copy()
-
-    def _fire(self, p: dict[str, np.ndarray]) -> None:
-        spikes = self.v > p["v_threshold"]
-        self.v[spikes] = p["v_reset"][spikes]
-        self.out = spikes.astype(np.float64)
+            active = np.flatnonzero(current > p["threshold"]).astype(np.int32)
+            return active, self.ones[: active.size]
+        else:
+            if kind == "li":
+                self.v += self.a * (p["v_leak"] - self.v + p["r"] * current)
+                values = self.v
+            elif kind == "integrator":
+                self.v += self.dt_r * current
+                values = self.v
+            else:  # output
+                values = current
+            active = np.flatnonzero(values).astype(np.int32)
+            return active, values[active]
+        return self.fired[:m].copy(), self.ones[:m]
 
 
 def poisson_input(net: SnnNetwork, rate_hz: float, timesteps: int, dt: float, seed: int):
@@ -152,37 +204,38 @@ def simulate(net: SnnNetwork, inputs: dict[str, np.ndarray], timesteps: int, dt:
         raise UsageError(f"--dt must be positive; got {dt}")
     given = _check_inputs(net, inputs, timesteps)
     pops = net.populations
-    states = [None if p.kind == "input" else _State(p) for p in pops]
+    states = [None if p.kind == "input" else _State(p, dt) for p in pops]
     incoming = [[] for _ in pops]
     for k, pr in enumerate(net.projections):
         incoming[pr.target].append(k)
-    outs = [np.zeros(p.size) for p in pops]
-    prev = [np.zeros(p.size) for p in pops]
-    prev_active = [np.zeros(0, np.int32) for _ in pops]
-    active_now = [np.zeros(0, np.int32) for _ in pops]
+    empty = (np.zeros(0, np.int32), np.zeros(0))
+    now = [empty for _ in pops]  # (active neurons, their outputs) of this timestep
+    prev = list(now)
+    currents = [np.zeros(p.size) for p in pops]
     steps_active: list[list[np.ndarray]] = [[] for _ in pops]
     events = np.zeros(len(net.projections), dtype=np.int64)
     recorded = {p.name: np.zeros((timesteps, p.size)) for p in pops if p.kind == "output"}
     for t in range(timesteps):
         for i, pop in enumerate(pops):
             if pop.kind == "input":
-                outs[i] = given[pop.name][t]
+                row = given[pop.name][t]
+                active = np.flatnonzero(row).astype(np.int32)
+                now[i] = (active, row[active])
             else:
-                current = np.zeros(pop.size) if pop.bias is None else pop.bias.copy()
+                current = currents[i]
+                if pop.bias is None:
+                    current.fill(0.0)
+                else:
+                    current[:] = pop.bias
                 for k in incoming[i]:
                     pr = net.projections[k]
-                    src, idx = (prev, prev_active) if pr.delayed else (outs, active_now)
-                    act = idx[pr.source]
-                    events[k] += _accumulate(
-                        pr.indptr, pr.post, pr.weight, act, src[pr.source][act], current
-                    )
-                states[i].step(current, dt)
-                outs[i] = states[i].out
+                    act, values = (prev if pr.delayed else now)[pr.source]
+                    events[k] += _accumulate(pr.indptr, pr.post, pr.weight, act, values, current)
                 if pop.kind == "output":
-                    recorded[pop.name][t] = outs[i]
-            active_now[i] = np.flatnonzero(outs[i]).astype(np.int32)
-            steps_active[i].append(active_now[i])
-        prev, prev_active = list(outs), list(active_now)
+                    recorded[pop.name][t] = current
+                now[i] = states[i].step(current)
+            steps_active[i].append(now[i][0])
+        prev = list(now)
     indptr = [
         np.concatenate([[0], np.cumsum([a.size for a in s])]).astype(np.int64) for s in steps_active
     ]
