@@ -251,3 +251,40 @@ def test_cli_refuses_missing_input_and_architectures_without_core_limits(tmp_pat
     assert "--input SPIKES.npz or --input-rate HZ" in capsys.readouterr().err
     assert main(["run", "vck190_nsllm", str(path), "--input-rate", "5"]) == 2
     assert "no neuron_cores section" in capsys.readouterr().err
+
+
+def test_small_populations_share_a_core_and_analog_time_is_accelerated():
+    # 192 + 32 + 10 neurons: one Loihi core (1,024 neurons, fan-in and memory to spare)
+    net = network_from_graph(_example_graph())
+    pl = place_network(net, _arch("loihi"))
+    assert pl.cores == 1 and pl.neurons.tolist() == [234]
+    # BrainScaleS-2: 256 neurons per half; a timestep of dt lasts dt / 1000 when the spike
+    # traffic is shorter than that
+    raster = simulate(net, {"input": np.zeros((5, 1, 8, 8))}, 5, 1e-3)
+    arch = _arch("brainscales2")
+    run = cost_network(arch, net, raster, place_network(net, arch))
+    assert run.latency_s.tolist() == [1e-6] * 5
+    assert run.bottleneck.startswith("analog emulation")
+
+
+def _example_graph():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_example_snn", REPO / "scripts" / "make_example_snn.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.edge_cnn()
+
+
+def test_shipped_example_is_what_its_script_writes(tmp_path):
+    shipped = nir.read(str(REPO / "workloads" / "snn" / "edge-cnn.nir"))
+    fresh = _example_graph()
+    assert set(shipped.nodes) == set(fresh.nodes)
+    for name, node in fresh.nodes.items():
+        for field in ("weight", "tau", "tau_mem", "v_threshold"):
+            if hasattr(node, field):
+                np.testing.assert_array_equal(
+                    getattr(shipped.nodes[name], field), getattr(node, field)
+                )

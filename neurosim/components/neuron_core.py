@@ -38,6 +38,13 @@ class NeuronCoreLimits(StrictModel):
         "packet per spike, copied where the dimension-order routes to its destinations branch"
     )
 
+    analog_speedup: float | None = Field(
+        default=None,
+        description="analog cores only: how much faster than the model's time the circuits "
+        "run; a timestep of dt then lasts dt / analog_speedup, spikes are routed while it "
+        "runs, and there is no barrier (none: digital, timed by the compute unit's rates)",
+    )
+
     @property
     def synapses_per_core(self) -> int:
         """Synapses the synaptic memory of one core stores."""

@@ -103,6 +103,7 @@ _BY_CLASS_FIELD: dict[str, Range] = {
     "NeuronCoreLimits.fan_in_per_core": Range(1, 2**24, "", "input axons of one core"),
     "NeuronCoreLimits.synapse_bits": Range(1, 64, "bits", "one stored synapse"),
     "NeuronCoreLimits.routes_per_core": Range(1, 2**24, "", "routing entries of one core"),
+    "NeuronCoreLimits.analog_speedup": Range(1e-3, 1e9, "", "acceleration of analog time"),
     "GpuPublishedFigures.energy_per_token_j": Range(0, 1e4, "J", "per decoded token"),
 }
 

@@ -71,25 +71,30 @@ def _by_post(n_post, post, pre):  # pragma: no cover - jit
 
 
 @numba.njit(cache=True)
-def _chunk(indptr, pre, n_sources, max_neurons, max_fan_in, max_synapses):  # pragma: no cover
-    """Greedy consecutive filling; returns (core of each neuron, distinct sources of each
-    core, -1 or the first neuron that alone breaks a limit, which: 1 fan-in, 2 synapses)."""
+def _chunk(
+    indptr, pre, group, caps, n_sources, max_neurons, max_fan_in, max_synapses
+):  # pragma: no cover
+    """Greedy consecutive filling of cores by neurons in order (consecutive populations
+    share a core while it has room; at most caps[group] neurons of one group per core).
+    Returns (core of each neuron, distinct sources of each core, -1 or the first neuron
+    that alone breaks a limit, which: 1 fan-in, 2 synapses)."""
     n = indptr.size - 1
     mark = np.full(n_sources, -1, dtype=np.int64)
     core_of = np.empty(n, dtype=np.int64)
     fan_in_of = np.zeros(n, dtype=np.int64)
-    core, count, fan_in, syn = 0, 0, 0, 0
+    core, count, in_group, fan_in, syn = 0, 0, 0, 0, 0
     for i in range(n):
+        if i > 0 and group[i] != group[i - 1]:
+            in_group = 0
         deg = indptr[i + 1] - indptr[i]
         new = 0
         for k in range(indptr[i], indptr[i + 1]):
             if mark[pre[k]] != core:
                 new += 1
-        if count > 0 and (
-            count + 1 > max_neurons or fan_in + new > max_fan_in or syn + deg > max_synapses
-        ):
+        full = count + 1 > max_neurons or in_group + 1 > caps[group[i]]
+        if count > 0 and (full or fan_in + new > max_fan_in or syn + deg > max_synapses):
             core += 1
-            count, fan_in, syn = 0, 0, 0
+            count, in_group, fan_in, syn = 0, 0, 0, 0
             new = 0
             for k in range(indptr[i], indptr[i + 1]):
                 if mark[pre[k]] != core:
@@ -104,6 +109,7 @@ def _chunk(indptr, pre, n_sources, max_neurons, max_fan_in, max_synapses):  # pr
         for k in range(indptr[i], indptr[i + 1]):
             mark[pre[k]] = core
         count += 1
+        in_group += 1
         fan_in += new
         syn += deg
         core_of[i] = core
@@ -148,9 +154,8 @@ def _limits(arch: Architecture):
     return limits
 
 
-def _place_population(net, i, offsets, limits, cap):
-    """Cores (0-based, local) of population i's neurons, and per-core fan-in."""
-    pop = net.populations[i]
+def _incoming(net, i, offsets):
+    """Presynaptic ids (global) of each neuron of population i, as CSR by neuron."""
     pres, posts = [], []
     for pr in net.projections:
         if pr.target == i:
@@ -158,27 +163,39 @@ def _place_population(net, i, offsets, limits, cap):
             posts.append(pr.post.astype(np.int64))
     pre = np.concatenate(pres) if pres else np.zeros(0, np.int64)
     post = np.concatenate(posts) if posts else np.zeros(0, np.int64)
-    indptr, by_post = _by_post(pop.size, post, pre)
+    return _by_post(net.populations[i].size, post, pre)
+
+
+def _fill(net, offsets, limits, caps, placed_pops, csr):
+    """Core of every placed neuron, per-core fan-in and synapses."""
+    indptr = np.concatenate(
+        [[0], np.cumsum(np.concatenate([np.diff(csr[i][0]) for i in placed_pops]))]
+    ).astype(np.int64)
+    pre = np.concatenate([csr[i][1] for i in placed_pops])
+    group = np.concatenate([np.full(net.populations[i].size, i) for i in placed_pops])
+    cap = np.array([caps.get(i, 1) for i in range(len(net.populations))], dtype=np.int64)
     core_of, fan_in, bad, which = _chunk(
-        indptr, by_post, int(offsets[-1]), cap, limits.fan_in_per_core, limits.synapses_per_core
-    )
+        indptr, pre, group, cap, int(offsets[-1]), limits.neurons_per_core,
+        limits.fan_in_per_core, limits.synapses_per_core,
+    )  # fmt: skip
     if bad >= 0:
-        deg = int(indptr[bad + 1] - indptr[bad])
+        i = int(group[bad])
+        local = bad - int(np.flatnonzero(group == i)[0])
+        row = pre[indptr[bad] : indptr[bad + 1]]
         what = (
-            f"{np.unique(by_post[indptr[bad] : indptr[bad + 1]]).size} distinct presynaptic "
-            f"sources, above the core's fan_in_per_core {limits.fan_in_per_core}"
+            f"{np.unique(row).size} distinct presynaptic sources, above the core's "
+            f"fan_in_per_core {limits.fan_in_per_core}"
             if which == 1
-            else f"{deg} synapses, above the {limits.synapses_per_core} a core stores "
+            else f"{row.size} synapses, above the {limits.synapses_per_core} a core stores "
             f"({limits.synapse_memory_bytes:g} B of synapse_memory_bytes at "
             f"{limits.synapse_bits} bits each)"
         )
         raise UsageError(
-            f"population '{pop.name}': neuron {bad} has {what}; the network cannot be placed "
-            "without splitting that neuron's inputs, which neurosim does not do"
+            f"population '{net.populations[i].name}': neuron {local} has {what}; the network "
+            "cannot be placed without splitting that neuron's inputs, which neurosim does not do"
         )
-    n_cores = fan_in.size
-    synapses = np.bincount(core_of, weights=np.diff(indptr), minlength=n_cores).astype(np.int64)
-    return core_of, fan_in, synapses
+    synapses = np.bincount(core_of, weights=np.diff(indptr), minlength=fan_in.size)
+    return core_of, group, fan_in, synapses.astype(np.int64)
 
 
 def place_network(net: SnnNetwork, arch: Architecture) -> SnnPlacement:
@@ -189,16 +206,19 @@ def place_network(net: SnnNetwork, arch: Architecture) -> SnnPlacement:
     sizes = np.array([p.size for p in net.populations], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     caps = {i: min(limits.neurons_per_core, p.size) for i, p in enumerate(net.populations)}
+    csr = {i: _incoming(net, i, offsets) for i, p in enumerate(net.populations) if p.placed}
     for _attempt in range(20):
-        placed = _assign(net, offsets, limits, caps)
+        placed = _assign(net, offsets, limits, caps, csr)
         routes = _routes(placed, net, limits)
         over = np.flatnonzero(routes > limits.routes_per_core)
         if over.size == 0:
             break
-        for c in over:
-            i = int(placed["core_population"][c])
+        groups = placed["core_groups"]
+        for c in over:  # fewer neurons of every population on that core
             shrink = limits.routes_per_core / routes[c]
-            caps[i] = max(1, min(caps[i] - 1, math.floor(placed["neurons"][c] * shrink)))
+            for i in groups[groups[:, 0] == c, 1].tolist():
+                on_core = int(np.count_nonzero(placed["core_of"][i] == c))
+                caps[i] = max(1, min(caps[i] - 1, math.floor(on_core * shrink)))
     else:
         c = int(over[0])
         raise UsageError(
@@ -240,22 +260,22 @@ def _chip_limit(arch: Architecture) -> int:
     return 4096 if arch.chips.count == "auto" else int(arch.chips.count)
 
 
-def _assign(net, offsets, limits, caps) -> dict:
-    core_of: list[np.ndarray | None] = []
-    pops, neurons, fan_in, synapses = [], [], [], []
-    base = 0
-    for i, pop in enumerate(net.populations):
-        if not pop.placed:
-            core_of.append(None)
-            continue
-        local, fi, syn = _place_population(net, i, offsets, limits, caps[i])
-        core_of.append(local + base)
-        pops.append(np.full(fi.size, i))
-        neurons.append(np.bincount(local, minlength=fi.size))
-        fan_in.append(fi)
-        synapses.append(syn)
-        base += fi.size
-    n_cores = base
+def _assign(net, offsets, limits, caps, csr) -> dict:
+    placed_pops = [i for i, p in enumerate(net.populations) if p.placed]
+    core_of: list[np.ndarray | None] = [None] * len(net.populations)
+    if placed_pops:
+        cores, group, fan_in, synapses = _fill(net, offsets, limits, caps, placed_pops, csr)
+    else:
+        cores = group = fan_in = synapses = np.zeros(0, np.int64)
+    start = 0
+    for i in placed_pops:
+        core_of[i] = cores[start : start + net.populations[i].size]
+        start += net.populations[i].size
+    n_cores = fan_in.size
+    first = np.r_[True, cores[1:] != cores[:-1]] if cores.size else np.zeros(0, bool)
+    neurons = np.bincount(cores, minlength=n_cores) if cores.size else np.zeros(0, np.int64)
+    pairs = np.unique(np.stack([cores, group], axis=1), axis=0) if cores.size else None
+    pops = group[first]
     dest = []
     for i, pop in enumerate(net.populations):
         outgoing = [pr for pr in net.projections if pr.source == i]
@@ -268,10 +288,11 @@ def _assign(net, offsets, limits, caps) -> dict:
         dest.append(_merge_destinations(parts, pop.size))
     return {
         "core_of": core_of,
-        "core_population": np.concatenate(pops) if pops else np.zeros(0, np.int64),
-        "neurons": np.concatenate(neurons) if neurons else np.zeros(0, np.int64),
-        "fan_in": np.concatenate(fan_in) if fan_in else np.zeros(0, np.int64),
-        "synapses": np.concatenate(synapses) if synapses else np.zeros(0, np.int64),
+        "core_population": pops,
+        "core_groups": pairs,
+        "neurons": neurons,
+        "fan_in": fan_in,
+        "synapses": synapses,
         "dest_indptr": [d[0] for d in dest],
         "dest_core": [d[1] for d in dest],
         "dest_synapses": [d[2] for d in dest],

@@ -13,10 +13,13 @@ From the functional raster and the placement, every timestep (a bulk-synchronous
 3. synchronisation: the chip's barrier (`interconnect.barrier_s`), or the system's
    (`chips.barrier_s`) on several chips.
 
-The timestep lasts the sum of the three. Events are counted on the same ledger as the LLM
-path and priced by `results.pricing`: `compute/synop` per synaptic event,
-`compute/neuron_update` per neuron per timestep, `interconnect/bit_hop` and
-`chip_link/bit` per message bit and link.
+The timestep lasts the sum of the three. An analog chip (`neuron_cores.analog_speedup`,
+BrainScaleS-2) instead emulates the network in continuous time: a timestep of dt lasts
+dt / speedup, spikes are routed digitally meanwhile (the longer of the two), no barrier.
+
+Events are counted on the same ledger as the LLM path and priced by `results.pricing`:
+`compute/synop` per synaptic event, `compute/neuron_update` per neuron per timestep,
+`interconnect/bit_hop` and `chip_link/bit` per message bit and link.
 """
 
 from __future__ import annotations
@@ -214,7 +217,12 @@ def cost_network(
     if placement.chips > 1 and arch.chips is not None and arch.chips.barrier_s > 0:
         sync = arch.chips.barrier_s
     sync_s = np.full(T, sync)
-    latency = compute_s + spikes_s + sync_s
+    if limits.analog_speedup is not None:  # analog: continuous time, accelerated
+        compute_s = np.full(T, raster.dt / limits.analog_speedup)
+        sync_s = np.zeros(T)
+        latency = np.maximum(compute_s, spikes_s)
+    else:
+        latency = compute_s + spikes_s + sync_s
     elapsed = float(latency.sum())
 
     ledger = Ledger()
@@ -247,8 +255,11 @@ def cost_network(
     values = metric_values(totals)
     metrics = {k: values[k] for k in SNN_METRICS if k in values}
     phases = {"compute": compute_s, "spikes": spikes_s, "sync": sync_s}
+    busiest_core = f"core {int(core_s.sum(axis=0).argmax())} (compute)"
+    if limits.analog_speedup is not None:
+        busiest_core = f"analog emulation (dt / {limits.analog_speedup:g})"
     busy = {
-        f"core {int(core_s.sum(axis=0).argmax())} (compute)": float(compute_s.sum()),
+        busiest_core: float(compute_s.sum()),
         "spike traffic": float(spikes_s.sum()),
         "synchronisation": float(sync_s.sum()),
     }
