@@ -14,8 +14,9 @@ from neurosim.cli.paths import (
     input_file,
     output_dir,
     workload_file,
+    workload_or_network,
 )
-from neurosim.cli.snn import add_network_options, is_network, run_network, workload_or_network
+from neurosim.cli.snn import add_network_options, is_network, run_network
 from neurosim.cli.sweep import SWEEP_COMMANDS, add_sweep_commands, run_sweep_command
 from neurosim.cli.trace import add_trace_commands, run_trace_command
 from neurosim.errors import NeurosimError, UsageError

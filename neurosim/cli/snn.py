@@ -8,18 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from neurosim.cli.paths import input_file, workload_file
+from neurosim.cli.paths import input_file
 from neurosim.errors import UsageError
 
 DEFAULT_DT_S = 1e-3
 """Default timestep: 1 ms, the real-time tick of TrueNorth and of Loihi's real-time mode."""
-
-
-def workload_or_network(value: str) -> Path:
-    """A NIR file (`*.nir`), else a workload YAML or preset name."""
-    if value.lower().endswith(".nir"):
-        return input_file(value)
-    return workload_file(value)
 
 
 def is_network(path: Path) -> bool:
