@@ -9,7 +9,7 @@ import SimPy. Field names carry their SI unit; values may be written in YAML wit
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, model_serializer, model_validator
 
 from neurosim.components.adc import AdcConfig
 from neurosim.components.chip_link import ChipsConfig
@@ -160,6 +160,15 @@ class Architecture(StrictModel):
                 f"{nodes}-node {kind} topology (nodes are 0..{nodes - 1})"
             )
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_absent_neuron_cores(self, handler):
+        """An architecture without per-core limits dumps (and hashes) as it did before
+        the section existed, so its result and sweep-point keys do not change."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("neuron_cores", 0) is None:
+            del data["neuron_cores"]
+        return data
 
     @property
     def dram_channels(self) -> list[DramChannelConfig]:

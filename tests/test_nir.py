@@ -288,3 +288,28 @@ def test_shipped_example_is_what_its_script_writes(tmp_path):
                 np.testing.assert_array_equal(
                     getattr(shipped.nodes[name], field), getattr(node, field)
                 )
+
+
+def test_conv1d_with_stride_dilation_and_groups_equals_direct_numpy():
+    rng = np.random.default_rng(4)
+    w = rng.normal(size=(4, 1, 3))  # 4 outputs, groups 2: 2 input channels, 1 per group
+    g = nir.NIRGraph(
+        nodes={
+            "in": nir.Input(input_type={"input": np.array([2, 10])}),
+            "conv": nir.Conv1d(input_shape=None, weight=w, stride=2, padding=1, dilation=2,
+                               groups=2, bias=np.zeros(4)),
+            "out": nir.Output(output_type={"output": np.array([4, 4])}),
+        },
+        edges=[("in", "conv"), ("conv", "out")],
+    )  # fmt: skip
+    net = network_from_graph(g)
+    x = rng.normal(size=(1, 2, 10))
+    got = simulate(net, {"in": x}, 1, 1e-3).outputs["out"][0].reshape(4, -1)
+    pad = np.pad(x[0], ((0, 0), (1, 1)))
+    n_out = (10 + 2 - 2 * 2 - 1) // 2 + 1
+    want = np.zeros((4, n_out))
+    for co in range(4):
+        ci = co // 2  # two outputs per group, one input channel per group
+        for o in range(n_out):
+            want[co, o] = sum(w[co, 0, k] * pad[ci, o * 2 + 2 * k] for k in range(3))
+    np.testing.assert_allclose(got, want, rtol=1e-12)

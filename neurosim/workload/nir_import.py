@@ -174,7 +174,7 @@ class _Map:
 def _compose(a: _Coo, m: _Map) -> _Coo:
     """Synapses `a` followed by the map `m`."""
     if a.identity:
-        return _Coo(m.src.astype(np.int32), m.dst.astype(np.int32), m.weight, m.n_out)
+        return _Coo(m.src, m.dst, m.weight, m.n_out)
     if m.injective:
         lookup = np.full(m.n_in, -1, dtype=np.int64)
         lookup[m.src] = np.arange(m.src.size)
@@ -242,6 +242,33 @@ def _conv_padding(padding, kernel, dilation, where: str) -> list[int]:
     return [int(x) for x in arr]
 
 
+@numba.njit(cache=True)
+def _window_entries(
+    in_ch, out_ch, offsets, weights, in_sp, out_sp, stride, pad
+):  # pragma: no cover
+    """Entries of a windowed map over a (channels, h, w) grid (1-d maps use h = 1)."""
+    n_out = out_sp[0] * out_sp[1]
+    cap = weights.size * n_out
+    src = np.empty(cap, dtype=np.int64)
+    dst = np.empty(cap, dtype=np.int32)
+    w = np.empty(cap, dtype=np.float64)
+    m = 0
+    for e in range(weights.size):
+        for oy in range(out_sp[0]):
+            iy = oy * stride[0] - pad[0] + offsets[e, 0]
+            if iy < 0 or iy >= in_sp[0]:
+                continue
+            for ox in range(out_sp[1]):
+                ix = ox * stride[1] - pad[1] + offsets[e, 1]
+                if ix < 0 or ix >= in_sp[1]:
+                    continue
+                src[m] = (in_ch[e] * in_sp[0] + iy) * in_sp[1] + ix
+                dst[m] = (out_ch[e] * out_sp[0] + oy) * out_sp[1] + ox
+                w[m] = weights[e]
+                m += 1
+    return src[:m], dst[:m], w[:m]
+
+
 def _window_map(
     in_shape: tuple[int, ...],
     out_ch_of: np.ndarray,
@@ -254,18 +281,17 @@ def _window_map(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Entries of a windowed map (convolution or pooling): kernel entry e joins input
     channel in_ch_of[e] at spatial offset offsets[e] to output channel out_ch_of[e]."""
-    spatial = in_shape[1:]
-    grids = np.meshgrid(*[np.arange(n) for n in out_spatial], indexing="ij")
-    src = np.broadcast_to(in_ch_of[:, None], (weights.size, int(np.prod(out_spatial)))).copy()
-    dst = np.broadcast_to(out_ch_of[:, None], src.shape).copy()
-    valid = np.ones(src.shape, dtype=bool)
-    for d, (g, n_in, n_out) in enumerate(zip(grids, spatial, out_spatial, strict=True)):
-        pos = g.ravel()[None, :] * stride[d] - pad[d] + offsets[:, d][:, None]
-        valid &= (pos >= 0) & (pos < n_in)
-        src = src * n_in + pos
-        dst = dst * n_out + g.ravel()[None, :]
-    w = np.broadcast_to(weights[:, None], src.shape)
-    return src[valid], dst[valid], w[valid].astype(np.float64)
+    spatial = tuple(in_shape[1:])
+    offsets = np.asarray(offsets, dtype=np.int64).reshape(weights.size, -1)
+    if len(spatial) == 1:  # a 1-d map is a 2-d one of height 1
+        spatial, out_spatial = (1, *spatial), (1, *out_spatial)
+        stride, pad = (1, *stride), (0, *pad)
+        offsets = np.concatenate([np.zeros((weights.size, 1), np.int64), offsets], axis=1)
+    return _window_entries(
+        np.asarray(in_ch_of, np.int64), np.asarray(out_ch_of, np.int64), offsets,
+        np.asarray(weights, np.float64), np.array(spatial, np.int64),
+        np.array(out_spatial, np.int64), np.array(stride, np.int64), np.array(pad, np.int64),
+    )  # fmt: skip
 
 
 def _conv_map(node, in_shape: tuple[int, ...], dims: int, where: str) -> tuple[_Map, tuple]:
@@ -590,7 +616,10 @@ def _rows(n_rows, rows, cols, values):  # pragma: no cover - jit
 
 def _projection(src: int, dst: int, n_pre: int, c: _Coo) -> Projection:
     indptr, post, weight = _rows(
-        n_pre, c.pre.astype(np.int64), c.post.astype(np.int32), c.weight.astype(np.float64)
+        n_pre,
+        c.pre.astype(np.int64, copy=False),
+        c.post.astype(np.int32, copy=False),
+        c.weight.astype(np.float64, copy=False),
     )
     return Projection(
         source=src, target=dst, indptr=indptr, post=post, weight=weight, delayed=src >= dst
