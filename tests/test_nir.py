@@ -313,3 +313,31 @@ def test_conv1d_with_stride_dilation_and_groups_equals_direct_numpy():
         for o in range(n_out):
             want[co, o] = sum(w[co, 0, k] * pad[ci, o * 2 + 2 * k] for k in range(3))
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_route_table_limit_splits_the_sending_core():
+    # TrueNorth: 256 routes per core, one per (neuron, destination core). 256 source
+    # neurons each feeding two 256-neuron populations (two destination cores) need 512
+    # routes on one core, so the sources are split over two cores of 128.
+    nodes = {
+        "in": nir.Input(input_type={"input": np.array([1])}),
+        "fc": nir.Linear(weight=np.ones((256, 1))),
+        "src": _lif(256),
+    }
+    edges = [("in", "fc"), ("fc", "src")]
+    for k in range(2):
+        nodes[f"w{k}"] = nir.Linear(weight=np.eye(256))
+        nodes[f"dst{k}"] = _lif(256)
+        edges += [("src", f"w{k}"), (f"w{k}", f"dst{k}")]
+    net = network_from_graph(nir.NIRGraph(nodes=nodes, edges=edges))
+    pl = place_network(net, _arch("truenorth"))
+    _, per_core = np.unique(pl.core_of[net.index("src")], return_counts=True)
+    assert per_core.tolist() == [128, 128]
+    assert pl.routes.max() <= 256
+
+
+def test_llm_only_options_are_refused_for_a_network(tmp_path, capsys):
+    path = tmp_path / "net.nir"
+    nir.write(str(path), _chain(np.ones((2, 2)), _lif(2)))
+    code = main(["run", "loihi", str(path), "--input-rate", "5", "--attention", "softmax"])
+    assert code == 2 and "--attention: LLM workloads only" in capsys.readouterr().err

@@ -96,6 +96,17 @@ def run_network(args, load_architecture) -> int:
         raise UsageError(f"--dt must be positive; got {args.dt:g}")
     if args.seed < 0:
         raise UsageError(f"--seed must be a non-negative integer; got {args.seed}")
+    given = [
+        flag
+        for flag, value in (
+            ("--trace", args.trace),
+            ("--attention", args.attention),
+            ("--context-tokens", args.context_tokens),
+        )
+        if value is not None
+    ]
+    if given:
+        raise UsageError(f"{', '.join(given)}: LLM workloads only, not a NIR network")
     if any(t == "workload" for t, _, _ in args.overrides):
         raise UsageError("--set workload.*: a NIR network has no workload settings")
     arch = load_architecture(args.architecture, args.overrides)
