@@ -209,16 +209,17 @@ def place_network(net: SnnNetwork, arch: Architecture) -> SnnPlacement:
     csr = {i: _incoming(net, i, offsets) for i, p in enumerate(net.populations) if p.placed}
     for _attempt in range(20):
         placed = _assign(net, offsets, limits, caps, csr)
-        routes = _routes(placed, net, limits)
+        by_population = _routes(placed, net, limits)
+        routes = by_population.sum(axis=1)
         over = np.flatnonzero(routes > limits.routes_per_core)
         if over.size == 0:
             break
-        groups = placed["core_groups"]
-        for c in over:  # fewer neurons of every population on that core
-            shrink = limits.routes_per_core / routes[c]
-            for i in groups[groups[:, 0] == c, 1].tolist():
-                on_core = int(np.count_nonzero(placed["core_of"][i] == c))
-                caps[i] = max(1, min(caps[i] - 1, math.floor(on_core * shrink)))
+        for c in over:  # fewer neurons per core of the population sending the most routes
+            i = int(by_population[c].argmax())
+            own = int(by_population[c, i])
+            room = max(1, limits.routes_per_core - (int(routes[c]) - own))
+            on_core = int(np.count_nonzero(placed["core_of"][i] == c))
+            caps[i] = max(1, min(caps[i] - 1, math.floor(on_core * room / own)))
     else:
         c = int(over[0])
         raise UsageError(
@@ -319,21 +320,21 @@ def _merge_destinations(parts, n):
 
 
 def _routes(placed: dict, net: SnnNetwork, limits) -> np.ndarray:
-    """Outgoing routes per core: one per (neuron, destination core) without multicast, one
-    per distinct destination set with tree multicast."""
+    """Outgoing routes per (core, population): one per (neuron, destination core) without
+    multicast, one per distinct destination set with tree multicast."""
     n_cores = placed["neurons"].size
-    routes = np.zeros(n_cores, dtype=np.int64)
+    routes = np.zeros((n_cores, len(net.populations)), dtype=np.int64)
     for i, cores in enumerate(placed["core_of"]):
         if cores is None:
             continue
         ptr, dest = placed["dest_indptr"][i], placed["dest_core"][i]
         per_neuron = np.diff(ptr)
         if limits.multicast == "none":
-            np.add.at(routes, cores, per_neuron)
+            routes[:, i] = np.bincount(cores, weights=per_neuron, minlength=n_cores)
             continue
         sets = _set_keys(ptr, dest)
         pairs = np.unique(np.stack([cores, sets], axis=1)[per_neuron > 0], axis=0)
-        np.add.at(routes, pairs[:, 0], 1)
+        routes[:, i] = np.bincount(pairs[:, 0], minlength=n_cores)
     return routes
 
 
