@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, model_serializer, model_validator
 
 from neurosim.components.adc import AdcConfig
 from neurosim.components.chip_link import ChipsConfig
@@ -24,6 +24,7 @@ from neurosim.components.host import HostConfig
 from neurosim.components.interconnect import InterconnectConfig
 from neurosim.components.memory import OnChipMemoryConfig
 from neurosim.components.near_memory import NearMemoryEngineConfig
+from neurosim.components.neuron_core import NeuronCoreLimits
 from neurosim.components.registry import COMPUTE_KINDS, ComputeConfig
 from neurosim.components.sram_cim import SramCimEnergy, SramCimTileConfig
 from neurosim.components.topologies import CrossbarTopology, MeshTopology, RingTopology, Topology
@@ -51,6 +52,7 @@ __all__ = [
     "MappingConfig",
     "MeshTopology",
     "NearMemoryEngineConfig",
+    "NeuronCoreLimits",
     "OnChipMemoryConfig",
     "PublishedFigures",
     "RingTopology",
@@ -157,6 +159,10 @@ class Architecture(StrictModel):
         "and its static and fabric power replace the sections' static power",
     )
     mapping: MappingConfig = Field(description="how the model is laid out on the system")
+    neuron_cores: NeuronCoreLimits | None = Field(
+        default=None,
+        description="per-core limits for imported spiking networks (neurosim run ARCH NET.nir)",
+    )
     host: HostConfig = Field(default=HostConfig(), description="per-token host work")
     published: PublishedFigures | None = Field(
         default=None, description="published figures to compare against (never inputs)"
@@ -223,6 +229,15 @@ class Architecture(StrictModel):
         if problems:
             parts = [p.split(": ", 1) for p in problems]
             raise ValueError("fpga: " + "; ".join(f"{m} [{key}]" for key, m in parts))
+
+    @model_serializer(mode="wrap")
+    def _without_absent_neuron_cores(self, handler):
+        """An architecture without per-core limits dumps (and hashes) as it did before
+        the section existed, so its result and sweep-point keys do not change."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("neuron_cores", 0) is None:
+            del data["neuron_cores"]
+        return data
 
     @property
     def dram_channels(self) -> list[DramChannelConfig]:

@@ -41,7 +41,7 @@ def _good_value(action: argparse.Action, tmp: Path) -> str:
     role = action.type
     if role in (cli_paths.architecture_file, cli_paths.config_file):
         return str(ARCH)
-    if role is cli_paths.workload_file:
+    if role in (cli_paths.workload_file, cli_paths.workload_or_network):
         return str(WORKLOAD)
     if role is cli_paths.input_file:
         return str(tmp / "input.txt")

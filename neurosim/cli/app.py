@@ -16,7 +16,9 @@ from neurosim.cli.paths import (
     input_file,
     output_dir,
     workload_file,
+    workload_or_network,
 )
+from neurosim.cli.snn import add_network_options, is_network, run_network
 from neurosim.cli.sweep import SWEEP_COMMANDS, add_sweep_commands, run_sweep_command
 from neurosim.cli.trace import add_trace_commands, run_trace_command
 from neurosim.errors import NeurosimError, UsageError
@@ -74,7 +76,9 @@ def _parser() -> argparse.ArgumentParser:
         help="architecture YAML or preset name (e.g. vck190_nsllm)",
     )
     run.add_argument(
-        "workload", type=workload_file, help="workload YAML or preset name (e.g. nsllm-1.5b)"
+        "workload",
+        type=workload_or_network,
+        help="workload YAML or preset name (e.g. nsllm-1.5b), or a spiking network (.nir)",
     )
     run.add_argument("--tokens", type=int, default=8, help="tokens to decode (default 8)")
     run.add_argument("--seed", type=int, default=0, help="seed of the synthetic spikes (default 0)")
@@ -118,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
         help="GPU architectures only: tokens already in context (default: the workload's)",
     )
     _add_set(run, "architecture or workload")
+    add_network_options(run)
 
     val = sub.add_parser("validate", help="check an architecture or workload file")
     val.add_argument(
@@ -162,9 +167,7 @@ def _parser() -> argparse.ArgumentParser:
         nargs="+",
         help="architecture YAML files or preset names",
     )
-    cap.add_argument(
-        "--parameters", type=float, required=True, help="model parameters, e.g. 20e9"
-    )
+    cap.add_argument("--parameters", type=float, required=True, help="model parameters, e.g. 20e9")
     cap.add_argument(
         "--workload",
         type=workload_file,
@@ -391,6 +394,8 @@ def _run(args) -> int:
     from neurosim.simulate.run import RunInterrupted
     from neurosim.simulate.systems import run_system
 
+    if is_network(args.workload):
+        return run_network(args, load_architecture)
     _check_run_options(args)
     _check_pair(args.architecture, args.workload)
     arch = load_architecture(args.architecture, args.overrides)
@@ -441,7 +446,7 @@ def _run(args) -> int:
     if interrupted:
         print(
             f"interrupted: the result above is partial, {result.tokens} of "
-            f"{interrupted.requested} tokens (marked \"partial\": true in {out / 'result.json'})",
+            f'{interrupted.requested} tokens (marked "partial": true in {out / "result.json"})',
             file=sys.stderr,
         )
         return 130

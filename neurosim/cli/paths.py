@@ -76,6 +76,13 @@ architecture_file = _config("architecture")
 workload_file = _config("workload")
 
 
+def workload_or_network(value: str) -> Path:
+    """A spiking network file (`*.nir`, to read), else a workload file or preset name."""
+    if value.lower().endswith(".nir"):
+        return input_file(value)
+    return workload_file(value)
+
+
 def config_file(value: str) -> Path:
     """An architecture or a workload, as a file or a preset name of either kind."""
     from neurosim.simulate.systems import preset_names, resolve_config_path
@@ -92,4 +99,12 @@ def config_file(value: str) -> Path:
     raise argparse.ArgumentTypeError(message)
 
 
-PATH_TYPES = (input_file, output_file, output_dir, architecture_file, workload_file, config_file)
+PATH_TYPES = (
+    input_file,
+    output_file,
+    output_dir,
+    architecture_file,
+    workload_file,
+    workload_or_network,
+    config_file,
+)

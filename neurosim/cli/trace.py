@@ -332,7 +332,7 @@ def _extract(args) -> int:
         print(
             f"interrupted: kept the {result.footer['tokens']} of "
             f"{result.footer['tokens_requested']} tokens traced so far in {result.path} "
-            "(a valid, shorter trace; its footer says \"partial\": true)",
+            '(a valid, shorter trace; its footer says "partial": true)',
             file=sys.stderr,
         )
         return 130

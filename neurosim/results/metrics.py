@@ -21,6 +21,7 @@ __all__ = [
     "LEARNING_METRICS",
     "LearningTotals",
     "Metric",
+    "SPIKING_NETWORK_METRICS",
     "RunTotals",
     "metric_values",
     "percentile",
@@ -103,6 +104,8 @@ class RunTotals:
     offchip_components: frozenset[str] = frozenset()
     area_m2: Mapping[str, float] = field(default_factory=dict)
     learning: LearningTotals | None = None  # weight updates, when the workload learns
+    timesteps: int = 0  # spiking-network runs: timesteps simulated (0: an LLM run)
+    neuron_steps: float = 0.0  # spiking-network runs: neurons x timesteps
 
     @property
     def tokens(self) -> int:
@@ -177,6 +180,11 @@ def _learning(value: Callable[[RunTotals, LearningTotals], float | None]):
 
 def _area(t: RunTotals) -> float | None:
     return sum(t.area_m2.values()) if t.area_m2 else None
+
+
+def _per_step(value: Callable[[RunTotals], float]) -> Callable[[RunTotals], float | None]:
+    """A spiking-network metric: None for LLM runs (no timesteps)."""
+    return lambda t: value(t) if t.timesteps else None
 
 
 def _entry(name, unit, better, title, short, value, description) -> Metric:
@@ -265,6 +273,21 @@ _ENTRIES = (
            _learning(lambda t, lt: lt.lifetime_years(t.tokens, _tokens_per_s(t))),
            "years until the most-written cell reaches its endurance at this run's token rate, "
            "update rate and duty cycle (learning runs on memories with a wear limit only)"),
+    _entry("energy_per_timestep_j", "J", "lower", "energy per timestep", "",
+           _per_step(lambda t: t.energy.total_j / t.timesteps),
+           "spiking networks: dynamic + static energy per algorithmic timestep"),
+    _entry("latency_per_timestep_s", "s", "lower", "latency per timestep", "timestep",
+           _per_step(lambda t: t.elapsed_s / t.timesteps),
+           "spiking networks: mean wall time of one timestep (compute, spikes, sync)"),
+    _entry("synaptic_events_total", "", "lower", "synaptic events", "synaptic events",
+           _per_step(lambda t: t.synops),
+           "spiking networks: synapses reached by spikes over the run (NeuroBench's "
+           "effective synaptic operations for binary spikes)"),
+    _entry("spikes_total", "", "lower", "spikes", "spikes",
+           _per_step(lambda t: t.spikes), "spiking networks: spikes of all neurons on cores"),
+    _entry("activation_sparsity", "", "higher", "activation sparsity", "sparsity",
+           _per_step(lambda t: 1.0 - t.spikes / t.neuron_steps if t.neuron_steps else 0.0),
+           "spiking networks: 1 - spikes / (neurons x timesteps) (NeuroBench's name)"),
 )  # fmt: skip
 
 METRICS: dict[str, Metric] = {m.name: m for m in _ENTRIES}
@@ -272,6 +295,15 @@ LEARNING_METRICS = ("weight_updates_per_token", "write_energy_per_token_j",
                     "write_time_per_token_s", "write_time_share", "lifetime_years")
 """Metrics only runs whose workload learns have."""
 """Every metric of a result, in the order of `Result.metrics`."""
+
+SPIKING_NETWORK_METRICS = (
+    "energy_per_timestep_j",
+    "latency_per_timestep_s",
+    "synaptic_events_total",
+    "spikes_total",
+    "activation_sparsity",
+)
+"""Metrics defined only for imported spiking networks (runs with timesteps)."""
 
 
 def metric_values(totals: RunTotals) -> dict[str, float]:

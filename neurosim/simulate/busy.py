@@ -123,6 +123,4 @@ class BusyMeter:
 
     def seconds(self) -> dict[Resource, float]:
         """The run's busy seconds of each resource."""
-        return {
-            r: ps_to_seconds(v) for r, v in zip(self.resources, self.total_ps, strict=True)
-        }
+        return {r: ps_to_seconds(v) for r, v in zip(self.resources, self.total_ps, strict=True)}

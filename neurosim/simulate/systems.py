@@ -150,10 +150,24 @@ def run_system(
                 f"GPU model ({arch.name}); drop the learning section for the GPU"
             )
         return simulate_gpu(
-            arch, workload, n_tokens=n_tokens, seed=seed, source=source, attention=attention,
-            context_tokens=context_tokens, progress=progress,
+            arch,
+            workload,
+            n_tokens=n_tokens,
+            seed=seed,
+            source=source,
+            attention=attention,
+            context_tokens=context_tokens,
+            progress=progress,
         )
     return simulate(
-        arch, workload, n_tokens=n_tokens, seed=seed, fidelity=fidelity, contention=contention,
-        source=source, progress=progress, arch_source=arch_source, prepared=prepared,
+        arch,
+        workload,
+        n_tokens=n_tokens,
+        seed=seed,
+        fidelity=fidelity,
+        contention=contention,
+        source=source,
+        progress=progress,
+        arch_source=arch_source,
+        prepared=prepared,
     )

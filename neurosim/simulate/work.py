@@ -487,8 +487,13 @@ class WorkPlanner:
             raise TraceError(self._count_problem(token))
         if self.scheme == "binary":
             S, ok = binary_spikes_by_owner(
-                counts_raw, self.global_owner, self.neuron_levels, n_groups, self.cores,
-                self.t_max, self.levels_max,
+                counts_raw,
+                self.global_owner,
+                self.neuron_levels,
+                n_groups,
+                self.cores,
+                self.t_max,
+                self.levels_max,
             )  # (G, Tmax, cores), zero beyond T_g
             if not ok:
                 raise TraceError(self._count_problem(token))
@@ -502,8 +507,13 @@ class WorkPlanner:
         spikes_total = int(s_t.sum())
         # spike delivery phases: bits on every link at every (group, timestep)
         spike_bits = multicast_link_bits(
-            S, self.group_pattern, self.pattern_indptr, self.pattern_links, self.pattern_uses,
-            self.spike_links.size, self.msg_bits,
+            S,
+            self.group_pattern,
+            self.pattern_indptr,
+            self.pattern_links,
+            self.pattern_uses,
+            self.spike_links.size,
+            self.msg_bits,
         )  # (G, Tmax, spike links)
         chip = self.spike_chip_link
         spike_chip_bits = int(spike_bits[:, :, chip].sum()) if chip.any() else 0

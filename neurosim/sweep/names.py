@@ -24,6 +24,7 @@ _SUFFIXES = (
     ("_w", "power"),
 )
 
+
 def dimension_of(name: str) -> str | None:
     """Physical dimension of a metric (from the registry) or of a field (from its name's
     unit suffix), else None.

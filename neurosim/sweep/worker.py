@@ -252,7 +252,9 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError):
         return False
     settings = (
-        (_M_MMAP_THRESHOLD, 32 << 20), (_M_TRIM_THRESHOLD, 64 << 20), (_M_TOP_PAD, 16 << 20)
+        (_M_MMAP_THRESHOLD, 32 << 20),
+        (_M_TRIM_THRESHOLD, 64 << 20),
+        (_M_TOP_PAD, 16 << 20),
     )
     return all(mallopt(key, value) == 1 for key, value in settings)
 
