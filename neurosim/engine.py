@@ -93,3 +93,13 @@ class ReservationTable:
             self.busy_until[servers] = finish
         np.add.at(self.busy_time, servers, durations)
         return int(finish.max())
+
+    def reserve_one(self, now: int, server: int, duration: int) -> int:
+        """`reserve` for one server and one duration, given as Python ints."""
+        if self.contention:
+            start = max(int(self.busy_until[server]), now)
+            self.busy_until[server] = start + duration
+        else:
+            start = now
+        self.busy_time[server] += duration
+        return start + duration

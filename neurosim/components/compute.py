@@ -144,9 +144,14 @@ class ComputeUnit:
         """When work item i (a tile at one timestep), begun at `start`, is done."""
         return start + int(work.item_ps[i])
 
-    def tile_events(self, work, i0: int, n: int) -> dict[tuple[str, str], int]:
-        """Events of items i0..i0+n-1 that this unit charges itself."""
-        return {key: int(v[i0 : i0 + n].sum()) for key, v in work.item_events.items()}
+    def items_end(self, work, i0: int, n: int, start: int, total_ps: int) -> int:
+        """When items i0..i0+n-1 (one tile's timesteps, `total_ps` together), begun one
+        after another at `start` with nothing to wait for, are done."""
+        return start + total_ps
+
+    def charged_events(self, work) -> list[tuple[str, str]]:
+        """The item events this unit charges itself (others count the rest)."""
+        return list(work.item_events)
 
     def compute(self, duration_ps: int, events: dict[tuple[str, str], int] | None = None):
         """Work for `duration_ps` and count `events` (a SimPy process body)."""

@@ -100,14 +100,17 @@ class DramChannel:
         self.index = index
         self.table = table
         self.component = cfg.component
-        self._server = np.array([index])
+
+    def book(self, duration_ps: int, read_bits: int = 0, write_bits: int = 0) -> int:
+        """Count the bits and queue a transfer of `duration_ps` from now; return its end."""
+        self.ctx.ledger.add(self.component, "read_bit", read_bits)
+        self.ctx.ledger.add(self.component, "write_bit", write_bits)
+        return self.table.reserve_one(self.ctx.env.now, self.index, duration_ps)
 
     def transfer(self, duration_ps: int, read_bits: int = 0, write_bits: int = 0):
         """Move data for `duration_ps` once the channel is free (a SimPy process body)."""
-        self.ctx.ledger.add(self.component, "read_bit", read_bits)
-        self.ctx.ledger.add(self.component, "write_bit", write_bits)
         now = self.ctx.env.now
-        finish = self.table.reserve(now, self._server, np.array([duration_ps], dtype=np.int64))
+        finish = self.book(duration_ps, read_bits, write_bits)
         if finish > now:
             yield self.ctx.env.timeout(finish - now)
 

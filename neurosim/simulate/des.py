@@ -20,6 +20,15 @@ from neurosim.simulate.build import System
 from neurosim.simulate.work import TokenWork, WorkPlanner
 
 
+def _succeed_later(event: simpy.Event):
+    """A callback that succeeds `event` when the event it is attached to is processed."""
+
+    def succeed(_arrived: simpy.Event) -> None:
+        event.succeed()
+
+    return succeed
+
+
 class DesTokenRunner:
     """Runs tokens one after another on a built system."""
 
@@ -32,12 +41,19 @@ class DesTokenRunner:
         p = self.placement
         self.core_tiles = [
             [
-                np.flatnonzero(p.tile_core[p.group_tiles[g] : p.group_tiles[g + 1]] == c)
-                + p.group_tiles[g]
+                (
+                    np.flatnonzero(p.tile_core[p.group_tiles[g] : p.group_tiles[g + 1]] == c)
+                    + p.group_tiles[g]
+                ).tolist()
                 for c in range(planner.cores)
             ]
             for g in range(len(p.group_tiles) - 1)
         ]
+        net = system.interconnect
+        self.spike_links = planner.spike_links
+        self.spike_chip = net.chip_link[self.spike_links]
+        self.spike_ps_per_bit = net.ps_per_bit[self.spike_links]
+        self._token_tiles: tuple[list[int], list[dict]] = ([], [])
 
     def token(self, work: TokenWork, floor_ps: int = 0):
         """SimPy process: one token from embedding fetch to LM head, lasting at least
@@ -50,8 +66,9 @@ class DesTokenRunner:
         n_groups = work.group_timesteps.size
         group_started = [env.event() for _ in range(n_groups)]
         fetched = np.flatnonzero(work.tile_fetch_bytes > 0)
-        tile_ready: dict[int, simpy.Event] = {int(k): env.event() for k in fetched}
-        reserved: dict[int, simpy.Event] = {int(k): env.event() for k in fetched}
+        tile_ready: dict[int, simpy.Event] = {k: env.event() for k in fetched.tolist()}
+        reserved: dict[int, simpy.Event] = {k: env.event() for k in fetched.tolist()}
+        self._token_tiles = self._tile_totals(work)
         env.process(self._allocate(work, fetched, reserved))
         for ci in range(len(sys.channels)):
             tiles = fetched[p.tile_channel[fetched] == ci]
@@ -80,80 +97,148 @@ class DesTokenRunner:
 
     def _allocate(self, work: TokenWork, fetched: np.ndarray, reserved: dict):
         """Reserve stream-buffer space for fetched tiles in execution order."""
-        for k in fetched:
-            yield from self.system.onchip.reserve(int(work.tile_fetch_bytes[k]))
-            reserved[int(k)].succeed()
+        onchip = self.system.onchip
+        sizes = work.tile_fetch_bytes[fetched].tolist()
+        for k, nbytes in zip(fetched.tolist(), sizes, strict=True):
+            yield from onchip.reserve(nbytes)
+            reserved[k].succeed()
 
     def _dma(self, work, ci, tiles, reserved, tile_ready, group_started):
-        """One channel's DMA: fetch its tiles in order, then send each over the NoC."""
+        """One channel's DMA: fetch its tiles in order, then send each over the NoC.
+
+        A fetched tile's delivery is booked when the DMA next waits, which is where a
+        process started for it would have run (first, before any other event at that
+        time): the same order of link bookings and events, without a process per tile.
+        """
         env = self.env
         channel = self.system.channels[ci]
+        onchip = self.system.onchip
         group = self.placement.tile_group
-        for k in tiles:
-            k = int(k)
+        fetch_bytes = work.tile_fetch_bytes
+        dram_ps = work.tile_dram_ps
+        fetched: list[int] = []  # tiles whose delivery is not booked yet
+        for k in tiles.tolist():
             if not reserved[k].processed:
+                self._deliver(work, fetched, tile_ready)
                 yield reserved[k]
             if self.sparse and not group_started[group[k]].processed:
+                self._deliver(work, fetched, tile_ready)
                 yield group_started[group[k]]
-            nbytes = int(work.tile_fetch_bytes[k])
-            yield from channel.transfer(int(work.tile_dram_ps[k]), read_bits=nbytes * 8)
-            self.system.onchip.write(nbytes * 8)
-            env.process(self._deliver_tile(work, k, tile_ready[k]))
+            nbytes = int(fetch_bytes[k])
+            now = env.now
+            finish = channel.book(int(dram_ps[k]), read_bits=nbytes * 8)
+            if finish > now:
+                done = env.timeout(finish - now)
+                self._deliver(work, fetched, tile_ready)
+                yield done
+            onchip.write(nbytes * 8)
+            fetched.append(k)
+        self._deliver(work, fetched, tile_ready)
 
-    def _deliver_tile(self, work: TokenWork, k: int, ready: simpy.Event):
-        """Carry one fetched tile from its memory controller to its compute unit."""
+    def _deliver(self, work: TokenWork, tiles: list[int], tile_ready: dict) -> None:
+        """Book the NoC delivery of fetched `tiles`, each tile's ready event to succeed
+        when its weights reach its compute unit; empties `tiles`."""
+        env = self.env
         net = self.system.interconnect
         pl = self.planner
-        bits = int(work.tile_fetch_bytes[k]) * 8
-        if self.system.ctx.contention:
-            yield from net.send(int(pl.tile_src_node[k]), int(pl.tile_dst_node[k]), bits)
-        else:
-            chip = bits * int(pl.tile_chip_hops[k])
-            net.ctx.ledger.add(net.component, "bit_hop", bits * int(pl.tile_hops[k]) - chip)
-            net.ctx.ledger.add("chip_link", "bit", chip)
-            yield self.env.timeout(int(work.tile_noc_ps[k]))
-        ready.succeed()
+        for k in tiles:
+            ready = tile_ready[k]
+            bits = int(work.tile_fetch_bytes[k]) * 8
+            if self.system.ctx.contention:
+                links, durations, latency, bit_hops, chip = net.message(
+                    int(pl.tile_src_node[k]), int(pl.tile_dst_node[k]), bits
+                )
+                net.charge(bit_hops, chip)
+                now = env.now
+                end = net.book(links, durations, latency)
+                if end == now:
+                    ready.succeed()
+                    continue
+                arrival = env.timeout(end - now)
+            else:
+                chip = bits * int(pl.tile_chip_hops[k])
+                net.charge(bits * int(pl.tile_hops[k]) - chip, chip)
+                arrival = env.timeout(int(work.tile_noc_ps[k]))
+            arrival.callbacks.append(_succeed_later(ready))
+        tiles.clear()
 
     def _phases(self, work: TokenWork, g: int, phases: list):
         """Deliver each timestep's spikes of group g, one phase after another."""
+        env = self.env
         net = self.system.interconnect
         a = int(work.phase_offsets[g])
-        link_bits = work.phase_link_bits(g)
-        for t, done in enumerate(phases):
-            bits = link_bits[t]
-            if self.system.ctx.contention:
-                yield from net.carry(bits, int(work.phase_latency_ps[a + t]))
-                if self.planner.barrier_ps:
-                    yield self.env.timeout(self.planner.barrier_ps)
-            else:
-                net.count(bits)
-                if work.phase_ps[a + t]:
-                    yield self.env.timeout(int(work.phase_ps[a + t]))
-            done.succeed()
+        T = len(phases)
+        bits = work.spike_bits[g, :T]  # (T, spike links)
+        chip = bits[:, self.spike_chip].sum(axis=1).tolist()
+        hops = (bits.sum(axis=1) - np.asarray(chip, dtype=np.int64)).tolist()
+        if self.system.ctx.contention:
+            busy = np.ceil(bits * self.spike_ps_per_bit).astype(np.int64)
+            latency = work.phase_latency_ps[a : a + T].tolist()
+            barrier = self.planner.barrier_ps
+            for t, done in enumerate(phases):
+                net.charge(hops[t], chip[t])
+                on = bits[t] != 0
+                now = env.now
+                end = net.book(self.spike_links[on], busy[t, on], latency[t])
+                if end > now:
+                    yield env.timeout(end - now)
+                if barrier:
+                    yield env.timeout(barrier)
+                done.succeed()
+        else:
+            phase_ps = work.phase_ps[a : a + T].tolist()
+            for t, done in enumerate(phases):
+                net.charge(hops[t], chip[t])
+                if phase_ps[t]:
+                    yield env.timeout(phase_ps[t])
+                done.succeed()
 
     def _core(self, work: TokenWork, g: int, c: int, phases: list, tile_ready: dict):
         """Compute unit c's share of group g: its tiles, timestep by timestep."""
+        env = self.env
         core = self.system.cores[c]
+        onchip = self.system.onchip
         T = len(phases)
+        last_phase = phases[T - 1]
+        item_offsets = work.item_offsets
+        fetch_bytes = work.tile_fetch_bytes
+        tile_ps, tile_events = self._token_tiles
         for k in self.core_tiles[g][c]:
-            k = int(k)
             ready = tile_ready.get(k)
             if ready is not None and not ready.processed:
                 yield ready
-            i0 = int(work.item_offsets[k])
-            end = self.env.now  # when the work booked so far is done
-            for t in range(T):
-                if not phases[t].processed:
-                    if end > self.env.now:
-                        yield from core.compute(end - self.env.now)
-                    yield phases[t]
-                    end = self.env.now
-                if work.item_ps[i0 + t]:
-                    end = core.item_end(work, i0 + t, end)
-            yield from core.compute(end - self.env.now, core.tile_events(work, i0, T))
-            self.system.onchip.release(int(work.tile_fetch_bytes[k]))
+            i0 = int(item_offsets[k])
+            if last_phase.processed:  # every timestep's spikes are in: no waiting
+                end = core.items_end(work, i0, T, env.now, tile_ps[k])
+            else:
+                end = env.now  # when the work booked so far is done
+                for t in range(T):
+                    if not phases[t].processed:
+                        if end > env.now:
+                            yield from core.compute(end - env.now)
+                        yield phases[t]
+                        end = env.now
+                    if work.item_ps[i0 + t]:
+                        end = core.item_end(work, i0 + t, end)
+            yield from core.compute(end - env.now, tile_events[k])
+            onchip.release(int(fetch_bytes[k]))
         g_counts = self._epilogue_counts(g, c)
         yield from core.finish_layer(int(work.epilogue_ps[g, c]), *g_counts)
+
+    def _tile_totals(self, work: TokenWork) -> tuple[list[int], list[dict]]:
+        """Per tile: its items' total time and the events its unit charges for them."""
+        offsets = work.item_offsets
+
+        def per_tile(values: np.ndarray) -> list[int]:
+            cum = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
+            return (cum[offsets[1:]] - cum[offsets[:-1]]).tolist()
+
+        keys = self.system.cores[0].charged_events(work) if self.system.cores else []
+        sums = [per_tile(work.item_events[key]) for key in keys]
+        events = [dict(zip(keys, row, strict=True)) for row in zip(*sums, strict=True)]
+        if not keys:
+            events = [{} for _ in range(offsets.size - 1)]
+        return per_tile(work.item_ps), events
 
     def _epilogue_counts(self, g: int, c: int) -> tuple[int, int]:
         """Neuron updates and state updates unit c performs at the end of group g."""
