@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import URGENT
 
 from neurosim.ledger import Ledger
 
@@ -33,10 +35,35 @@ class CountingEnvironment(simpy.Environment):
         super().__init__()
         self.events_processed = 0
 
-    def step(self) -> None:
-        """Process the next event and count it."""
-        super().step()
-        self.events_processed += 1
+    def run(self, until: simpy.Event | int | float | None = None):
+        """`simpy.Environment.run`, counting the events processed (the `until` event,
+        which stops the run, is not counted)."""
+        if until is not None and not isinstance(until, simpy.Event):
+            at = until
+            if at <= self.now:
+                raise ValueError(f"until ({at}) must be greater than the current simulation time")
+            until = simpy.Event(self)
+            until._ok, until._value = True, None
+            self.schedule(until, URGENT, at - self.now)
+        if until is not None:
+            if until.callbacks is None:  # already processed
+                return until.value
+            until.callbacks.append(StopSimulation.callback)
+        step, n = self.step, 0
+        try:
+            while True:
+                step()
+                n += 1
+        except StopSimulation as stop:
+            return stop.args[0]
+        except EmptySchedule:
+            if until is not None:
+                raise RuntimeError(
+                    f'No scheduled events left but "until" event was not triggered: {until}'
+                ) from None
+        finally:
+            self.events_processed += n
+        return None
 
 
 @dataclass
@@ -73,17 +100,16 @@ class ReservationTable:
         self.busy_time = np.zeros(size, dtype=np.int64)
         self.contention = contention
 
-    def reserve(self, now: int, servers: np.ndarray, durations: np.ndarray) -> int:
-        """Reserve `servers` for `durations` (ps) from `now`; return the latest finish time."""
+    def reserve(
+        self, now: int, servers: np.ndarray, durations: np.ndarray, distinct: bool = False
+    ) -> int:
+        """Reserve `servers` for `durations` (ps) from `now`; return the latest finish time.
+
+        `distinct`: the caller guarantees no server is listed twice (a faster update)."""
         if servers.size == 0:
             return now
-        if servers.size == 1:  # the common single-server case, without array overhead
-            i, duration = int(servers[0]), int(durations[0])
-            start = max(int(self.busy_until[i]), now) if self.contention else now
-            if self.contention:
-                self.busy_until[i] = start + duration
-            self.busy_time[i] += duration
-            return start + duration
+        if servers.size == 1:
+            return self.reserve_one(now, int(servers[0]), int(durations[0]))
         if self.contention:
             start = np.maximum(self.busy_until[servers], now)
         else:
@@ -91,13 +117,18 @@ class ReservationTable:
         finish = start + durations
         if self.contention:
             self.busy_until[servers] = finish
-        np.add.at(self.busy_time, servers, durations)
+        if distinct:
+            self.busy_time[servers] += durations
+        else:
+            np.add.at(self.busy_time, servers, durations)
         return int(finish.max())
 
     def reserve_one(self, now: int, server: int, duration: int) -> int:
         """`reserve` for one server and one duration, given as Python ints."""
         if self.contention:
-            start = max(int(self.busy_until[server]), now)
+            start = int(self.busy_until[server])
+            if start < now:
+                start = now
             self.busy_until[server] = start + duration
         else:
             start = now
