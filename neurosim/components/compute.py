@@ -12,6 +12,7 @@ from abc import abstractmethod
 from typing import ClassVar
 
 import numpy as np
+import simpy
 from pydantic import Field
 
 from neurosim.config.base import StrictModel
@@ -153,13 +154,22 @@ class ComputeUnit:
         """The item events this unit charges itself (others count the rest)."""
         return list(work.item_events)
 
+    def count(self, events: dict[tuple[str, str], int]) -> None:
+        """Count `events` this unit performed."""
+        for (component, event), n in events.items():
+            self.ctx.ledger.add(component, event, n)
+
+    def hold(self, duration_ps: int) -> simpy.Event | None:
+        """Work for `duration_ps`: the timeout that ends it (None for no work)."""
+        self.busy_ps += duration_ps
+        return self.ctx.env.timeout(duration_ps) if duration_ps else None
+
     def compute(self, duration_ps: int, events: dict[tuple[str, str], int] | None = None):
         """Work for `duration_ps` and count `events` (a SimPy process body)."""
-        for (component, event), n in (events or {}).items():
-            self.ctx.ledger.add(component, event, n)
-        self.busy_ps += duration_ps
-        if duration_ps:
-            yield self.ctx.env.timeout(duration_ps)
+        self.count(events or {})
+        done = self.hold(duration_ps)
+        if done is not None:
+            yield done
 
     def finish_layer(self, duration_ps: int, neuron_updates: int, state_updates: int):
         """Pipeline drain, neuron updates and recurrent-state work at the end of a group."""

@@ -53,7 +53,9 @@ class DesTokenRunner:
         self.spike_links = planner.spike_links
         self.spike_chip = net.chip_link[self.spike_links]
         self.spike_ps_per_bit = net.ps_per_bit[self.spike_links]
-        self._token_tiles: tuple[list[int], list[dict]] = ([], [])
+        self._tile_ps: list[int] = []
+        self._event_keys: list[tuple[str, str]] = []
+        self._unit_sums: list[list[int]] = []
 
     def token(self, work: TokenWork, floor_ps: int = 0):
         """SimPy process: one token from embedding fetch to LM head, lasting at least
@@ -68,7 +70,7 @@ class DesTokenRunner:
         fetched = np.flatnonzero(work.tile_fetch_bytes > 0)
         tile_ready: dict[int, simpy.Event] = {k: env.event() for k in fetched.tolist()}
         reserved: dict[int, simpy.Event] = {k: env.event() for k in fetched.tolist()}
-        self._token_tiles = self._tile_totals(work)
+        self._tile_totals(work)
         env.process(self._allocate(work, fetched, reserved))
         for ci in range(len(sys.channels)):
             tiles = fetched[p.tile_channel[fetched] == ci]
@@ -109,35 +111,39 @@ class DesTokenRunner:
         A fetched tile's delivery is booked when the DMA next waits, which is where a
         process started for it would have run (first, before any other event at that
         time): the same order of link bookings and events, without a process per tile.
+        The channel, the buffer and the links count their bits once, at the end.
         """
         env = self.env
         channel = self.system.channels[ci]
-        onchip = self.system.onchip
         group = self.placement.tile_group
         fetch_bytes = work.tile_fetch_bytes
         dram_ps = work.tile_dram_ps
         fetched: list[int] = []  # tiles whose delivery is not booked yet
+        noc = [0, 0]  # bit-hops and chip-link bits of the deliveries booked
         for k in tiles.tolist():
             if not reserved[k].processed:
-                self._deliver(work, fetched, tile_ready)
+                self._deliver(work, fetched, tile_ready, noc)
                 yield reserved[k]
             if self.sparse and not group_started[group[k]].processed:
-                self._deliver(work, fetched, tile_ready)
+                self._deliver(work, fetched, tile_ready, noc)
                 yield group_started[group[k]]
-            nbytes = int(fetch_bytes[k])
             now = env.now
-            finish = channel.book(int(dram_ps[k]), read_bits=nbytes * 8)
+            finish = channel.book(int(dram_ps[k]))
             if finish > now:
                 done = env.timeout(finish - now)
-                self._deliver(work, fetched, tile_ready)
+                self._deliver(work, fetched, tile_ready, noc)
                 yield done
-            onchip.write(nbytes * 8)
             fetched.append(k)
-        self._deliver(work, fetched, tile_ready)
+        self._deliver(work, fetched, tile_ready, noc)
+        bits = int(fetch_bytes[tiles].sum()) * 8
+        channel.count(read_bits=bits)
+        self.system.onchip.write(bits)
+        self.system.interconnect.charge(*noc)
 
-    def _deliver(self, work: TokenWork, tiles: list[int], tile_ready: dict) -> None:
+    def _deliver(self, work: TokenWork, tiles: list[int], tile_ready: dict, noc: list) -> None:
         """Book the NoC delivery of fetched `tiles`, each tile's ready event to succeed
-        when its weights reach its compute unit; empties `tiles`."""
+        when its weights reach its compute unit; adds the bits moved to `noc` (bit-hops,
+        chip-link bits) and empties `tiles`."""
         env = self.env
         net = self.system.interconnect
         pl = self.planner
@@ -148,7 +154,8 @@ class DesTokenRunner:
                 links, durations, latency, bit_hops, chip = net.message(
                     int(pl.tile_src_node[k]), int(pl.tile_dst_node[k]), bits
                 )
-                net.charge(bit_hops, chip)
+                noc[0] += bit_hops
+                noc[1] += chip
                 now = env.now
                 end = net.book(links, durations, latency)
                 if end == now:
@@ -157,7 +164,8 @@ class DesTokenRunner:
                 arrival = env.timeout(end - now)
             else:
                 chip = bits * int(pl.tile_chip_hops[k])
-                net.charge(bits * int(pl.tile_hops[k]) - chip, chip)
+                noc[0] += bits * int(pl.tile_hops[k]) - chip
+                noc[1] += chip
                 arrival = env.timeout(int(work.tile_noc_ps[k]))
             arrival.callbacks.append(_succeed_later(ready))
         tiles.clear()
@@ -202,43 +210,57 @@ class DesTokenRunner:
         last_phase = phases[T - 1]
         item_offsets = work.item_offsets
         fetch_bytes = work.tile_fetch_bytes
-        tile_ps, tile_events = self._token_tiles
+        tile_ps = self._tile_ps
         for k in self.core_tiles[g][c]:
             ready = tile_ready.get(k)
             if ready is not None and not ready.processed:
                 yield ready
-            i0 = int(item_offsets[k])
             if last_phase.processed:  # every timestep's spikes are in: no waiting
-                end = core.items_end(work, i0, T, env.now, tile_ps[k])
+                end = core.items_end(work, int(item_offsets[k]), T, env.now, tile_ps[k])
             else:
+                i0 = int(item_offsets[k])
                 end = env.now  # when the work booked so far is done
                 for t in range(T):
                     if not phases[t].processed:
-                        if end > env.now:
-                            yield from core.compute(end - env.now)
+                        done = core.hold(end - env.now)
+                        if done is not None:
+                            yield done
                         yield phases[t]
                         end = env.now
                     if work.item_ps[i0 + t]:
                         end = core.item_end(work, i0 + t, end)
-            yield from core.compute(end - env.now, tile_events[k])
+            done = core.hold(end - env.now)
+            if done is not None:
+                yield done
             onchip.release(int(fetch_bytes[k]))
+        core.count(self._unit_events(g, c))
         g_counts = self._epilogue_counts(g, c)
         yield from core.finish_layer(int(work.epilogue_ps[g, c]), *g_counts)
 
-    def _tile_totals(self, work: TokenWork) -> tuple[list[int], list[dict]]:
-        """Per tile: its items' total time and the events its unit charges for them."""
+    def _tile_totals(self, work: TokenWork) -> None:
+        """Per tile, its items' total time; per (group, unit), the item events the unit
+        charges itself, summed over its tiles (counted once, when its group ends)."""
         offsets = work.item_offsets
+        p = self.placement
 
-        def per_tile(values: np.ndarray) -> list[int]:
+        def per_tile(values: np.ndarray) -> np.ndarray:
             cum = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
-            return (cum[offsets[1:]] - cum[offsets[:-1]]).tolist()
+            return cum[offsets[1:]] - cum[offsets[:-1]]
 
+        self._tile_ps = per_tile(work.item_ps).tolist()
         keys = self.system.cores[0].charged_events(work) if self.system.cores else []
-        sums = [per_tile(work.item_events[key]) for key in keys]
-        events = [dict(zip(keys, row, strict=True)) for row in zip(*sums, strict=True)]
-        if not keys:
-            events = [{} for _ in range(offsets.size - 1)]
-        return per_tile(work.item_ps), events
+        unit = p.tile_group * self.planner.cores + p.tile_core
+        self._event_keys = keys
+        self._unit_sums = []
+        for key in keys:
+            sums = np.zeros(len(p.group_tiles) * self.planner.cores, dtype=np.int64)
+            np.add.at(sums, unit, per_tile(work.item_events[key]))
+            self._unit_sums.append(sums.tolist())
+
+    def _unit_events(self, g: int, c: int) -> dict[tuple[str, str], int]:
+        """The item events unit c charges itself for its tiles of group g."""
+        row = g * self.planner.cores + c
+        return {key: sums[row] for key, sums in zip(self._event_keys, self._unit_sums, strict=True)}
 
     def _epilogue_counts(self, g: int, c: int) -> tuple[int, int]:
         """Neuron updates and state updates unit c performs at the end of group g."""
