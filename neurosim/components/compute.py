@@ -162,7 +162,7 @@ class ComputeUnit:
     def hold(self, duration_ps: int) -> simpy.Event | None:
         """Work for `duration_ps`: the timeout that ends it (None for no work)."""
         self.busy_ps += duration_ps
-        return self.ctx.env.timeout(duration_ps) if duration_ps else None
+        return simpy.Timeout(self.ctx.env, duration_ps) if duration_ps else None
 
     def compute(self, duration_ps: int, events: dict[tuple[str, str], int] | None = None):
         """Work for `duration_ps` and count `events` (a SimPy process body)."""

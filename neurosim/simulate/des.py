@@ -20,15 +20,6 @@ from neurosim.simulate.build import System
 from neurosim.simulate.work import TokenWork, WorkPlanner
 
 
-def _succeed_later(event: simpy.Event):
-    """A callback that succeeds `event` when the event it is attached to is processed."""
-
-    def succeed(_arrived: simpy.Event) -> None:
-        event.succeed()
-
-    return succeed
-
-
 class DesTokenRunner:
     """Runs tokens one after another on a built system."""
 
@@ -53,7 +44,12 @@ class DesTokenRunner:
         self.spike_links = planner.spike_links
         self.spike_chip = net.chip_link[self.spike_links]
         self.spike_ps_per_bit = net.ps_per_bit[self.spike_links]
-        self._tile_ps: list[int] = []
+        self._item_offsets: list[int] = planner.item_offsets.tolist()
+        self._src_node: list[int] = planner.tile_src_node.tolist()
+        self._dst_node: list[int] = planner.tile_dst_node.tolist()
+        self._tile_ps: list[int] = []  # these four are per token
+        self._item_ps: list[int] = []
+        self._fetch_bytes: list[int] = []
         self._event_keys: list[tuple[str, str]] = []
         self._unit_sums: list[list[int]] = []
 
@@ -68,8 +64,8 @@ class DesTokenRunner:
         n_groups = work.group_timesteps.size
         group_started = [env.event() for _ in range(n_groups)]
         fetched = np.flatnonzero(work.tile_fetch_bytes > 0)
-        tile_ready: dict[int, simpy.Event] = {k: env.event() for k in fetched.tolist()}
-        reserved: dict[int, simpy.Event] = {k: env.event() for k in fetched.tolist()}
+        tile_ready: dict[int, simpy.Event] = {k: simpy.Event(env) for k in fetched.tolist()}
+        reserved: dict[int, simpy.Event] = {k: simpy.Event(env) for k in fetched.tolist()}
         self._tile_totals(work)
         env.process(self._allocate(work, fetched, reserved))
         for ci in range(len(sys.channels)):
@@ -130,7 +126,7 @@ class DesTokenRunner:
             now = env.now
             finish = channel.book(int(dram_ps[k]))
             if finish > now:
-                done = env.timeout(finish - now)
+                done = simpy.Timeout(env, finish - now)
                 self._deliver(work, fetched, tile_ready, noc)
                 yield done
             fetched.append(k)
@@ -149,10 +145,10 @@ class DesTokenRunner:
         pl = self.planner
         for k in tiles:
             ready = tile_ready[k]
-            bits = int(work.tile_fetch_bytes[k]) * 8
+            bits = self._fetch_bytes[k] * 8
             if self.system.ctx.contention:
                 links, durations, latency, bit_hops, chip = net.message(
-                    int(pl.tile_src_node[k]), int(pl.tile_dst_node[k]), bits
+                    self._src_node[k], self._dst_node[k], bits
                 )
                 noc[0] += bit_hops
                 noc[1] += chip
@@ -161,13 +157,13 @@ class DesTokenRunner:
                 if end == now:
                     ready.succeed()
                     continue
-                arrival = env.timeout(end - now)
+                arrival = simpy.Timeout(env, end - now)
             else:
                 chip = bits * int(pl.tile_chip_hops[k])
                 noc[0] += bits * int(pl.tile_hops[k]) - chip
                 noc[1] += chip
-                arrival = env.timeout(int(work.tile_noc_ps[k]))
-            arrival.callbacks.append(_succeed_later(ready))
+                arrival = simpy.Timeout(env, int(work.tile_noc_ps[k]))
+            arrival.callbacks.append(ready.trigger)  # ready succeeds when arrival is processed
         tiles.clear()
 
     def _phases(self, work: TokenWork, g: int, phases: list):
@@ -205,20 +201,20 @@ class DesTokenRunner:
         """Compute unit c's share of group g: its tiles, timestep by timestep."""
         env = self.env
         core = self.system.cores[c]
-        onchip = self.system.onchip
+        release = self.system.onchip.release
         T = len(phases)
         last_phase = phases[T - 1]
-        item_offsets = work.item_offsets
-        fetch_bytes = work.tile_fetch_bytes
-        tile_ps = self._tile_ps
+        offsets, fetch_bytes, tile_ps, item_ps = (
+            self._item_offsets, self._fetch_bytes, self._tile_ps, self._item_ps
+        )
         for k in self.core_tiles[g][c]:
             ready = tile_ready.get(k)
             if ready is not None and not ready.processed:
                 yield ready
             if last_phase.processed:  # every timestep's spikes are in: no waiting
-                end = core.items_end(work, int(item_offsets[k]), T, env.now, tile_ps[k])
+                end = core.items_end(work, offsets[k], T, env.now, tile_ps[k])
             else:
-                i0 = int(item_offsets[k])
+                i0 = offsets[k]
                 end = env.now  # when the work booked so far is done
                 for t in range(T):
                     if not phases[t].processed:
@@ -227,12 +223,12 @@ class DesTokenRunner:
                             yield done
                         yield phases[t]
                         end = env.now
-                    if work.item_ps[i0 + t]:
+                    if item_ps[i0 + t]:
                         end = core.item_end(work, i0 + t, end)
             done = core.hold(end - env.now)
             if done is not None:
                 yield done
-            onchip.release(int(fetch_bytes[k]))
+            release(fetch_bytes[k])
         core.count(self._unit_events(g, c))
         g_counts = self._epilogue_counts(g, c)
         yield from core.finish_layer(int(work.epilogue_ps[g, c]), *g_counts)
@@ -248,6 +244,8 @@ class DesTokenRunner:
             return cum[offsets[1:]] - cum[offsets[:-1]]
 
         self._tile_ps = per_tile(work.item_ps).tolist()
+        self._item_ps = work.item_ps.tolist()
+        self._fetch_bytes = work.tile_fetch_bytes.tolist()
         keys = self.system.cores[0].charged_events(work) if self.system.cores else []
         unit = p.tile_group * self.planner.cores + p.tile_core
         self._event_keys = keys
