@@ -48,7 +48,7 @@ class DesTokenRunner:
         self._src_node: list[int] = planner.tile_src_node.tolist()
         self._dst_node: list[int] = planner.tile_dst_node.tolist()
         self._tile_ps: list[int] = []  # these four are per token
-        self._item_ps: list[int] = []
+        self._item_cum: list[int] = []  # item times summed up to each item
         self._fetch_bytes: list[int] = []
         self._event_keys: list[tuple[str, str]] = []
         self._unit_sums: list[list[int]] = []
@@ -176,55 +176,63 @@ class DesTokenRunner:
         chip = bits[:, self.spike_chip].sum(axis=1).tolist()
         hops = (bits.sum(axis=1) - np.asarray(chip, dtype=np.int64)).tolist()
         if self.system.ctx.contention:
-            busy = np.ceil(bits * self.spike_ps_per_bit).astype(np.int64)
+            # the loaded links of every phase, phase after phase, and their busy times
+            t_of, on = np.nonzero(bits)
+            links = self.spike_links[on]
+            busy = np.ceil(bits[t_of, on] * self.spike_ps_per_bit[on]).astype(np.int64)
+            bounds = np.searchsorted(t_of, np.arange(T + 1)).tolist()
             latency = work.phase_latency_ps[a : a + T].tolist()
             barrier = self.planner.barrier_ps
             for t, done in enumerate(phases):
                 net.charge(hops[t], chip[t])
-                on = bits[t] != 0
+                lo, hi = bounds[t], bounds[t + 1]
                 now = env.now
-                end = net.book(self.spike_links[on], busy[t, on], latency[t])
+                end = net.book(links[lo:hi], busy[lo:hi], latency[t])
                 if end > now:
-                    yield env.timeout(end - now)
+                    yield simpy.Timeout(env, end - now)
                 if barrier:
-                    yield env.timeout(barrier)
+                    yield simpy.Timeout(env, barrier)
                 done.succeed()
         else:
             phase_ps = work.phase_ps[a : a + T].tolist()
             for t, done in enumerate(phases):
                 net.charge(hops[t], chip[t])
                 if phase_ps[t]:
-                    yield env.timeout(phase_ps[t])
+                    yield simpy.Timeout(env, phase_ps[t])
                 done.succeed()
 
     def _core(self, work: TokenWork, g: int, c: int, phases: list, tile_ready: dict):
-        """Compute unit c's share of group g: its tiles, timestep by timestep."""
+        """Compute unit c's share of group g: its tiles, timestep by timestep (a tile's
+        items run back to back while their timesteps' spikes are in)."""
         env = self.env
         core = self.system.cores[c]
         release = self.system.onchip.release
         T = len(phases)
         last_phase = phases[T - 1]
-        offsets, fetch_bytes, tile_ps, item_ps = (
-            self._item_offsets, self._fetch_bytes, self._tile_ps, self._item_ps
+        offsets, fetch_bytes, tile_ps, cum = (
+            self._item_offsets, self._fetch_bytes, self._tile_ps, self._item_cum
         )
         for k in self.core_tiles[g][c]:
             ready = tile_ready.get(k)
             if ready is not None and not ready.processed:
                 yield ready
+            i0 = offsets[k]
             if last_phase.processed:  # every timestep's spikes are in: no waiting
-                end = core.items_end(work, offsets[k], T, env.now, tile_ps[k])
+                end = core.items_end(work, i0, T, env.now, tile_ps[k])
             else:
-                i0 = offsets[k]
-                end = env.now  # when the work booked so far is done
-                for t in range(T):
-                    if not phases[t].processed:
-                        done = core.hold(end - env.now)
-                        if done is not None:
-                            yield done
-                        yield phases[t]
-                        end = env.now
-                    if item_ps[i0 + t]:
-                        end = core.item_end(work, i0 + t, end)
+                end, t = env.now, 0  # the work booked so far ends at `end`
+                while True:
+                    u = t  # items t..u-1 have their spikes
+                    while u < T and phases[u].processed:
+                        u += 1
+                    end = core.items_end(work, i0 + t, u - t, end, cum[i0 + u] - cum[i0 + t])
+                    if u == T:
+                        break
+                    done = core.hold(end - env.now)
+                    if done is not None:
+                        yield done
+                    yield phases[u]
+                    end, t = env.now, u
             done = core.hold(end - env.now)
             if done is not None:
                 yield done
@@ -244,7 +252,7 @@ class DesTokenRunner:
             return cum[offsets[1:]] - cum[offsets[:-1]]
 
         self._tile_ps = per_tile(work.item_ps).tolist()
-        self._item_ps = work.item_ps.tolist()
+        self._item_cum = np.concatenate(([0], np.cumsum(work.item_ps))).tolist()
         self._fetch_bytes = work.tile_fetch_bytes.tolist()
         keys = self.system.cores[0].charged_events(work) if self.system.cores else []
         unit = p.tile_group * self.planner.cores + p.tile_core
