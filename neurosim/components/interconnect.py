@@ -130,7 +130,7 @@ class Interconnect:
             return now
         if links.size == 1:
             return self.table.reserve_one(now, int(links[0]), int(durations[0])) + latency_ps
-        return self.table.reserve(now, links, durations, distinct=True) + latency_ps
+        return self.table.reserve(now, links, durations) + latency_ps
 
     def loaded(self, link_bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The links carrying bits and how long each is busy with them (ps)."""
