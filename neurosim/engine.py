@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
+from numba import njit
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import URGENT
 
 from neurosim.ledger import Ledger
 
@@ -33,10 +36,35 @@ class CountingEnvironment(simpy.Environment):
         super().__init__()
         self.events_processed = 0
 
-    def step(self) -> None:
-        """Process the next event and count it."""
-        super().step()
-        self.events_processed += 1
+    def run(self, until: simpy.Event | int | float | None = None):
+        """`simpy.Environment.run`, counting the events processed (the `until` event,
+        which stops the run, is not counted)."""
+        if until is not None and not isinstance(until, simpy.Event):
+            at = until
+            if at <= self.now:
+                raise ValueError(f"until ({at}) must be greater than the current simulation time")
+            until = simpy.Event(self)
+            until._ok, until._value = True, None
+            self.schedule(until, URGENT, at - self.now)
+        if until is not None:
+            if until.callbacks is None:  # already processed
+                return until.value
+            until.callbacks.append(StopSimulation.callback)
+        step, n = self.step, 0
+        try:
+            while True:
+                step()
+                n += 1
+        except StopSimulation as stop:
+            return stop.args[0]
+        except EmptySchedule:
+            if until is not None:
+                raise RuntimeError(
+                    f'No scheduled events left but "until" event was not triggered: {until}'
+                ) from None
+        finally:
+            self.events_processed += n
+        return None
 
 
 @dataclass
@@ -59,6 +87,26 @@ class SimContext:
         )
 
 
+@njit(cache=True)
+def _reserve_all(busy_until, busy_time, servers, durations, now, contention):  # pragma: no cover
+    """`ReservationTable.reserve` for several servers, compiled: starts from the table as
+    it was, then the updates in list order."""
+    latest = now
+    if contention:
+        starts = np.empty(servers.size, dtype=np.int64)
+        for j in range(servers.size):
+            starts[j] = max(busy_until[servers[j]], now)
+        for j in range(servers.size):
+            busy_until[servers[j]] = starts[j] + durations[j]
+            latest = max(latest, starts[j] + durations[j])
+    else:
+        for j in range(servers.size):
+            latest = max(latest, now + durations[j])
+    for j in range(servers.size):
+        busy_time[servers[j]] += durations[j]
+    return latest
+
+
 class ReservationTable:
     """FIFO occupancy of a set of servers (links, channels) by time reservations.
 
@@ -74,22 +122,29 @@ class ReservationTable:
         self.contention = contention
 
     def reserve(self, now: int, servers: np.ndarray, durations: np.ndarray) -> int:
-        """Reserve `servers` for `durations` (ps) from `now`; return the latest finish time."""
+        """Reserve `servers` for `durations` (ps) from `now`; return the latest finish time.
+
+        Every request starts when its server was free before this call, so a server
+        listed twice serves both at once (callers merge what must queue) and stays busy
+        until the later-listed finish."""
         if servers.size == 0:
             return now
-        if servers.size == 1:  # the common single-server case, without array overhead
-            i, duration = int(servers[0]), int(durations[0])
-            start = max(int(self.busy_until[i]), now) if self.contention else now
-            if self.contention:
-                self.busy_until[i] = start + duration
-            self.busy_time[i] += duration
-            return start + duration
+        if servers.size == 1:
+            return self.reserve_one(now, int(servers[0]), int(durations[0]))
+        return int(
+            _reserve_all(
+                self.busy_until, self.busy_time, servers, durations, now, self.contention
+            )
+        )
+
+    def reserve_one(self, now: int, server: int, duration: int) -> int:
+        """`reserve` for one server and one duration, given as Python ints."""
         if self.contention:
-            start = np.maximum(self.busy_until[servers], now)
+            start = int(self.busy_until[server])
+            if start < now:
+                start = now
+            self.busy_until[server] = start + duration
         else:
-            start = np.full(servers.size, now, dtype=np.int64)
-        finish = start + durations
-        if self.contention:
-            self.busy_until[servers] = finish
-        np.add.at(self.busy_time, servers, durations)
-        return int(finish.max())
+            start = now
+        self.busy_time[server] += duration
+        return start + duration

@@ -45,3 +45,31 @@ def test_synthetic_draw_equals_numpy_on_the_1_5b_workload():
     drawn = [np.concatenate(t.counts) for t in source.tokens(2)]
     expected = _numpy_reference(source, 2)
     assert all(np.array_equal(a, b) for a, b in zip(drawn, expected, strict=True))
+
+
+def _per_site_statistics(graph, seed: int, scale: float = 1.0):
+    """The activity statistics drawn site after site with scalar numpy calls: one
+    log-normal call per site of nonzero spread, in execution order."""
+    rng = np.random.default_rng([seed, 1])
+    p_active, p_geom = [], []
+    for group in graph.groups:
+        firing = graph.workload.spikes.synthetic.for_site(group.site)
+        spread = firing.neuron_spread
+        f = np.ones(group.width)
+        if spread != 0:
+            f = rng.lognormal(mean=-0.5 * spread * spread, sigma=spread, size=group.width)
+        p_active.append(np.clip((1.0 - firing.silent_fraction) * f * scale, 0.0, 1.0))
+        p_geom.append(1.0 / np.maximum(1.0, firing.mean_active_count * f))
+    return p_active, p_geom
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_statistics_drawn_at_once_equal_a_draw_site_by_site(tiny_workload, seed):
+    """Sites without spread draw nothing; the others draw in turn, as one call does."""
+    sites = {"attn_in": {"silent_fraction": 0.2, "mean_active_count": 2.0, "neuron_spread": 0.0}}
+    workload = variant(tiny_workload, {"spikes.synthetic.sites": sites})
+    for graph in (build_model_graph(workload), build_model_graph(tiny_workload)):
+        source = SyntheticSpikeSource(graph, seed, scale=0.7)
+        p_active, p_geom = _per_site_statistics(graph, seed, scale=0.7)
+        assert all(np.array_equal(a, b) for a, b in zip(source._p_active, p_active, strict=True))
+        assert all(np.array_equal(a, b) for a, b in zip(source._p_geom, p_geom, strict=True))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import numpy as np
+import simpy
 from pydantic import Field
 
 from neurosim.config.base import StrictModel
@@ -204,17 +205,31 @@ class ComputeUnit:
         """When work item i (a tile at one timestep), begun at `start`, is done."""
         return start + int(work.item_ps[i])
 
-    def tile_events(self, work, i0: int, n: int) -> dict[tuple[str, str], int]:
-        """Events of items i0..i0+n-1 that this unit charges itself."""
-        return {key: int(v[i0 : i0 + n].sum()) for key, v in work.item_events.items()}
+    def items_end(self, work, i0: int, n: int, start: int, total_ps: int) -> int:
+        """When items i0..i0+n-1 (one tile's timesteps, `total_ps` together), begun one
+        after another at `start` with nothing to wait for, are done."""
+        return start + total_ps
+
+    def charged_events(self, work) -> list[tuple[str, str]]:
+        """The item events this unit charges itself (others count the rest)."""
+        return list(work.item_events)
+
+    def count(self, events: dict[tuple[str, str], int]) -> None:
+        """Count `events` this unit performed."""
+        for (component, event), n in events.items():
+            self.ctx.ledger.add(component, event, n)
+
+    def hold(self, duration_ps: int) -> simpy.Event | None:
+        """Work for `duration_ps`: the timeout that ends it (None for no work)."""
+        self.busy_ps += duration_ps
+        return simpy.Timeout(self.ctx.env, duration_ps) if duration_ps else None
 
     def compute(self, duration_ps: int, events: dict[tuple[str, str], int] | None = None):
         """Work for `duration_ps` and count `events` (a SimPy process body)."""
-        for (component, event), n in (events or {}).items():
-            self.ctx.ledger.add(component, event, n)
-        self.busy_ps += duration_ps
-        if duration_ps:
-            yield self.ctx.env.timeout(duration_ps)
+        self.count(events or {})
+        done = self.hold(duration_ps)
+        if done is not None:
+            yield done
 
     def finish_layer(self, duration_ps: int, neuron_updates: int, state_updates: int):
         """Pipeline drain, neuron updates and recurrent-state work at the end of a group."""

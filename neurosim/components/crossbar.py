@@ -165,8 +165,15 @@ class CrossbarTile(ComputeUnit):
             int(req.columns[a:b].sum()),
         )
 
-    def tile_events(self, work, i0: int, n: int) -> dict[tuple[str, str], int]:
+    def items_end(self, work, i0: int, n: int, start: int, total_ps: int) -> int:
+        """Each item in turn books its conversions (banks are shared, so in order)."""
+        end = start
+        item_ps = work.item_ps
+        for i in range(i0, i0 + n):
+            if item_ps[i]:
+                end = self.item_end(work, i, end)
+        return end
+
+    def charged_events(self, work) -> list[tuple[str, str]]:
         """Everything but the conversions, which the ADC banks count."""
-        events = super().tile_events(work, i0, n)
-        events.pop(("adc", "conversion"), None)
-        return events
+        return [key for key in work.item_events if key != ("adc", "conversion")]

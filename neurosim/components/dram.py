@@ -114,14 +114,21 @@ class DramChannel:
         self.index = index
         self.table = table
         self.component = cfg.component
-        self._server = np.array([index])
+
+    def count(self, read_bits: int = 0, write_bits: int = 0) -> None:
+        """Count bits read and written."""
+        self.ctx.ledger.add(self.component, "read_bit", read_bits)
+        self.ctx.ledger.add(self.component, "write_bit", write_bits)
+
+    def book(self, duration_ps: int) -> int:
+        """Queue a transfer of `duration_ps` from now; return when it ends."""
+        return self.table.reserve_one(self.ctx.env.now, self.index, duration_ps)
 
     def transfer(self, duration_ps: int, read_bits: int = 0, write_bits: int = 0):
         """Move data for `duration_ps` once the channel is free (a SimPy process body)."""
-        self.ctx.ledger.add(self.component, "read_bit", read_bits)
-        self.ctx.ledger.add(self.component, "write_bit", write_bits)
+        self.count(read_bits, write_bits)
         now = self.ctx.env.now
-        finish = self.table.reserve(now, self._server, np.array([duration_ps], dtype=np.int64))
+        finish = self.book(duration_ps)
         if finish > now:
             yield self.ctx.env.timeout(finish - now)
 

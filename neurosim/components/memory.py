@@ -5,6 +5,8 @@ Owns its config section, its prices and the SimPy model bounding prefetch.
 
 from __future__ import annotations
 
+from collections import deque
+
 import simpy
 from pydantic import Field
 
@@ -47,6 +49,46 @@ class OnChipMemoryConfig(StrictModel):
         }
 
 
+class StreamBuffer:
+    """Bytes of stream buffer, handed out first come first served.
+
+    The events are those of a `simpy.Container` (full at the start, takes granted in
+    request order): a new take serves the queue at once, a give-back adds its bytes at
+    once and serves the queue when its own event is processed. Without the container's
+    general machinery, which a buffer that is never overfilled does not need.
+    """
+
+    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+        self.env = env
+        self.capacity = capacity
+        self.level = capacity
+        self._waiting: deque[tuple[simpy.Event, int]] = deque()
+
+    def take(self, nbytes: int) -> simpy.Event:
+        """An event that succeeds once `nbytes` are free and every earlier take is served."""
+        event = simpy.Event(self.env)
+        self._waiting.append((event, nbytes))
+        self._serve(None)
+        return event
+
+    def give_back(self, nbytes: int) -> None:
+        """Return `nbytes`; waiting takes are served when the give-back is processed."""
+        if self.level + nbytes > self.capacity:
+            raise RuntimeError(f"stream buffer: {nbytes} bytes returned that were never taken")
+        self.level += nbytes
+        returned = simpy.Event(self.env)
+        returned.callbacks.append(self._serve)
+        returned.succeed()
+
+    def _serve(self, _returned: simpy.Event | None) -> None:
+        """Grant waiting takes in order while they fit."""
+        waiting = self._waiting
+        while waiting and self.level >= waiting[0][1]:
+            event, nbytes = waiting.popleft()
+            self.level -= nbytes
+            event.succeed()
+
+
 class OnChipMemory:
     """Counts accesses and bounds how far ahead weights may be streamed."""
 
@@ -56,7 +98,7 @@ class OnChipMemory:
         self.ctx = ctx
         self.cfg = cfg
         self.buffer = (
-            simpy.Container(ctx.env, capacity=stream_buffer_bytes, init=stream_buffer_bytes)
+            StreamBuffer(ctx.env, stream_buffer_bytes)
             if ctx.contention and stream_buffer_bytes > 0
             else None
         )
@@ -64,12 +106,12 @@ class OnChipMemory:
     def reserve(self, nbytes: int):
         """Wait for `nbytes` of free stream buffer (unbounded when contention is off)."""
         if self.buffer is not None and nbytes:
-            yield self.buffer.get(nbytes)
+            yield self.buffer.take(nbytes)
 
     def release(self, nbytes: int) -> None:
         """Give back stream buffer space once a tile has been used."""
         if self.buffer is not None and nbytes:
-            self.buffer.put(nbytes)
+            self.buffer.give_back(nbytes)
 
     def write(self, bits: int) -> None:
         """Count bits written (weights landing in the buffer, state updates)."""

@@ -32,12 +32,26 @@ class DesTokenRunner:
         p = self.placement
         self.core_tiles = [
             [
-                np.flatnonzero(p.tile_core[p.group_tiles[g] : p.group_tiles[g + 1]] == c)
-                + p.group_tiles[g]
+                (
+                    np.flatnonzero(p.tile_core[p.group_tiles[g] : p.group_tiles[g + 1]] == c)
+                    + p.group_tiles[g]
+                ).tolist()
                 for c in range(planner.cores)
             ]
             for g in range(len(p.group_tiles) - 1)
         ]
+        net = system.interconnect
+        self.spike_links = planner.spike_links
+        self.spike_chip = net.chip_link[self.spike_links]
+        self.spike_ps_per_bit = net.ps_per_bit[self.spike_links]
+        self._item_offsets: list[int] = planner.item_offsets.tolist()
+        self._src_node: list[int] = planner.tile_src_node.tolist()
+        self._dst_node: list[int] = planner.tile_dst_node.tolist()
+        self._tile_ps: list[int] = []  # these four are per token
+        self._item_cum: list[int] = []  # item times summed up to each item
+        self._fetch_bytes: list[int] = []
+        self._event_keys: list[tuple[str, str]] = []
+        self._unit_sums: list[list[int]] = []
 
     def token(self, work: TokenWork, floor_ps: int = 0):
         """SimPy process: one token from embedding fetch to LM head, lasting at least
@@ -50,8 +64,9 @@ class DesTokenRunner:
         n_groups = work.group_timesteps.size
         group_started = [env.event() for _ in range(n_groups)]
         fetched = np.flatnonzero(work.tile_fetch_bytes > 0)
-        tile_ready: dict[int, simpy.Event] = {int(k): env.event() for k in fetched}
-        reserved: dict[int, simpy.Event] = {int(k): env.event() for k in fetched}
+        tile_ready: dict[int, simpy.Event] = {k: simpy.Event(env) for k in fetched.tolist()}
+        reserved: dict[int, simpy.Event] = {k: simpy.Event(env) for k in fetched.tolist()}
+        self._tile_totals(work)
         env.process(self._allocate(work, fetched, reserved))
         for ci in range(len(sys.channels)):
             tiles = fetched[p.tile_channel[fetched] == ci]
@@ -80,80 +95,178 @@ class DesTokenRunner:
 
     def _allocate(self, work: TokenWork, fetched: np.ndarray, reserved: dict):
         """Reserve stream-buffer space for fetched tiles in execution order."""
-        for k in fetched:
-            yield from self.system.onchip.reserve(int(work.tile_fetch_bytes[k]))
-            reserved[int(k)].succeed()
+        onchip = self.system.onchip
+        sizes = work.tile_fetch_bytes[fetched].tolist()
+        for k, nbytes in zip(fetched.tolist(), sizes, strict=True):
+            yield from onchip.reserve(nbytes)
+            reserved[k].succeed()
 
     def _dma(self, work, ci, tiles, reserved, tile_ready, group_started):
-        """One channel's DMA: fetch its tiles in order, then send each over the NoC."""
+        """One channel's DMA: fetch its tiles in order, then send each over the NoC.
+
+        A fetched tile's delivery is booked when the DMA next waits, which is where a
+        process started for it would have run (first, before any other event at that
+        time): the same order of link bookings and events, without a process per tile.
+        The channel, the buffer and the links count their bits once, at the end.
+        """
         env = self.env
         channel = self.system.channels[ci]
         group = self.placement.tile_group
-        for k in tiles:
-            k = int(k)
+        fetch_bytes = work.tile_fetch_bytes
+        dram_ps = work.tile_dram_ps
+        fetched: list[int] = []  # tiles whose delivery is not booked yet
+        noc = [0, 0]  # bit-hops and chip-link bits of the deliveries booked
+        for k in tiles.tolist():
             if not reserved[k].processed:
+                self._deliver(work, fetched, tile_ready, noc)
                 yield reserved[k]
             if self.sparse and not group_started[group[k]].processed:
+                self._deliver(work, fetched, tile_ready, noc)
                 yield group_started[group[k]]
-            nbytes = int(work.tile_fetch_bytes[k])
-            yield from channel.transfer(int(work.tile_dram_ps[k]), read_bits=nbytes * 8)
-            self.system.onchip.write(nbytes * 8)
-            env.process(self._deliver_tile(work, k, tile_ready[k]))
+            now = env.now
+            finish = channel.book(int(dram_ps[k]))
+            if finish > now:
+                done = simpy.Timeout(env, finish - now)
+                self._deliver(work, fetched, tile_ready, noc)
+                yield done
+            fetched.append(k)
+        self._deliver(work, fetched, tile_ready, noc)
+        bits = int(fetch_bytes[tiles].sum()) * 8
+        channel.count(read_bits=bits)
+        self.system.onchip.write(bits)
+        self.system.interconnect.charge(*noc)
 
-    def _deliver_tile(self, work: TokenWork, k: int, ready: simpy.Event):
-        """Carry one fetched tile from its memory controller to its compute unit."""
+    def _deliver(self, work: TokenWork, tiles: list[int], tile_ready: dict, noc: list) -> None:
+        """Book the NoC delivery of fetched `tiles`, each tile's ready event to succeed
+        when its weights reach its compute unit; adds the bits moved to `noc` (bit-hops,
+        chip-link bits) and empties `tiles`."""
+        env = self.env
         net = self.system.interconnect
         pl = self.planner
-        bits = int(work.tile_fetch_bytes[k]) * 8
-        if self.system.ctx.contention:
-            yield from net.send(int(pl.tile_src_node[k]), int(pl.tile_dst_node[k]), bits)
-        else:
-            chip = bits * int(pl.tile_chip_hops[k])
-            net.ctx.ledger.add(net.component, "bit_hop", bits * int(pl.tile_hops[k]) - chip)
-            net.ctx.ledger.add("chip_link", "bit", chip)
-            yield self.env.timeout(int(work.tile_noc_ps[k]))
-        ready.succeed()
+        for k in tiles:
+            ready = tile_ready[k]
+            bits = self._fetch_bytes[k] * 8
+            if self.system.ctx.contention:
+                links, durations, latency, bit_hops, chip = net.message(
+                    self._src_node[k], self._dst_node[k], bits
+                )
+                noc[0] += bit_hops
+                noc[1] += chip
+                now = env.now
+                end = net.book(links, durations, latency)
+                if end == now:
+                    ready.succeed()
+                    continue
+                arrival = simpy.Timeout(env, end - now)
+            else:
+                chip = bits * int(pl.tile_chip_hops[k])
+                noc[0] += bits * int(pl.tile_hops[k]) - chip
+                noc[1] += chip
+                arrival = simpy.Timeout(env, int(work.tile_noc_ps[k]))
+            arrival.callbacks.append(ready.trigger)  # ready succeeds when arrival is processed
+        tiles.clear()
 
     def _phases(self, work: TokenWork, g: int, phases: list):
         """Deliver each timestep's spikes of group g, one phase after another."""
+        env = self.env
         net = self.system.interconnect
         a = int(work.phase_offsets[g])
-        link_bits = work.phase_link_bits(g)
-        for t, done in enumerate(phases):
-            bits = link_bits[t]
-            if self.system.ctx.contention:
-                yield from net.carry(bits, int(work.phase_latency_ps[a + t]))
-                if self.planner.barrier_ps:
-                    yield self.env.timeout(self.planner.barrier_ps)
-            else:
-                net.count(bits)
-                if work.phase_ps[a + t]:
-                    yield self.env.timeout(int(work.phase_ps[a + t]))
-            done.succeed()
+        T = len(phases)
+        bits = work.spike_bits[g, :T]  # (T, spike links)
+        chip = bits[:, self.spike_chip].sum(axis=1).tolist()
+        hops = (bits.sum(axis=1) - np.asarray(chip, dtype=np.int64)).tolist()
+        if self.system.ctx.contention:
+            # the loaded links of every phase, phase after phase, and their busy times
+            t_of, on = np.nonzero(bits)
+            links = self.spike_links[on]
+            busy = np.ceil(bits[t_of, on] * self.spike_ps_per_bit[on]).astype(np.int64)
+            bounds = np.searchsorted(t_of, np.arange(T + 1)).tolist()
+            latency = work.phase_latency_ps[a : a + T].tolist()
+            barrier = self.planner.barrier_ps
+            for t, done in enumerate(phases):
+                net.charge(hops[t], chip[t])
+                lo, hi = bounds[t], bounds[t + 1]
+                now = env.now
+                end = net.book(links[lo:hi], busy[lo:hi], latency[t])
+                if end > now:
+                    yield simpy.Timeout(env, end - now)
+                if barrier:
+                    yield simpy.Timeout(env, barrier)
+                done.succeed()
+        else:
+            phase_ps = work.phase_ps[a : a + T].tolist()
+            for t, done in enumerate(phases):
+                net.charge(hops[t], chip[t])
+                if phase_ps[t]:
+                    yield simpy.Timeout(env, phase_ps[t])
+                done.succeed()
 
     def _core(self, work: TokenWork, g: int, c: int, phases: list, tile_ready: dict):
-        """Compute unit c's share of group g: its tiles, timestep by timestep."""
+        """Compute unit c's share of group g: its tiles, timestep by timestep (a tile's
+        items run back to back while their timesteps' spikes are in)."""
+        env = self.env
         core = self.system.cores[c]
+        release = self.system.onchip.release
         T = len(phases)
+        last_phase = phases[T - 1]
+        offsets, fetch_bytes, tile_ps, cum = (
+            self._item_offsets, self._fetch_bytes, self._tile_ps, self._item_cum
+        )
         for k in self.core_tiles[g][c]:
-            k = int(k)
             ready = tile_ready.get(k)
             if ready is not None and not ready.processed:
                 yield ready
-            i0 = int(work.item_offsets[k])
-            end = self.env.now  # when the work booked so far is done
-            for t in range(T):
-                if not phases[t].processed:
-                    if end > self.env.now:
-                        yield from core.compute(end - self.env.now)
-                    yield phases[t]
-                    end = self.env.now
-                if work.item_ps[i0 + t]:
-                    end = core.item_end(work, i0 + t, end)
-            yield from core.compute(end - self.env.now, core.tile_events(work, i0, T))
-            self.system.onchip.release(int(work.tile_fetch_bytes[k]))
+            i0 = offsets[k]
+            if last_phase.processed:  # every timestep's spikes are in: no waiting
+                end = core.items_end(work, i0, T, env.now, tile_ps[k])
+            else:
+                end, t = env.now, 0  # the work booked so far ends at `end`
+                while True:
+                    u = t  # items t..u-1 have their spikes
+                    while u < T and phases[u].processed:
+                        u += 1
+                    end = core.items_end(work, i0 + t, u - t, end, cum[i0 + u] - cum[i0 + t])
+                    if u == T:
+                        break
+                    done = core.hold(end - env.now)
+                    if done is not None:
+                        yield done
+                    yield phases[u]
+                    end, t = env.now, u
+            done = core.hold(end - env.now)
+            if done is not None:
+                yield done
+            release(fetch_bytes[k])
+        core.count(self._unit_events(g, c))
         g_counts = self._epilogue_counts(g, c)
         yield from core.finish_layer(int(work.epilogue_ps[g, c]), *g_counts)
+
+    def _tile_totals(self, work: TokenWork) -> None:
+        """Per tile, its items' total time; per (group, unit), the item events the unit
+        charges itself, summed over its tiles (counted once, when its group ends)."""
+        offsets = work.item_offsets
+        p = self.placement
+
+        def per_tile(values: np.ndarray) -> np.ndarray:
+            cum = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
+            return cum[offsets[1:]] - cum[offsets[:-1]]
+
+        self._tile_ps = per_tile(work.item_ps).tolist()
+        self._item_cum = np.concatenate(([0], np.cumsum(work.item_ps))).tolist()
+        self._fetch_bytes = work.tile_fetch_bytes.tolist()
+        keys = self.system.cores[0].charged_events(work) if self.system.cores else []
+        unit = p.tile_group * self.planner.cores + p.tile_core
+        self._event_keys = keys
+        self._unit_sums = []
+        for key in keys:
+            sums = np.zeros(len(p.group_tiles) * self.planner.cores, dtype=np.int64)
+            np.add.at(sums, unit, per_tile(work.item_events[key]))
+            self._unit_sums.append(sums.tolist())
+
+    def _unit_events(self, g: int, c: int) -> dict[tuple[str, str], int]:
+        """The item events unit c charges itself for its tiles of group g."""
+        row = g * self.planner.cores + c
+        return {key: sums[row] for key, sums in zip(self._event_keys, self._unit_sums, strict=True)}
 
     def _epilogue_counts(self, g: int, c: int) -> tuple[int, int]:
         """Neuron updates and state updates unit c performs at the end of group g."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -26,7 +26,12 @@ from neurosim.simulate.des import DesTokenRunner
 from neurosim.simulate.learning import WeightUpdates
 from neurosim.simulate.work import TokenWork, WorkPlanner
 from neurosim.workload.model import ModelGraph, build_model_graph
-from neurosim.workload.spikes import SpikeSource, SyntheticSpikeSource, TokenSpikes
+from neurosim.workload.spikes import (
+    SpikeSource,
+    SyntheticSpikeSource,
+    TokenSpikes,
+    synthetic_label,
+)
 
 FIDELITIES = ("analytic", "des")
 
@@ -55,10 +60,16 @@ class Prepared:
     host: HostWork
 
 
-def prepare(arch: Architecture, workload: Workload, arch_source: str | None = None) -> Prepared:
-    """Build the model graph, the placement, the routes, the work planner and the host's
-    share of every token."""
-    graph = build_model_graph(workload, head_on_host="lm_head" in arch.host.runs)
+def prepare(
+    arch: Architecture,
+    workload: Workload,
+    arch_source: str | None = None,
+    graph: ModelGraph | None = None,
+) -> Prepared:
+    """Build the model graph (unless given), the placement, the routes, the work planner
+    and the host's share of every token."""
+    if graph is None:
+        graph = build_model_graph(workload, head_on_host="lm_head" in arch.host.runs)
     placement = place(arch, graph, source=arch_source)
     routing = routing_for(arch, placement.chips)
     planner = WorkPlanner(arch, graph, placement, routing)
@@ -134,14 +145,23 @@ def busy_times(meter: BusyMeter, work: TokenWork) -> TokenBusy:
     return meter.measure(work)
 
 
-def drawn_ahead(tokens: Iterator[TokenSpikes]) -> Iterator[TokenSpikes]:
-    """The same tokens in the same order, each drawn on a worker thread while the caller
-    works on the one before (numpy's generators and the planning kernels release the GIL).
+def drawn_ahead(make_tokens: Callable[[], Iterator[TokenSpikes]]) -> Iterator[TokenSpikes]:
+    """The tokens `make_tokens()` yields, in order, each drawn on a worker thread while
+    the caller works on the one before (numpy's generators and the planning kernels
+    release the GIL). The worker starts at once: `make_tokens` (building a source) and
+    the first draw overlap whatever the caller does before asking for the first token.
     """
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(next, tokens, None)
+    pool = ThreadPoolExecutor(max_workers=1)
+    tokens = pool.submit(make_tokens)
+    pending = pool.submit(lambda: next(tokens.result(), None))
+    return _handed_over(pool, tokens, pending)
+
+
+def _handed_over(pool: ThreadPoolExecutor, tokens, pending) -> Iterator[TokenSpikes]:
+    """Yield the drawn tokens, asking for the next before handing one over."""
+    with pool:
         while (token := pending.result()) is not None:
-            pending = pool.submit(next, tokens, None)
+            pending = pool.submit(next, tokens.result(), None)
             yield token
 
 
@@ -169,13 +189,22 @@ def simulate(
     if fidelity not in FIDELITIES:
         raise ValueError(f"unknown fidelity {fidelity!r}; known: {', '.join(FIDELITIES)}")
     wall0 = time.perf_counter()
-    prep = prepared if prepared is not None else prepare(arch, workload, arch_source)
+    if prepared is not None:
+        graph = prepared.graph
+    else:
+        graph = build_model_graph(workload, head_on_host="lm_head" in arch.host.runs)
+    if source is None:
+        label = synthetic_label(seed)
+        tokens = drawn_ahead(lambda: SyntheticSpikeSource(graph, seed).tokens(n_tokens))
+    else:
+        label = getattr(source, "label", type(source).__name__)
+        tokens = drawn_ahead(lambda: iter(source.tokens(n_tokens)))
+    # the first token is drawn while the placement and the planner are built
+    prep = prepared if prepared is not None else prepare(arch, workload, arch_source, graph)
     overhead_ps = seconds_to_ps(prep.host.token_s)  # the host works while the chip waits
     acc = Accumulator(latencies_ps=[])
     meter = BusyMeter(prep.planner)
     ledger = Ledger()
-    src = source if source is not None else SyntheticSpikeSource(prep.graph, seed)
-    tokens = drawn_ahead(iter(src.tokens(n_tokens)))
     learner = learning_for(prep, n_tokens)
     channels = [ch.name for ch in arch.dram_channels]
     events = 0
@@ -267,7 +296,7 @@ def simulate(
             "contention": contention,
             "seed": seed,
             "tokens": len(acc.latencies_ps),
-            "spikes": getattr(src, "label", type(src).__name__),
+            "spikes": label,
         },
         acc=acc,
         elapsed_s=elapsed_s,

@@ -7,6 +7,7 @@ linear accumulates the site's spikes over the site's timesteps.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -54,6 +55,7 @@ class Group:
         return sum(lin.out_features for lin in self.linears)
 
 
+@functools.cache
 def timesteps_for(levels: int, scheme: str) -> int:
     """Timesteps needed to send counts 0..levels-1: L-1 (binary) or ceil(log2 L) (bitwise)."""
     if scheme not in ("binary", "bitwise"):

@@ -40,11 +40,17 @@ def synthetic_label(seed: int, scale: float = 1.0) -> str:
     return f"synthetic:seed={seed}:scale={scale}"
 
 
-def _neuron_factors(rng: np.random.Generator, width: int, spread: float) -> np.ndarray:
-    """Per-neuron log-normal activity factors with mean 1 (fixed for a run)."""
-    if spread == 0:
-        return np.ones(width)
-    return rng.lognormal(mean=-0.5 * spread * spread, sigma=spread, size=width)
+def _neuron_factors(rng: np.random.Generator, spreads: list[float], widths: list[int]):
+    """Per-neuron log-normal activity factors with mean 1 (fixed for a run), site after
+    site (`widths[i]` neurons of log-normal spread `spreads[i]`; 0 draws nothing)."""
+    factors = np.ones(sum(widths))
+    start = 0
+    for spread, width in zip(spreads, widths, strict=True):
+        if spread != 0:
+            mean = -0.5 * spread * spread
+            factors[start : start + width] = rng.lognormal(mean=mean, sigma=spread, size=width)
+        start += width
+    return factors
 
 
 @njit(cache=True, nogil=True)
@@ -93,17 +99,21 @@ class SyntheticSpikeSource:
         self.graph = graph
         self.seed = seed
         self.scale = scale
-        stats_rng = np.random.default_rng([seed, 1])
-        self._p_active: list[np.ndarray] = []
-        self._p_geom: list[np.ndarray] = []
         synthetic = graph.workload.spikes.synthetic
-        for group in graph.groups:
-            firing: SiteFiringConfig = synthetic.for_site(group.site)
-            f = _neuron_factors(stats_rng, group.width, firing.neuron_spread)
-            p_active = np.clip((1.0 - firing.silent_fraction) * f * scale, 0.0, 1.0)
-            mean = np.maximum(1.0, firing.mean_active_count * f)
-            self._p_active.append(p_active)
-            self._p_geom.append(1.0 / mean)
+        firing: list[SiteFiringConfig] = [synthetic.for_site(g.site) for g in graph.groups]
+        widths = [g.width for g in graph.groups]
+        spreads = [s.neuron_spread for s in firing]
+        f = _neuron_factors(np.random.default_rng([seed, 1]), spreads, widths)
+
+        def per_neuron(values: list[float]) -> np.ndarray:
+            return np.repeat(np.array(values, dtype=np.float64), widths)
+
+        silent = per_neuron([s.silent_fraction for s in firing])
+        p_active = np.clip((1.0 - silent) * f * scale, 0.0, 1.0)
+        mean = np.maximum(1.0, per_neuron([s.mean_active_count for s in firing]) * f)
+        bounds = np.cumsum(widths)[:-1]
+        self._p_active: list[np.ndarray] = np.split(p_active, bounds)
+        self._p_geom: list[np.ndarray] = np.split(1.0 / mean, bounds)
 
     @property
     def label(self) -> str:
