@@ -26,6 +26,7 @@ from neurosim.components.compute import WeightWrite
 from neurosim.components.dram import transfer_ps
 from neurosim.config.workload import LearningConfig
 from neurosim.errors import UsageError
+from neurosim.mapping.placement import array_bits
 from neurosim.results.metrics import LearningTotals
 from neurosim.simulate.busy import BusyMeter, TokenBusy
 from neurosim.simulate.work import TokenWork, WorkPlanner
@@ -78,13 +79,17 @@ class WeightUpdates:
         self.planner = planner
         arch, p = planner.arch, planner.placement
         self.arch = arch
-        self.bits = planner.bits
         self.units = p.units
-        self.tile_weights = (p.tile_bytes * 8 // self.bits).astype(np.int64)
+        self.array_kind = planner.array_kind
+        if self.array_kind:  # arrays store whole bits per weight (packed formats round up)
+            self.bits = array_bits(planner.graph.weight_bits)
+            self.tile_bits = np.full(p.n_tiles, float(self.bits))
+        else:  # each tile at its linear's (possibly fractional, per-layer) bits
+            self.tile_bits = planner.tile_weight_bits[:, 0]
+        self.tile_weights = np.floor(p.tile_bytes * 8 / self.tile_bits).astype(np.int64)
         self.weights = int(self.tile_weights.sum())
         self.carry = np.zeros(p.n_tiles)  # fractional expected updates not yet written
         self.tile_core = p.tile_core
-        self.array_kind = planner.array_kind
         self.write: WeightWrite | None = None
         if self.array_kind:
             self.write = arch.compute.weight_write()
@@ -197,10 +202,11 @@ class WeightUpdates:
         """On-chip SRAM writes of resident weights, DRAM write-backs of streamed ones."""
         p, pl, arch = self.planner.placement, self.planner, self.arch
         resident = np.where(p.tile_resident, tile_updates, 0)
-        unit_bytes = np.bincount(self.tile_core, weights=resident, minlength=self.units)
-        unit_bytes = np.ceil(unit_bytes * self.bits / 8)
+        resident_bits = resident * self.tile_bits
+        unit_bits = np.bincount(self.tile_core, weights=resident_bits, minlength=self.units)
+        unit_bytes = np.ceil(unit_bits / 8)
         unit_ps = np.ceil(unit_bytes * pl.core_mem_ps_per_byte).astype(np.int64)
-        onchip_bits = int(resident.sum()) * self.bits
+        onchip_bits = int(np.ceil(resident_bits.sum()))
         channels = arch.dram_channels
         channel_bits = np.zeros(len(channels), dtype=np.int64)
         channel_ps = np.zeros(len(channels), dtype=np.int64)
