@@ -9,9 +9,12 @@ import SimPy. Field names carry their SI unit; values may be written in YAML wit
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from neurosim.components.adc import AdcConfig
+from neurosim.components.attention_engine import AttentionEngineConfig
 from neurosim.components.chip_link import ChipsConfig
 from neurosim.components.compute import ArraySection, ComputeSection, StreamingSection
 from neurosim.components.core import CoreEnergy, SpikingCoreConfig
@@ -31,6 +34,7 @@ __all__ = [
     "COMPUTE_KINDS",
     "AdcConfig",
     "Architecture",
+    "AttentionEngineConfig",
     "ArraySection",
     "CellConfig",
     "ChipsConfig",
@@ -77,6 +81,11 @@ class MappingConfig(StrictModel):
         description="fetch only weight rows of active inputs, at burst granularity; the fetch "
         "then waits until the layer's input spikes are known",
     )
+    kv_cache: Literal["auto", "onchip", "dram"] = Field(
+        default="auto",
+        description="where softmax attention's KV cache lives: auto fills the on-chip memory "
+        "left after weights and state, then spills to DRAM; onchip or dram force one",
+    )
 
 
 class PublishedFigures(StrictModel):
@@ -107,6 +116,11 @@ class Architecture(StrictModel):
         default=None, description="several chips and their links; none: one chip"
     )
     adc: AdcConfig | None = Field(default=None, description="column converters of crossbar arrays")
+    attention_engine: AttentionEngineConfig | None = Field(
+        default=None,
+        description="units able to run softmax attention (multipliers, exponentials); "
+        "none: the chip runs linear attention only",
+    )
     mapping: MappingConfig = Field(description="how the model is laid out on the system")
     host: HostConfig = Field(default=HostConfig(), description="per-token host work")
     published: PublishedFigures | None = Field(

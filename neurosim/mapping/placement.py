@@ -289,10 +289,13 @@ def _assign_channels(streamed, tile_bytes, bandwidth):
     return tile_channel, assigned
 
 
-def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> Placement:
+def place(
+    arch: Architecture, graph: ModelGraph, source: str | None = None, sequences: int = 1
+) -> Placement:
     """Split, place and assign every weight tile; raise ConfigError if the model cannot fit.
 
-    `source` names the architecture's file in errors (default: its name).
+    `source` names the architecture's file in errors (default: its name); `sequences`
+    recurrent states (one per sequence of a batch) compete with the weights for the chip.
     """
     where = source or arch.name
     chips = chips_needed(arch, graph, where)
@@ -331,7 +334,7 @@ def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> P
             f"stream buffer ({buffer} B) is larger than on-chip memory ({capacity} B)",
         )
     budget = capacity - buffer
-    state_bytes = graph.state_bytes
+    state_bytes = graph.state_bytes * sequences
     state_resident = state_bytes <= budget
     if state_resident:
         budget -= state_bytes

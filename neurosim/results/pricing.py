@@ -17,7 +17,7 @@ def price_table(arch: Architecture) -> dict[tuple[str, str], float]:
     """Joules per event for every (component, event kind) the architecture can emit:
     each section prices its own events."""
     sections = [arch.compute, arch.onchip_memory, arch.interconnect, *arch.dram_channels]
-    sections += [s for s in (arch.adc, arch.chips) if s is not None]
+    sections += [s for s in (arch.adc, arch.chips, arch.attention_engine) if s is not None]
     table: dict[tuple[str, str], float] = {}
     for section in sections:
         table |= section.prices()
@@ -42,6 +42,8 @@ def static_powers(arch: Architecture, chips: int = 1) -> dict[str, float]:
         powers["adc"] = arch.adc.static_power_w * adc_count(arch)
     if arch.chips is not None:
         powers["chip_link"] = arch.chips.static_power_w
+    if arch.attention_engine is not None:
+        powers["attention"] = arch.attention_engine.static_power_w
     return {c: p * chips for c, p in powers.items()}
 
 
@@ -55,6 +57,7 @@ _SECTION = {
     "dac": "compute.energy",
     "periphery": "compute.energy",
     "near_memory": "compute.energy",
+    "attention": "attention_engine.energy",
 }
 
 
@@ -134,11 +137,16 @@ def price(
     elapsed_s: float,
     chips: int = 1,
 ) -> EnergyBreakdown:
-    """Energy of `counts` on `arch` over `elapsed_s` of simulated time."""
+    """Energy of `counts` on `arch` over `elapsed_s` of simulated time. An attention
+    engine leaks only in runs that use it (otherwise it is left unpowered)."""
+    counts = list(counts)
+    static = static_powers(arch, chips)
+    if not any(component == "attention" for (component, _), _ in counts):
+        static.pop("attention", None)
     return price_events(
         counts,
         price_table(arch),
-        static_powers(arch, chips),
+        static,
         elapsed_s,
         section_of=_chip_section,
     )
