@@ -267,3 +267,35 @@ def nsllm_softmax_gpu():
 
     arch = load_gpu_architecture(REPO / "architectures" / "a800.yaml")
     return arch, load_config(Workload, NSLLM_WORKLOAD)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--batch", "0"), ("--prompt-tokens", "-1"), ("--context-tokens", "-5")]
+)
+def test_impossible_run_shapes_exit_2(flag, value, tmp_path, capsys) -> None:
+    from conftest import TINY_ARCH, TINY_WORKLOAD
+
+    from neurosim.cli.app import main
+
+    code = main(["run", str(TINY_ARCH), str(TINY_WORKLOAD), "--quiet", "--out",
+                 str(tmp_path / "o"), flag, value])
+    err = capsys.readouterr().err
+    assert code == 2 and flag in err and "Traceback" not in err
+
+
+def test_run_prints_prefill_and_batch_figures(tmp_path, capsys) -> None:
+    from conftest import TINY_ARCH, TINY_WORKLOAD
+
+    from neurosim.cli.app import main
+
+    code = main(["run", str(TINY_ARCH), str(TINY_WORKLOAD), "--quiet", "--fidelity", "analytic",
+                 "--tokens", "2", "--batch", "3", "--prompt-tokens", "4", "--out",
+                 str(tmp_path / "o")])
+    out = capsys.readouterr().out
+    assert code == 0
+    for row in ("batch / prompt tokens", "time to first token", "prefill throughput"):
+        assert row in out
+    assert "3 / 4" in out
