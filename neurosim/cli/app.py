@@ -262,6 +262,8 @@ def _validate(args) -> int:
         print(f"{args.file}: valid architecture '{arch.name}'")
         c = arch.compute
         print(f"  compute: {c.count} x {c.kind} per chip, {c.summary()}")
+        if arch.attention_engine is not None:
+            print(f"  attention engine (softmax): {arch.attention_engine.summary()}")
         if arch.chips is not None:
             print(f"  chips: {arch.chips.count}, linked as a {arch.chips.topology}")
         print(

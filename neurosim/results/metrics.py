@@ -181,7 +181,8 @@ _ENTRIES = (
            "prompt tokens of all sequences / prefill time; only with a prompt"),
     _entry("energy_per_token_j", "J", "lower", "energy per token", "",
            lambda t: t.energy.total_j / t.tokens,
-           "dynamic (events x prices) + static (leakage x time) energy per token"),
+           "dynamic (events x prices) + static (leakage x time) energy per decoded token "
+           "(a prefill's energy included)"),
     _entry("dynamic_energy_per_token_j", "J", "lower", "dynamic energy per token", "dynamic",
            lambda t: t.energy.dynamic_j / t.tokens, "events x prices, per token"),
     _entry("static_energy_per_token_j", "J", "lower", "static energy per token", "static",
