@@ -4,8 +4,9 @@
     python scripts/attention_curves.py batch     # sequences decoded together
     python scripts/attention_curves.py prefill   # prompt length vs time to first token
 
-Each prints one markdown table (analytic fidelity, 2 decoded tokens per point, seed 0);
-`scripts/regenerate_docs.py` puts them in docs/attention.md.
+Each prints one markdown table (analytic fidelity, 2 decoded tokens per point, seed 0) and,
+with --png PATH, draws it; `scripts/regenerate_docs.py` puts them in docs/attention.md and
+docs/img/attention_CURVE.png.
 """
 
 from __future__ import annotations
@@ -98,13 +99,49 @@ def prefill_curve() -> list[str]:
 
 
 CURVES = {"context": context_curve, "batch": batch_curve, "prefill": prefill_curve}
+PLOTTED = {  # curve -> (x label, y label, log y, (column, series label) ...)
+    "context": ("context tokens", "tokens/s", False, ((3, "VCK190"), (5, "A800"))),
+    "batch": ("batch (sequences)", "tokens/s", True, ((1, "VCK190"), (5, "A800"))),
+    "prefill": ("prompt tokens", "time to first token (ms)", True, ((1, "VCK190"), (4, "A800"))),
+}
+
+
+def plot(curve: str, rows: list[str], path: Path) -> None:
+    """A log-x line chart of the table's numeric rows: VCK190 beside A800."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows[2:]]
+    cells = [c for c in cells if c[0].isdigit() and int(c[0]) > 0]  # log axis: no 0
+    x = [int(c[0]) for c in cells]
+    xlabel, ylabel, logy, series = PLOTTED[curve]
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for column, label in series:
+        ax.plot(x, [float(c[column]) for c in cells], marker="o", label=label)
+    ax.set_xscale("log", base=2)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"NSLLM-1.5B: {curve} (analytic)")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("curve", choices=CURVES)
+    ap.add_argument("--png", type=Path, default=None, help="also draw the curve into this PNG")
     args = ap.parse_args()
-    print("\n".join(CURVES[args.curve]()))
+    rows = CURVES[args.curve]()
+    print("\n".join(rows))
+    if args.png is not None:
+        plot(args.curve, rows, args.png)
 
 
 if __name__ == "__main__":

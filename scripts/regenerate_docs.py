@@ -241,11 +241,25 @@ def gen_benchmark() -> str:
     return lines_of(rows) + "\n" + machine_note()
 
 
+_CURVE_PNG = Path(tempfile.mkdtemp(prefix="neurosim-curves-"))
+atexit.register(shutil.rmtree, _CURVE_PNG, ignore_errors=True)
+
+
 def gen_attention_curve(curve: str) -> Callable[[], str]:
-    """One table of scripts/attention_curves.py (context, batch or prefill)."""
+    """One table of scripts/attention_curves.py (context, batch or prefill); its chart
+    waits in a temporary file for `attention_figure`."""
     def render() -> str:
-        return lines_of(tables(run("scripts/attention_curves.py", curve))[0])
+        png = _CURVE_PNG / f"attention_{curve}.png"
+        return lines_of(tables(run("scripts/attention_curves.py", curve, "--png", str(png)))[0])
     return render
+
+
+def attention_figure(curve: str) -> Callable[[], None]:
+    """Copies the chart the curve's table was rendered with to docs/img/."""
+    def draw() -> None:
+        shutil.copyfile(_CURVE_PNG / f"attention_{curve}.png",
+                        ROOT / "docs" / "img" / f"attention_{curve}.png")
+    return draw
 
 
 def gen_benchmark_steps() -> str:
@@ -461,9 +475,9 @@ GENERATORS: dict[str, Generator] = {
     "adc-sharing": Generator(gen_adc_sharing),
     "fidelity-table": Generator(gen_fidelity_table, slow=True),
     "benchmark": Generator(gen_benchmark, timing=True, slow=True),
-    "context-curve": Generator(gen_attention_curve("context")),
-    "batch-curve": Generator(gen_attention_curve("batch")),
-    "prefill-curve": Generator(gen_attention_curve("prefill")),
+    "context-curve": Generator(gen_attention_curve("context"), figures=attention_figure("context")),
+    "batch-curve": Generator(gen_attention_curve("batch"), figures=attention_figure("batch")),
+    "prefill-curve": Generator(gen_attention_curve("prefill"), figures=attention_figure("prefill")),
     "benchmark-steps": Generator(gen_benchmark_steps, timing=True, slow=True),
     "sweep-bench": Generator(gen_sweep_bench, timing=True, slow=True),
     "extract-bench": Generator(gen_extract_bench, timing=True, slow=True),

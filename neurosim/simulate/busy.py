@@ -50,7 +50,8 @@ class TokenBusy:
 class BusyMeter:
     """Measures each token's busy times and keeps the run's totals per resource."""
 
-    def __init__(self, planner: WorkPlanner) -> None:
+    def __init__(self, planner: WorkPlanner, attention: bool = False) -> None:
+        """`attention`: the run uses the attention engine (softmax), a resource of its own."""
         self.planner = planner
         p = planner.placement
         arch = planner.arch
@@ -71,7 +72,7 @@ class BusyMeter:
             for i, (a, b) in enumerate(routing.links)
         ]
         self.resources.append(Resource(ResourceKind.ONCHIP_MEMORY))
-        self.n_engines = 1 if arch.attention_engine is not None else 0
+        self.n_engines = 1 if attention and arch.attention_engine is not None else 0
         self.resources += [Resource(ResourceKind.ATTENTION)] * self.n_engines
         self.total_ps = np.zeros(len(self.resources), dtype=np.float64)
         self._weight_links_key: np.ndarray | None = None
@@ -95,7 +96,7 @@ class BusyMeter:
         attention = np.zeros(self.n_engines)
         if work.kv is not None:
             dram += work.kv.read_ps.sum(axis=0) + work.kv.write_ps.sum(axis=0)
-            attention[:] = work.kv.engine_ps.sum()
+            attention[:] = work.kv.engine_ps.sum()  # (nothing without an engine resource)
         links = np.zeros(pl.routing.n_links)
         links[work.spike_links] = link_busy_ps(work.spike_bits, pl.spike_link_ps_per_bit)
         links += self._weight_links(work.tile_fetch_bytes)

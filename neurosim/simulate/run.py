@@ -230,7 +230,7 @@ def simulate(
     steps = run_steps(n_tokens, batch, prompt_tokens, context0)
     overhead_ps = seconds_to_ps(arch.host.per_token_overhead_s)
     acc = Accumulator(latencies_ps=[])
-    meter = BusyMeter(prep.planner)
+    meter = BusyMeter(prep.planner, attention=kv is not None)
     ledger = Ledger()
     src = source if source is not None else SyntheticSpikeSource(prep.graph, seed)
     drawn = sum(min(st.vectors, MAX_SAMPLED_VECTORS) for st in steps)
