@@ -299,3 +299,12 @@ def test_run_prints_prefill_and_batch_figures(tmp_path, capsys) -> None:
     for row in ("batch / prompt tokens", "time to first token", "prefill throughput"):
         assert row in out
     assert "3 / 4" in out
+
+
+def test_a_chip_without_dram_grows_to_hold_every_sequence_state(tiny_crossbar, tiny_workload):
+    one = prepare(tiny_crossbar, tiny_workload).placement.chips
+    state = 2 * 2 * 8 * 8 * 16 // 8  # blocks x heads x key x value x 2 B = 512 B
+    per_chip = 64 * 1024
+    batch = 16 * per_chip // state  # sixteen chips' worth of states
+    many = prepare(tiny_crossbar, tiny_workload, batch=batch).placement.chips
+    assert one < 16 and many == 16
