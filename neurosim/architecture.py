@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, model_serializer, model_validator
 
 from neurosim.components.adc import AdcConfig
+from neurosim.components.attention_engine import AttentionEngineConfig
 from neurosim.components.chip_link import ChipsConfig
 from neurosim.components.compute import ArraySection, ComputeSection, StreamingSection
 from neurosim.components.core import CoreEnergy, SpikingCoreConfig
@@ -35,6 +36,7 @@ __all__ = [
     "COMPUTE_KINDS",
     "AdcConfig",
     "Architecture",
+    "AttentionEngineConfig",
     "ArraySection",
     "CellConfig",
     "ChipsConfig",
@@ -82,6 +84,11 @@ class MappingConfig(StrictModel):
         default=False,
         description="fetch only weight rows of active inputs, at burst granularity; the fetch "
         "then waits until the layer's input spikes are known",
+    )
+    kv_cache: Literal["auto", "onchip", "dram"] = Field(
+        default="auto",
+        description="where softmax attention's KV cache lives: auto fills the on-chip memory "
+        "left after weights and state, then spills to DRAM; onchip or dram force one",
     )
 
 
@@ -157,6 +164,11 @@ class Architecture(StrictModel):
         default=None,
         description="the FPGA the design is built on: its resources must hold the design, "
         "and its static and fabric power replace the sections' static power",
+    )
+    attention_engine: AttentionEngineConfig | None = Field(
+        default=None,
+        description="units able to run softmax attention (multipliers, exponentials); "
+        "none: the chip runs linear attention only",
     )
     mapping: MappingConfig = Field(description="how the model is laid out on the system")
     neuron_cores: NeuronCoreLimits | None = Field(

@@ -96,6 +96,11 @@ class UsageError(NeurosimError):
     exit_code = 2
 
 
+class CapabilityError(UsageError):
+    """A workload needs something its architecture cannot do (softmax attention on a chip
+    with no unit for it, a KV cache that fits nowhere); the message names both files."""
+
+
 class TraceError(NeurosimError):
     """A workload trace that cannot be read or is inconsistent."""
 

@@ -24,6 +24,7 @@ class ResourceKind(Enum):
     CHIP_LINK = "chip_links"
     ONCHIP_MEMORY = "onchip_memory"
     ADC_BANK = "adc"
+    ATTENTION = "attention"
     HBM = "hbm"
     HOST_OVERHEAD = "per-token overhead"
 

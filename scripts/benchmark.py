@@ -6,7 +6,11 @@ asserts nothing (speed is measured here, not in timed tests).
 
     python scripts/benchmark.py [--tokens 8 64] [--arch A.yaml] [--workload W.yaml]
                                 [--src OLD_CHECKOUT .] [--fidelity analytic des]
+                                [--batch 8] [--prompt-tokens 1024]
                                 [--multichip pcm_cim loihi] [--multichip-tokens 8]
+
+--batch and --prompt-tokens time a run of that shape: "tokens" are then decode steps
+(each makes one token of every sequence), after one prefill step of the prompt.
 
 With several --src trees (e.g. an export of an older commit and this one), each row is
 measured for each tree in turn, so a before/after comparison shares one machine state.
@@ -30,12 +34,13 @@ from neurosim.simulate.systems import load_architecture, load_workload
 from neurosim.simulate.run import simulate
 arch = load_architecture(Path(sys.argv[1])); wl = load_workload(Path(sys.argv[2]))
 fidelity, tokens, traced = sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1"
+shape = {"batch": int(sys.argv[6]), "prompt_tokens": int(sys.argv[7])} if len(sys.argv) > 6 else {}
 simulate(arch, wl, n_tokens=1, fidelity="analytic")          # warm numba's cache
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 if traced:
     tracemalloc.start()
 t, cpu = time.perf_counter(), time.process_time()
-r = simulate(arch, wl, n_tokens=tokens, fidelity=fidelity)
+r = simulate(arch, wl, n_tokens=tokens, fidelity=fidelity, **shape)
 wall, cpu = time.perf_counter() - t, time.process_time() - cpu
 traced_peak = tracemalloc.get_traced_memory()[1] if traced else 0
 print(json.dumps({"wall_s": wall, "cpu_s": cpu, "events": r.engine_events,
@@ -78,18 +83,21 @@ def measure_multichip(arch: Path, workload: Path, tokens: int) -> dict:
 
 
 def measure(
-    arch: Path, workload: Path, fidelity: str, tokens: int, traced: bool, src: Path = ROOT
+    arch: Path, workload: Path, fidelity: str, tokens: int, traced: bool, src: Path = ROOT,
+    batch: int = 1, prompt_tokens: int = 0,
 ) -> dict:
     """Run one measurement in a fresh interpreter importing neurosim from `src`.
 
     With `traced`, Python allocations are traced (slower) to report their peak; timing
-    figures come from an untraced run.
+    figures come from an untraced run. `batch` and `prompt_tokens` shape the run (an older
+    source tree without them is timed only with the defaults).
     """
     src = src.resolve()  # `python -c` puts the working directory first on sys.path
     env = dict(os.environ, PYTHONPATH=str(src))
+    shape = [str(batch), str(prompt_tokens)] if (batch, prompt_tokens) != (1, 0) else []
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, str(arch.resolve()), str(workload.resolve()), fidelity,
-         str(tokens), "1" if traced else "0"],
+         str(tokens), "1" if traced else "0", *shape],
         check=True, capture_output=True, text=True, env=env, cwd=src,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -110,11 +118,17 @@ def main() -> None:
     ap.add_argument("--multichip", nargs="*", default=[], metavar="PRESET",
                     help="also time these multi-chip presets' setup and an analytic run")
     ap.add_argument("--multichip-tokens", type=int, default=8)
+    ap.add_argument("--batch", type=int, default=1, help="sequences decoded together")
+    ap.add_argument("--prompt-tokens", type=int, default=0,
+                    help="prompt tokens per sequence, prefilled in one step first")
     args = ap.parse_args()
     if args.multichip:
         multichip(args.multichip, args.workload, args.multichip_tokens)
         print()
-    print(f"{args.arch.name} x {args.workload.name}")
+    shape = {"batch": args.batch, "prompt_tokens": args.prompt_tokens}
+    print(f"{args.arch.name} x {args.workload.name}"
+          + (f", batch {args.batch}, prompt {args.prompt_tokens} tokens (tokens = decode steps)"
+             if (args.batch, args.prompt_tokens) != (1, 0) else ""))
     header = (f"{'source':<24}{'fidelity':<9}{'tokens':>7}{'wall s':>9}{'s/token':>10}"
               f"{'CPU s/token':>12}"
               f"{'events/s':>11}{'traced peak MB':>16}{'RSS growth MB':>15}")
@@ -124,12 +138,12 @@ def main() -> None:
         for tokens in args.tokens:
             for src in args.src:
                 m = min(
-                    (measure(args.arch, args.workload, fidelity, tokens, False, src)
+                    (measure(args.arch, args.workload, fidelity, tokens, False, src, **shape)
                      for _ in range(args.repeat)),
                     key=lambda x: x["wall_s"],
                 )
                 peak = float("nan") if args.no_trace else measure(
-                    args.arch, args.workload, fidelity, tokens, True, src
+                    args.arch, args.workload, fidelity, tokens, True, src, **shape
                 )["traced_peak_mb"]
                 per_token = m["wall_s"] / tokens
                 eps = m["events"] / m["wall_s"] if m["events"] else float("nan")

@@ -268,6 +268,47 @@ def gen_benchmark() -> str:
     return lines_of(rows) + "\n" + machine_note()
 
 
+_CURVE_PNG = Path(tempfile.mkdtemp(prefix="neurosim-curves-"))
+atexit.register(shutil.rmtree, _CURVE_PNG, ignore_errors=True)
+
+
+def gen_attention_curve(curve: str) -> Callable[[], str]:
+    """One table of scripts/attention_curves.py (context, batch or prefill); its chart
+    waits in a temporary file for `attention_figure`."""
+    def render() -> str:
+        png = _CURVE_PNG / f"attention_{curve}.png"
+        return lines_of(tables(run("scripts/attention_curves.py", curve, "--png", str(png)))[0])
+    return render
+
+
+def attention_figure(curve: str) -> Callable[[], None]:
+    """Copies the chart the curve's table was rendered with to docs/img/."""
+    def draw() -> None:
+        shutil.copyfile(_CURVE_PNG / f"attention_{curve}.png",
+                        ROOT / "docs" / "img" / f"attention_{curve}.png")
+    return draw
+
+
+def gen_benchmark_steps() -> str:
+    """The two run shapes the issue times: a long prefill (analytic) and a batch (DES)."""
+    rows = ["| run | fidelity | decode steps | wall s | CPU s | s per decode step | "
+            "s per decoded token |", "|---|---|---|---|---|---|---|"]
+    for label, fidelity, steps, batch, prompt in (
+        ("prefill 1,024 + decode 64", "analytic", 64, 1, 1024),
+        ("batch 8", "des", 4, 8, 0),
+    ):
+        text = run("scripts/benchmark.py", "--fidelity", fidelity, "--tokens", str(steps),
+                   "--batch", str(batch), "--prompt-tokens", str(prompt), "--no-trace")
+        cells = next((line.split()[1:] for line in text.splitlines()
+                      if line.split()[1:2] == [fidelity]), None)
+        if cells is None:
+            raise GenerationError(f"no row in the benchmark output:\n{text}")
+        wall, cpu = float(cells[2]), float(cells[4]) * steps
+        rows.append(f"| {label} | {fidelity} | {steps} | {wall:.2f} | {cpu:.2f} | "
+                    f"{wall / steps:.4f} | {wall / (steps * batch):.4f} |")
+    return lines_of(rows) + "\n" + machine_note()
+
+
 def gen_sweep_bench() -> str:
     text = run("scripts/sweep_bench.py")
     rows = ["| fidelity | workers | points/min end to end | points/min steady |",
@@ -533,6 +574,10 @@ GENERATORS: dict[str, Generator] = {
     "fidelity-table": Generator(gen_fidelity_table, slow=True),
     "snn-example": Generator(gen_snn_example),
     "benchmark": Generator(gen_benchmark, timing=True, slow=True),
+    "context-curve": Generator(gen_attention_curve("context"), figures=attention_figure("context")),
+    "batch-curve": Generator(gen_attention_curve("batch"), figures=attention_figure("batch")),
+    "prefill-curve": Generator(gen_attention_curve("prefill"), figures=attention_figure("prefill")),
+    "benchmark-steps": Generator(gen_benchmark_steps, timing=True, slow=True),
     "sweep-bench": Generator(gen_sweep_bench, timing=True, slow=True),
     "extract-bench": Generator(gen_extract_bench, timing=True, slow=True),
     "trace-codings": Generator(gen_codings, slow=True),

@@ -336,12 +336,17 @@ def test_every_option_has_help(command) -> None:
 # --------------------------------------------------------------------------- wrong pairings
 
 
-def test_gpu_options_are_refused_on_a_chip(tmp_path, capsys) -> None:
-    for extra in (["--attention", "softmax"], ["--context-tokens", "100"]):
-        argv = ["run", TINY_ARCH, TINY_WL, "--quiet", "--out", tmp_path / "o", *extra]
-        code, _, err = _main(argv, capsys)
-        assert code == 2 and "only to GPU architectures" in err and extra[0] in err
-        assert not (tmp_path / "o").exists()
+def test_softmax_on_a_chip_names_what_is_missing(tmp_path, capsys) -> None:
+    base = ["run", TINY_ARCH, TINY_WL, "--quiet", "--out", tmp_path / "o"]
+    code, _, err = _main([*base, "--attention", "softmax"], capsys)
+    assert code == 2 and "blocks.softmax_attention" in err and "tiny_workload.yaml" in err
+    section = "workload.blocks.softmax_attention={heads: 2, kv_heads: 1, head_dim: 8}"
+    code, _, err = _main([*base, "--attention", "softmax", "--set", section], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "tiny_arch.yaml" in err and "tiny_workload.yaml" in err and "attention_engine" in err
+    assert not (tmp_path / "o").exists()
+    code, out, _ = _main([*base, "--context-tokens", "100"], capsys)  # linear: no cache
+    assert code == 0 and "throughput" in out
 
 
 def test_reprice_on_another_kind_says_the_kinds_differ(tiny_arch, tiny_workload, tmp_path, capsys):

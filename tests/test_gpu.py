@@ -308,7 +308,8 @@ def test_result_has_the_common_metric_keys(gpu, tiny_workload):
         "dynamic_power_w", "dynamic_power_onchip_w", "total_power_onchip_w", "static_power_w",
         "total_power_w",
         "tokens_per_j", "synops_per_token", "spikes_per_token", "weight_bytes",
-        "memory_footprint_bytes",
+        "memory_footprint_bytes", "time_to_first_token_s", "time_per_output_token_s",
+        "decode_tokens_per_s",
     }  # fmt: skip
     assert r.fidelity == "analytic" and r.contention is False
     assert "tiny_gpu" in result_table(r)  # the generic table reads a GPU Result

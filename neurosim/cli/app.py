@@ -18,6 +18,7 @@ from neurosim.cli.paths import (
     workload_file,
     workload_or_network,
 )
+from neurosim.cli.run_shape import add_run_shape_options, check_run_shape, run_shape_kwargs
 from neurosim.cli.snn import add_network_options, is_network, run_network
 from neurosim.cli.sweep import SWEEP_COMMANDS, add_sweep_commands, run_sweep_command
 from neurosim.cli.trace import add_trace_commands, run_trace_command
@@ -109,18 +110,7 @@ def _parser() -> argparse.ArgumentParser:
         help="replay a spike trace instead of synthetic spikes; the workload takes the "
         "trace's levels and scheme",
     )
-    run.add_argument(
-        "--attention",
-        choices=("linear", "softmax"),
-        default=None,
-        help="GPU architectures only: attention form (default: the workload's)",
-    )
-    run.add_argument(
-        "--context-tokens",
-        type=int,
-        default=None,
-        help="GPU architectures only: tokens already in context (default: the workload's)",
-    )
+    add_run_shape_options(run)
     _add_set(run, "architecture or workload")
     add_network_options(run)
 
@@ -158,6 +148,7 @@ def _parser() -> argparse.ArgumentParser:
         help="where the table (CSV) and the energy chart (PNG) go (default results/compare)",
     )
     cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_run_shape_options(cmp_)
     _add_set(cmp_, "workload or every architecture")
 
     cap = sub.add_parser("capacity", help="chips a model of N parameters needs, and link cost")
@@ -278,6 +269,8 @@ def _validate(args) -> int:
         print(f"{args.file}: valid architecture '{arch.name}'")
         c = arch.compute
         print(f"  compute: {c.count} x {c.kind} per chip, {c.summary()}")
+        if arch.attention_engine is not None:
+            print(f"  attention engine (softmax): {arch.attention_engine.summary()}")
         if arch.chips is not None:
             print(f"  chips: {arch.chips.count}, linked as a {arch.chips.topology}")
         print(
@@ -352,31 +345,7 @@ def _check_run_options(args) -> None:
         raise UsageError(f"--tokens must be at least 1; got {args.tokens}")
     if args.seed < 0:
         raise UsageError(f"--seed must be a non-negative integer; got {args.seed}")
-    if args.context_tokens is not None and args.context_tokens < 0:
-        raise UsageError(f"--context-tokens must be >= 0; got {args.context_tokens}")
-
-
-def _check_gpu_options(args, arch) -> None:
-    """--attention and --context-tokens change only the GPU model: refuse them on a chip."""
-    from neurosim.simulate.gpu import GpuArchitecture
-
-    if isinstance(arch, GpuArchitecture):
-        return
-    given = [
-        flag
-        for flag, value in (
-            ("--attention", args.attention),
-            ("--context-tokens", args.context_tokens),
-        )
-        if value is not None
-    ]
-    if given:
-        raise UsageError(
-            f"{' and '.join(given)} {'apply' if len(given) > 1 else 'applies'} only to GPU "
-            "architectures (kind: gpu); "
-            f"{arch.name} is a {arch.compute.kind} system, which models the workload's "
-            "spike-based linear attention only"
-        )
+    check_run_shape(args)
 
 
 def _progress_bar(args, total: int, desc: str):
@@ -400,7 +369,6 @@ def _run(args) -> int:
     _check_pair(args.architecture, args.workload)
     arch = load_architecture(args.architecture, args.overrides)
     workload = load_workload(args.workload, args.overrides)
-    _check_gpu_options(args, arch)
     source = None
     if args.trace is not None:
         from neurosim.cli.trace import trace_source_for
@@ -418,9 +386,8 @@ def _run(args) -> int:
             contention=not args.no_contention,
             progress=bar.update if bar is not None else None,
             arch_source=str(args.architecture),
-            attention=args.attention,
-            context_tokens=args.context_tokens,
             source=source,
+            **run_shape_kwargs(args),
         )
     except RunInterrupted as err:
         interrupted, result = err, err.result
@@ -474,6 +441,7 @@ def _compare(args) -> int:
         raise UsageError(f"--tokens must be at least 1; got {args.tokens}")
     if args.seed < 0:
         raise UsageError(f"--seed must be a non-negative integer; got {args.seed}")
+    check_run_shape(args)
     check_kind(args.workload, "workload", "--workload")
     for path in args.architectures:
         check_kind(path, "architecture", "each ARCHITECTURE argument")
@@ -495,6 +463,7 @@ def _compare(args) -> int:
                     fidelity=args.fidelity,
                     arch_source=str(path),
                     progress=bar.update if bar is not None else None,
+                    **run_shape_kwargs(args),
                 )
             )
     finally:

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import Field, model_serializer, model_validator
 
+from neurosim.config.attention import SoftmaxAttentionConfig
 from neurosim.config.base import StrictModel
 from neurosim.config.per_layer import EMBEDDING, LM_HEAD, BlockRangeConfig, WeightConfig
 from neurosim.units import Fraction
@@ -49,6 +50,14 @@ class BlockConfig(StrictModel):
     sites: dict[str, SiteConfig] = Field(min_length=1)
     linears: list[LinearConfig] = Field(min_length=1)
     linear_attention: LinearAttentionConfig | None = None
+    softmax_attention: SoftmaxAttentionConfig | None = Field(
+        default=None, description="softmax attention's heads and KV cache format"
+    )
+    attention: Literal["linear", "softmax"] | None = Field(
+        default=None,
+        description="token mixer the run uses; none: linear if linear_attention is given, "
+        "else softmax if softmax_attention is given",
+    )
     norms: int = Field(ge=0, description="normalisation layers per block (element-wise work)")
     overrides: list[BlockRangeConfig] = Field(
         default_factory=list,
@@ -64,6 +73,29 @@ class BlockConfig(StrictModel):
             if first <= block <= last and site in override.sites:
                 levels = override.sites[site].levels
         return levels
+
+    @property
+    def attention_kind(self) -> str | None:
+        """The token mixer in use: 'linear', 'softmax' or None (neither is described)."""
+        if self.attention is not None:
+            return self.attention
+        if self.linear_attention is not None:
+            return "linear"
+        return "softmax" if self.softmax_attention is not None else None
+
+    @model_validator(mode="after")
+    def _attention_described(self) -> BlockConfig:
+        section = {"linear": self.linear_attention, "softmax": self.softmax_attention}
+        if self.attention is not None and section[self.attention] is None:
+            raise ValueError(
+                f"attention: {self.attention} attention needs blocks.{self.attention}_attention "
+                + (
+                    "(heads, kv_heads, head_dim, kv_bits)"
+                    if self.attention == "softmax"
+                    else "(heads, key_dim, value_dim, state_bits)"
+                )
+            )
+        return self
 
     @model_validator(mode="after")
     def _linears_use_known_sites(self) -> BlockConfig:

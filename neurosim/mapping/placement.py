@@ -104,10 +104,11 @@ def _expected_fetch_fraction(graph: ModelGraph, sparse: bool) -> np.ndarray:
     return np.array([1.0 - synthetic.for_site(g.site).silent_fraction for g in graph.groups])
 
 
-def model_bytes_on_chip(graph: ModelGraph) -> int:
-    """Bytes a weight-stationary system must hold on chip: every weight plus the state."""
+def model_bytes_on_chip(graph: ModelGraph, sequences: int = 1) -> int:
+    """Bytes a weight-stationary system must hold on chip: every weight plus the state of
+    each of `sequences` sequences."""
     weights = sum(lin.weight_bytes for g in graph.groups for lin in g.linears)
-    return weights + graph.state_bytes
+    return weights + graph.state_bytes * sequences
 
 
 def array_bits(bits: Fraction) -> int:
@@ -145,23 +146,25 @@ def arrays_needed(arch: Architecture, graph: ModelGraph) -> int:
     return total
 
 
-def chips_needed(arch: Architecture, graph: ModelGraph, where: str) -> int:
+def chips_needed(arch: Architecture, graph: ModelGraph, where: str, sequences: int = 1) -> int:
     """Chips the system uses: the configured count, or (for 'auto') as many as the weights
-    need when there is no DRAM to stream them from. Raise ConfigError if too few."""
+    and the `sequences` recurrent states need when there is no DRAM to stream them from.
+    Raise ConfigError if too few."""
     per_chip = int(arch.onchip_memory.capacity_bytes)
     need = 1
+    on_chip = model_bytes_on_chip(graph, sequences)
     if is_array_kind(arch):
         per_chip_arrays = arch.compute.count * arch.compute.arrays_per_tile
         need = max(1, -(-arrays_needed(arch, graph) // per_chip_arrays))
-        need = max(need, -(-graph.state_bytes // per_chip))
+        need = max(need, -(-(graph.state_bytes * sequences) // per_chip))
     elif arch.dram is None:
-        need = max(1, -(-model_bytes_on_chip(graph) // per_chip))
+        need = max(1, -(-on_chip // per_chip))
     if arch.chips is None:
         if need > 1:
             raise ConfigError.single(
                 where,
                 "onchip_memory.capacity_bytes",
-                f"the model needs {model_bytes_on_chip(graph)} B on chip but one chip holds "
+                f"the model needs {on_chip} B on chip but one chip holds "
                 f"{per_chip} B and there is no DRAM: it needs {need} chips; add a `chips:` "
                 f"section (count: {need} or auto) with its chip-to-chip links",
             )
@@ -172,7 +175,7 @@ def chips_needed(arch: Architecture, graph: ModelGraph, where: str) -> int:
         raise ConfigError.single(
             where,
             "chips.count",
-            f"the model needs {need} chips ({model_bytes_on_chip(graph)} B on chip, "
+            f"the model needs {need} chips ({on_chip} B on chip, "
             f"{per_chip} B per chip) but chips.count is {arch.chips.count}",
         )
     return arch.chips.count
@@ -304,13 +307,16 @@ def _assign_channels(streamed, tile_bytes, bandwidth):
     return tile_channel, assigned
 
 
-def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> Placement:
+def place(
+    arch: Architecture, graph: ModelGraph, source: str | None = None, sequences: int = 1
+) -> Placement:
     """Split, place and assign every weight tile; raise ConfigError if the model cannot fit.
 
-    `source` names the architecture's file in errors (default: its name).
+    `source` names the architecture's file in errors (default: its name); `sequences`
+    recurrent states (one per sequence of a batch) compete with the weights for the chip.
     """
     where = source or arch.name
-    chips = chips_needed(arch, graph, where)
+    chips = chips_needed(arch, graph, where, sequences)
     units = chips * arch.compute.count
     if units > MAX_SIMULATED_UNITS:
         raise SimulationError(
@@ -347,7 +353,7 @@ def place(arch: Architecture, graph: ModelGraph, source: str | None = None) -> P
             f"stream buffer ({buffer} B) is larger than on-chip memory ({capacity} B)",
         )
     budget = capacity - buffer
-    state_bytes = graph.state_bytes
+    state_bytes = graph.state_bytes * sequences
     state_resident = state_bytes <= budget
     if state_resident:
         budget -= state_bytes

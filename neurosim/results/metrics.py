@@ -106,11 +106,19 @@ class RunTotals:
     learning: LearningTotals | None = None  # weight updates, when the workload learns
     timesteps: int = 0  # spiking-network runs: timesteps simulated (0: an LLM run)
     neuron_steps: float = 0.0  # spiking-network runs: neurons x timesteps
+    batch: int = 1
+    prefill_s: float = 0.0
+    prompt_tokens: int = 0
 
     @property
     def tokens(self) -> int:
-        """Decoded tokens (at least 1, for per-token divisions)."""
-        return max(1, len(self.latencies_s))
+        """Decoded tokens of all sequences (at least 1, for per-token divisions)."""
+        return max(1, len(self.latencies_s) * self.batch)
+
+    @property
+    def decode_s(self) -> float:
+        """Time of the decode steps (each makes one token of every sequence)."""
+        return float(sum(self.latencies_s))
 
     def per_second(self, joules: float) -> float:
         """`joules` over the simulated time (0 for no time)."""
@@ -170,7 +178,18 @@ class Metric:
 
 
 def _tokens_per_s(t: RunTotals) -> float:
-    return len(t.latencies_s) / t.elapsed_s if t.elapsed_s > 0 else 0.0
+    return len(t.latencies_s) * t.batch / t.elapsed_s if t.elapsed_s > 0 else 0.0
+
+
+def _time_per_output_token(t: RunTotals) -> float:
+    later = t.latencies_s[1:] or t.latencies_s
+    return float(np.mean(later)) if later else 0.0
+
+
+def _prefill_tokens_per_s(t: RunTotals) -> float | None:
+    if not t.prompt_tokens or t.prefill_s <= 0:
+        return None
+    return t.prompt_tokens * t.batch / t.prefill_s
 
 
 def _learning(value: Callable[[RunTotals, LearningTotals], float | None]):
@@ -204,17 +223,30 @@ _ENTRIES = (
     _entry("parameters", "", "none", "parameters", "parameters",
            lambda t: float(t.parameters), "weights of the model"),
     _entry("tokens_per_s", "tokens/s", "higher", "throughput", "", _tokens_per_s,
-           "decoded tokens / simulated time (batch 1, tokens back to back)"),
+           "decoded tokens of all sequences / simulated time, prefill included"),
     _entry("latency_mean_s", "s", "lower", "mean latency per token", "latency",
            lambda t: float(np.mean(t.latencies_s)) if t.latencies_s else 0.0,
-           "mean per-token decode time"),
+           "mean per-token decode time (one decode step of the whole batch)"),
     _entry("latency_p50_s", "s", "lower", "median latency per token", "p50 latency",
            lambda t: percentile(t.latencies_s, 50), "median per-token decode time"),
     _entry("latency_p99_s", "s", "lower", "p99 latency per token", "p99 latency",
            lambda t: percentile(t.latencies_s, 99), "99th-percentile per-token decode time"),
+    _entry("time_to_first_token_s", "s", "lower", "time to first token", "TTFT",
+           lambda t: t.prefill_s + (t.latencies_s[0] if t.latencies_s else 0.0),
+           "prefill of the prompt plus the first decode step"),
+    _entry("time_per_output_token_s", "s", "lower", "time per output token", "TPOT",
+           _time_per_output_token,
+           "mean decode step after the first (the first alone if there is one)"),
+    _entry("decode_tokens_per_s", "tokens/s", "higher", "decode throughput", "decode",
+           lambda t: t.tokens / t.decode_s if t.decode_s > 0 else 0.0,
+           "decoded tokens of all sequences / decode time (prefill excluded)"),
+    _entry("prefill_tokens_per_s", "tokens/s", "higher", "prefill throughput", "prefill",
+           _prefill_tokens_per_s,
+           "prompt tokens of all sequences / prefill time; only with a prompt"),
     _entry("energy_per_token_j", "J", "lower", "energy per token", "",
            lambda t: t.energy.total_j / t.tokens,
-           "dynamic (events x prices) + static (leakage x time) energy per token"),
+           "dynamic (events x prices) + static (leakage x time) energy per decoded token "
+           "(a prefill's energy included)"),
     _entry("dynamic_energy_per_token_j", "J", "lower", "dynamic energy per token", "dynamic",
            lambda t: t.energy.dynamic_j / t.tokens, "events x prices, per token"),
     _entry("static_energy_per_token_j", "J", "lower", "static energy per token", "static",

@@ -18,7 +18,7 @@ def price_table(arch: Architecture) -> dict[tuple[str, str], float]:
     """Joules per event for every (component, event kind) the architecture can emit:
     each section prices its own events."""
     sections = [arch.compute, arch.onchip_memory, arch.interconnect, *arch.dram_channels, arch.host]
-    sections += [s for s in (arch.adc, arch.chips) if s is not None]
+    sections += [s for s in (arch.adc, arch.chips, arch.attention_engine) if s is not None]
     table: dict[tuple[str, str], float] = {}
     for section in sections:
         table |= section.prices()
@@ -45,6 +45,8 @@ def static_powers(arch: Architecture, chips: int = 1) -> dict[str, float]:
         powers["chip_link"] = arch.chips.static_power_w
     if arch.fpga is not None:
         powers["fpga_device"] = arch.fpga.device.static_power_w
+    if arch.attention_engine is not None:
+        powers["attention"] = arch.attention_engine.static_power_w
     per_system = {"host": arch.host.static_power_w()} if arch.host.cpu is not None else {}
     return {c: p * chips for c, p in powers.items()} | per_system
 
@@ -61,6 +63,7 @@ _SECTION = {
     "near_memory": "compute.energy",
     "host": "host.cpu",
     "host_link": "host.link",
+    "attention": "attention_engine.energy",
 }
 
 
@@ -141,12 +144,16 @@ def price(
     chips: int = 1,
 ) -> EnergyBreakdown:
     """Energy of `counts` on `arch` over `elapsed_s` of simulated time; on an FPGA, also
-    the fabric's dynamic power over that time (component `fabric`, one event per part)."""
+    the fabric's dynamic power over that time (component `fabric`, one event per part).
+    An attention engine leaks only in runs that use it (otherwise it is left unpowered)."""
     counts = dict(counts)
+    static = static_powers(arch, chips)
+    if not any(component == "attention" for component, _ in counts):
+        static.pop("attention", None)
     energy = price_events(
         counts.items(),
         price_table(arch),
-        static_powers(arch, chips),
+        static,
         elapsed_s,
         section_of=_chip_section,
     )

@@ -61,6 +61,17 @@ def result_table(r: Result) -> str:
         ("spikes per token", f"{m['spikes_per_token']:.4g}"),
         ("bottleneck", r.bottleneck),
     ]
+    options = r.config.get("options", {})
+    batch, prompt = options.get("batch", 1), options.get("prompt_tokens", 0)
+    if batch != 1 or prompt:
+        rows[4:4] = [
+            ("batch / prompt tokens", f"{batch} / {prompt}"),
+            ("time to first token", format_quantity(m["time_to_first_token_s"], "time")),
+            ("time per output token", format_quantity(m["time_per_output_token_s"], "time")),
+            ("decode throughput", f"{m['decode_tokens_per_s']:.1f} tokens/s"),
+        ]
+        if "prefill_tokens_per_s" in m:
+            rows.insert(8, ("prefill throughput", f"{m['prefill_tokens_per_s']:.1f} tokens/s"))
     parts = [_rows_to_text(rows, "Result")]
     if "weight_updates_per_token" in m:
         parts.append(_rows_to_text(learning_rows(m), "Learning (weight writes)"))
@@ -104,6 +115,17 @@ def placement_table(pl: dict) -> str:
         (f"streamed from {name}", format_quantity(v, "bytes"))
         for name, v in pl["streamed_bytes_per_channel"].items()
     ]
+    if "kv_cache_bytes" in pl:
+        rows += [
+            (
+                "KV cache (largest)",
+                f"{format_quantity(pl['kv_cache_bytes'], 'bytes')}, "
+                f"{pl['kv_cache_tokens_per_sequence']} tokens x "
+                f"{pl['kv_cache_sequences']} sequence(s): {pl['kv_cache_where']}",
+            ),
+            ("KV cache on chip", format_quantity(pl["kv_cache_onchip_bytes"], "bytes")),
+            ("KV cache in DRAM", format_quantity(pl["kv_cache_dram_bytes"], "bytes")),
+        ]
     return _rows_to_text(rows, "Placement")
 
 

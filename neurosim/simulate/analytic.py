@@ -115,7 +115,7 @@ def token_end_ps(
             work.item_offsets,
             item_durations_ps(work, contention),
             work.epilogue_ps,
-            work.extra_ps,
+            work.post_group_ps,
             np.int64(work.prologue_ps),
             n_channels,
         )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from neurosim.architecture import Architecture
 from neurosim.components.adc import AdcBank
+from neurosim.components.attention_engine import AttentionEngine
 from neurosim.components.compute import ComputeUnit
 from neurosim.components.dram import DramChannel
 from neurosim.components.interconnect import Interconnect
@@ -26,6 +27,7 @@ class System:
     onchip: OnChipMemory
     interconnect: Interconnect
     adc: AdcBank | None
+    attention: AttentionEngine | None = None
 
 
 def _adc_banks(arch: Architecture, placement: Placement) -> int:
@@ -48,4 +50,9 @@ def build_system(arch: Architecture, planner: WorkPlanner, seed: int, contention
         onchip=OnChipMemory(ctx, arch.onchip_memory, placement.stream_buffer_bytes),
         interconnect=Interconnect(ctx, arch.interconnect, routing, *planner.link_params),
         adc=adc,
+        attention=(
+            AttentionEngine(ctx, arch.attention_engine)
+            if arch.attention_engine is not None
+            else None
+        ),
     )

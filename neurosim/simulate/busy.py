@@ -31,6 +31,7 @@ class TokenBusy:
     links: np.ndarray  # (links,)
     onchip: int
     adc: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (shared ADC banks,)
+    attention: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (0 or 1 engine,)
 
     def longest_ps(self) -> int:
         """The busiest resource's busy time: no schedule of the token is shorter."""
@@ -38,6 +39,7 @@ class TokenBusy:
             max(
                 self.compute.max(initial=0),
                 self.adc.max(initial=0),
+                self.attention.max(initial=0),
                 self.dram.max(initial=0),
                 self.links.max(initial=0),
                 self.onchip,
@@ -48,7 +50,8 @@ class TokenBusy:
 class BusyMeter:
     """Measures each token's busy times and keeps the run's totals per resource."""
 
-    def __init__(self, planner: WorkPlanner) -> None:
+    def __init__(self, planner: WorkPlanner, attention: bool = False) -> None:
+        """`attention`: the run uses the attention engine (softmax), a resource of its own."""
         self.planner = planner
         p = planner.placement
         arch = planner.arch
@@ -69,6 +72,8 @@ class BusyMeter:
             for i, (a, b) in enumerate(routing.links)
         ]
         self.resources.append(Resource(ResourceKind.ONCHIP_MEMORY))
+        self.n_engines = 1 if attention and arch.attention_engine is not None else 0
+        self.resources += [Resource(ResourceKind.ATTENTION)] * self.n_engines
         self.total_ps = np.zeros(len(self.resources), dtype=np.float64)
         self._weight_links_key: np.ndarray | None = None
         self._weight_links_ps = np.zeros(routing.n_links)
@@ -88,6 +93,10 @@ class BusyMeter:
         )[: self.n_channels]
         if self.n_channels:
             dram[0] += work.prologue_ps + work.extra_ps.sum()
+        attention = np.zeros(self.n_engines)
+        if work.kv is not None:
+            dram += work.kv.read_ps.sum(axis=0) + work.kv.write_ps.sum(axis=0)
+            attention[:] = work.kv.engine_ps.sum()  # (nothing without an engine resource)
         links = np.zeros(pl.routing.n_links)
         links[work.spike_links] = link_busy_ps(work.spike_bits, pl.spike_link_ps_per_bit)
         links += self._weight_links(work.tile_fetch_bytes)
@@ -95,13 +104,18 @@ class BusyMeter:
         if self.n_adc_banks and work.adc is not None:
             adc = work.adc.bank_busy_ps(self.n_adc_banks)
         return TokenBusy(
-            compute=compute, dram=dram, links=links, onchip=self.onchip_ps(work), adc=adc
+            compute=compute,
+            dram=dram,
+            links=links,
+            onchip=self.onchip_ps(work),
+            adc=adc,
+            attention=attention,
         )
 
     def add(self, busy: TokenBusy) -> None:
         """Add a finished token's busy times to the run's totals."""
         self.total_ps += np.concatenate(
-            (busy.compute, busy.adc, busy.dram, busy.links, [busy.onchip])
+            (busy.compute, busy.adc, busy.dram, busy.links, [busy.onchip], busy.attention)
         )
 
     def _weight_links(self, fetch_bytes: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ import numpy as np
 import simpy
 
 from neurosim.mapping.placement import Placement
+from neurosim.simulate.attention_work import KvWork
 from neurosim.simulate.build import System
 from neurosim.simulate.work import TokenWork, WorkPlanner
 
@@ -73,7 +74,7 @@ class DesTokenRunner:
             if tiles.size:
                 env.process(self._dma(work, ci, tiles, reserved, tile_ready, group_started))
         if work.prologue_ps:
-            emb_bytes = self.planner.embedding_fetch_bytes
+            emb_bytes = self.planner.embedding_fetch_bytes * work.vectors
             yield from sys.channels[0].transfer(work.prologue_ps, read_bits=emb_bytes * 8)
         for g in range(n_groups):
             group_started[g].succeed()
@@ -85,13 +86,45 @@ class DesTokenRunner:
             ]
             yield simpy.AllOf(env, procs)
             if work.extra_ps[g]:
-                state_bits = self.planner.state_fetch_bytes * 8
+                state_bits = self.planner.state_fetch_bytes * 8 * work.state_copies
                 half = int(work.extra_ps[g]) // 2
                 yield from sys.channels[0].transfer(half, read_bits=state_bits)
                 yield from sys.channels[0].transfer(half, write_bits=state_bits)
+            if work.kv is not None and work.kv.group_ps[g]:
+                yield from self._attention(work.kv, g)
         if env.now < start + floor_ps:
             yield env.timeout(start + floor_ps - env.now)
         return start
+
+    def _attention(self, kv: KvWork, g: int):
+        """Softmax attention after group g: the engine scores, normalises and sums while
+        the DRAM channels deliver their share of the KV cache (the on-chip share is read at
+        the memory's bandwidth), then the new keys and values are written back."""
+        env, sys = self.env, self.system
+        onchip = sys.onchip
+        onchip.read(int(kv.onchip_read_bits[g]))
+        onchip.write(int(kv.onchip_write_bits[g]))
+        events = {name: int(n[g]) for name, n in kv.events.items()}
+        procs = [env.process(sys.attention.run(int(kv.engine_ps[g]), events))]
+        if kv.onchip_ps[g]:
+            procs.append(env.timeout(int(kv.onchip_ps[g])))
+        for ci, channel in enumerate(sys.channels):
+            if kv.read_bits[g, ci]:
+                procs.append(
+                    env.process(
+                        channel.transfer(int(kv.read_ps[g, ci]), read_bits=int(kv.read_bits[g, ci]))
+                    )
+                )
+        yield simpy.AllOf(env, procs)
+        writes = [
+            env.process(
+                channel.transfer(int(kv.write_ps[g, ci]), write_bits=int(kv.write_bits[g, ci]))
+            )
+            for ci, channel in enumerate(sys.channels)
+            if kv.write_bits[g, ci]
+        ]
+        if writes:
+            yield simpy.AllOf(env, writes)
 
     def _allocate(self, work: TokenWork, fetched: np.ndarray, reserved: dict):
         """Reserve stream-buffer space for fetched tiles in execution order."""
@@ -238,7 +271,7 @@ class DesTokenRunner:
                 yield done
             release(fetch_bytes[k])
         core.count(self._unit_events(g, c))
-        g_counts = self._epilogue_counts(g, c)
+        g_counts = self._epilogue_counts(g, c, work.vectors)
         yield from core.finish_layer(int(work.epilogue_ps[g, c]), *g_counts)
 
     def _tile_totals(self, work: TokenWork) -> None:
@@ -268,10 +301,14 @@ class DesTokenRunner:
         row = g * self.planner.cores + c
         return {key: sums[row] for key, sums in zip(self._event_keys, self._unit_sums, strict=True)}
 
-    def _epilogue_counts(self, g: int, c: int) -> tuple[int, int]:
-        """Neuron updates and state updates unit c performs at the end of group g."""
+    def _epilogue_counts(self, g: int, c: int, vectors: int) -> tuple[int, int]:
+        """Neuron updates and state updates unit c performs at the end of group g, for
+        `vectors` token vectors."""
         pl = self.planner
         if pl.graph.groups[g].attention is not None and pl.placement.state_resident and c == 0:
-            self.system.onchip.read(pl.state_block_bytes * 8)
-            self.system.onchip.write(pl.state_block_bytes * 8)
-        return int(pl.neuron_updates_gc[g, c]), int(pl.state_updates_gc[g, c])
+            self.system.onchip.read(pl.state_block_bytes * 8 * vectors)
+            self.system.onchip.write(pl.state_block_bytes * 8 * vectors)
+        return (
+            int(pl.neuron_updates_gc[g, c]) * vectors,
+            int(pl.state_updates_gc[g, c]) * vectors,
+        )

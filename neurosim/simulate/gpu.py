@@ -334,7 +334,7 @@ def decode_shape(
     if attention not in (None, "linear", "softmax"):
         raise ValueError(f"unknown attention {attention!r}; known: linear, softmax, None")
     la = workload.blocks.linear_attention
-    kind: AttentionKind = attention or ("linear" if la is not None else "softmax")
+    kind: AttentionKind = attention or workload.blocks.attention_kind or "softmax"
     if kind == "linear" and la is None:
         raise ConfigError.single(
             f"workload {workload.name}",
@@ -425,24 +425,35 @@ class TokenCost:
         return self.dynamic_energy_j + self.static_energy_j
 
 
-def token_cost(arch: GpuArchitecture, shape: DecodeShape, position: int) -> TokenCost:
-    """Cost of the token decoded with `position` tokens already in the cache."""
+def token_cost(
+    arch: GpuArchitecture, shape: DecodeShape, position: int, batch: int = 1, queries: int = 1
+) -> TokenCost:
+    """Cost of one step with `position` tokens already in each sequence's cache, in which
+    each of `batch` sequences adds `queries` tokens (1: a decode step; the prompt length:
+    a prefill). Weights are read once per step; activations, attention and the KV cache or
+    state are per sequence (the cache is read once per step, as a fused kernel does)."""
     if position < 0:
         raise ValueError(f"position must be >= 0; got {position}")
+    if batch < 1 or queries < 1:
+        raise ValueError(f"batch and queries must be >= 1; got {batch}, {queries}")
     elem = arch.bytes_per_element
+    vectors = batch * queries
     if shape.attention == "softmax":
-        attended = position + 1
+        attended = batch * (queries * position + queries * (queries + 1) // 2)
         kv_bytes = shape.kv_elements_per_token * arch.kv_cache_bits / 8
-        att_read, att_write = attended * kv_bytes, kv_bytes
+        att_read = batch * (position + queries) * kv_bytes
+        att_write = vectors * kv_bytes
     else:
         attended = 0
         state = shape.layers * shape.state_elements_per_layer * arch.recurrent_state_bits / 8
-        att_read, att_write = state, state
-    linear_flops = 2.0 * shape.linear_weights
+        att_read, att_write = batch * state, batch * state
+    linear_flops = 2.0 * shape.linear_weights * vectors
     attention_flops = shape.attention_flops(attended)
+    if shape.attention == "linear":
+        attention_flops *= vectors
     weight_bytes = arch.linear_weight_bytes(shape)
-    act_read = float(shape.activation_reads * elem)
-    act_write = float(shape.activation_writes * elem)
+    act_read = float(shape.activation_reads * elem * vectors)
+    act_write = float(shape.activation_writes * elem * vectors)
     read = weight_bytes + att_read + act_read
     write = att_write + act_write
     flops = linear_flops + attention_flops
@@ -490,21 +501,26 @@ def token_cost(arch: GpuArchitecture, shape: DecodeShape, position: int) -> Toke
 
 
 def memory_footprint(
-    arch: GpuArchitecture, shape: DecodeShape, context_tokens: int
+    arch: GpuArchitecture, shape: DecodeShape, context_tokens: int, batch: int = 1,
+    vectors: int = 1,
 ) -> dict[str, float]:
-    """Device memory with `context_tokens` cached: weights, KV cache or state, the rest.
+    """Device memory with `context_tokens` cached for each of `batch` sequences: weights,
+    KV cache or state, the rest.
 
-    Activations: two live vectors of the widest layer (input and output) at the precision.
+    Activations: two live vectors of the widest layer (input and output) at the precision,
+    for each of the `vectors` token vectors of the largest step.
     """
     elem = arch.bytes_per_element
     parts = {"weights": arch.stored_weight_bytes(shape)}
     if shape.attention == "softmax":
-        parts["kv_cache"] = context_tokens * shape.kv_elements_per_token * arch.kv_cache_bits / 8
+        parts["kv_cache"] = (
+            batch * context_tokens * shape.kv_elements_per_token * arch.kv_cache_bits / 8
+        )
     else:
         parts["recurrent_state"] = (
-            shape.layers * shape.state_elements_per_layer * arch.recurrent_state_bits / 8
+            batch * shape.layers * shape.state_elements_per_layer * arch.recurrent_state_bits / 8
         )
-    parts["activations"] = float(2 * shape.widest_activation * elem)
+    parts["activations"] = float(2 * shape.widest_activation * elem * vectors)
     parts["framework"] = float(arch.framework_memory_bytes)
     parts["total"] = sum(parts.values())
     return parts
@@ -532,6 +548,8 @@ def simulate_gpu(
     *,
     context_tokens: int | None = None,
     progress: Callable[[int], Any] | None = None,
+    batch: int = 1,
+    prompt_tokens: int = 0,
 ) -> Result:
     """Decode `n_tokens` tokens of `workload`'s dense model on `arch`; return the Result.
 
@@ -553,15 +571,26 @@ def simulate_gpu(
         )
     if context_tokens < 0:
         raise SimulationError(f"context_tokens must be >= 0; got {context_tokens}")
+    if batch < 1 or prompt_tokens < 0:
+        raise SimulationError(
+            f"batch must be >= 1 and prompt_tokens >= 0; got {batch}, {prompt_tokens}"
+        )
     src = source if source is not None else SyntheticSpikeSource(graph, seed)
+    prefill = (
+        token_cost(arch, shape, context_tokens, batch, prompt_tokens) if prompt_tokens else None
+    )
+    first = context_tokens + prompt_tokens
     costs: list[TokenCost] = []
     for i, _spikes in enumerate(src.tokens(n_tokens)):
-        costs.append(token_cost(arch, shape, context_tokens + i))
+        costs.append(token_cost(arch, shape, first + i, batch))
         if progress:
             progress(1)
     if not costs:
         raise SimulationError("the spike source yielded no tokens")
-    return _result(arch, workload, shape, costs, seed, n_tokens, context_tokens, attention, wall0)
+    return _result(
+        arch, workload, shape, costs, seed, n_tokens, context_tokens, attention, wall0,
+        batch=batch, prefill=prefill, prompt_tokens=prompt_tokens,
+    )
 
 
 def price_table(arch: GpuArchitecture) -> dict[tuple[str, str], float]:
@@ -611,17 +640,24 @@ def _result(
     context_tokens: int,
     attention_option: str | None,
     wall0: float,
+    *,
+    batch: int = 1,
+    prefill: TokenCost | None = None,
+    prompt_tokens: int = 0,
 ) -> Result:
-    n = len(costs)
     lat = [c.time_s for c in costs]
-    elapsed = sum(lat)
+    steps = costs if prefill is None else [prefill, *costs]
+    elapsed = sum(c.time_s for c in steps)
+    n = len(costs) * batch  # decoded tokens: per-token figures divide by these
 
     def total(attr: str) -> float:
-        return sum(getattr(c, attr) for c in costs)
+        return sum(getattr(c, attr) for c in steps)
 
-    ledger = _ledger(costs)
-    final_context = context_tokens + n
-    footprint = memory_footprint(arch, shape, final_context)
+    ledger = _ledger(steps)
+    final_context = context_tokens + prompt_tokens + len(costs)
+    footprint = memory_footprint(
+        arch, shape, final_context, batch, batch * max(1, prompt_tokens)
+    )
     totals = RunTotals(
         latencies_s=lat,
         elapsed_s=elapsed,
@@ -632,6 +668,9 @@ def _result(
         synops=ledger.get(GPU_COMPONENT, "flop") / 2,
         spikes=0.0,
         offchip_components=frozenset({HBM_COMPONENT}),
+        batch=batch,
+        prefill_s=prefill.time_s if prefill is not None else 0.0,
+        prompt_tokens=prompt_tokens,
     )
     att = "kv_cache" if shape.attention == "softmax" else "state"
     traffic = {
@@ -650,7 +689,7 @@ def _result(
         Resource(ResourceKind.HOST_OVERHEAD): overhead_s,
     }
     binding: dict[str, float] = {}
-    for c in costs:
+    for c in steps:
         binding[c.bottleneck] = binding.get(c.bottleneck, 0.0) + c.time_s
     placement = {
         "kind": GPU_KIND,
@@ -671,6 +710,8 @@ def _result(
             "power_cap_stretch": total("power_cap_s") / n,
             "total": elapsed / n,
         },
+        "batch": batch,
+        "prompt_tokens": prompt_tokens,
         "kernels_per_token": costs[0].kernels,
         "power_capped_tokens": sum(1 for c in costs if c.power_cap_s > 0),
         "synops_per_token_means": "dense MACs per token (2 FLOPs each); a GPU skips nothing",
@@ -691,6 +732,10 @@ def _result(
         "attention": shape.attention,
         "context_tokens": context_tokens,
     }
+    if batch != 1:
+        options["batch"] = batch
+    if prompt_tokens:
+        options["prompt_tokens"] = prompt_tokens
     return build_result(
         arch=arch,
         workload=workload,

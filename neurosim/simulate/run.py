@@ -12,8 +12,9 @@ from neurosim.components.host import HostWork, TokenShape, host_work
 from neurosim.components.routing import build_routing, chip_topology
 from neurosim.config.workload import Workload
 from neurosim.engine import ps_to_seconds, seconds_to_ps
-from neurosim.errors import SimulationError
+from neurosim.errors import CapabilityError, SimulationError, UsageError
 from neurosim.ledger import Ledger
+from neurosim.mapping.kv import KvPlacement, place_kv
 from neurosim.mapping.placement import Placement, place
 from neurosim.resources import Resource
 from neurosim.results.metrics import RunTotals
@@ -25,6 +26,7 @@ from neurosim.simulate.busy import BusyMeter, TokenBusy
 from neurosim.simulate.des import DesTokenRunner
 from neurosim.simulate.learning import WeightUpdates
 from neurosim.simulate.work import TokenWork, WorkPlanner
+from neurosim.workload.attention import kv_shape
 from neurosim.workload.model import ModelGraph, build_model_graph
 from neurosim.workload.spikes import (
     SpikeSource,
@@ -58,6 +60,7 @@ class Prepared:
     placement: Placement
     planner: WorkPlanner
     host: HostWork
+    batch: int = 1
 
 
 def prepare(
@@ -65,15 +68,17 @@ def prepare(
     workload: Workload,
     arch_source: str | None = None,
     graph: ModelGraph | None = None,
+    batch: int = 1,
 ) -> Prepared:
-    """Build the model graph (unless given), the placement, the routes, the work planner
-    and the host's share of every token."""
+    """Build the model graph (unless given), the placement (recurrent state for `batch`
+    sequences), the routes, the work planner and the host's share of every token."""
     if graph is None:
         graph = build_model_graph(workload, head_on_host="lm_head" in arch.host.runs)
-    placement = place(arch, graph, source=arch_source)
+    placement = place(arch, graph, source=arch_source, sequences=batch)
     routing = routing_for(arch, placement.chips)
     planner = WorkPlanner(arch, graph, placement, routing)
-    return Prepared(arch, workload, graph, placement, planner, host_work_of(arch, graph))
+    host = host_work_of(arch, graph)
+    return Prepared(arch, workload, graph, placement, planner, host, batch)
 
 
 def host_work_of(arch: Architecture, graph: ModelGraph) -> HostWork:
@@ -91,6 +96,25 @@ def host_work_of(arch: Architecture, graph: ModelGraph) -> HostWork:
     return host_work(arch.host, shape)
 
 
+def kv_placement(
+    prep: Prepared, tokens: int, files: str
+) -> KvPlacement | None:
+    """Where the KV cache of `tokens` tokens per sequence lives (None without softmax
+    attention); CapabilityError, naming `files`, when the chip cannot run it."""
+    shape = kv_shape(prep.workload)
+    if shape is None:
+        return None
+    if prep.arch.attention_engine is None:
+        raise CapabilityError(
+            f"{files}: the workload runs softmax attention (blocks.attention / --attention), "
+            f"but the architecture has no unit that can: {prep.arch.compute.kind} units have no "
+            "multipliers or exponentials; describe the units that score, normalise and sum "
+            "in an attention_engine section, or run the workload's linear attention"
+        )
+    state = prep.graph.state_bytes * prep.batch
+    return place_kv(prep.arch, prep.placement, shape, tokens, prep.batch, state, files)
+
+
 def routing_for(arch: Architecture, chips: int):
     """Routes of the whole system: the on-chip topology, once per chip, plus chip links."""
     if chips == 1 or arch.chips is None:
@@ -106,8 +130,9 @@ def routing_for(arch: Architecture, chips: int):
 class Accumulator:
     """Running totals over tokens, so memory does not grow with the token count."""
 
-    latencies_ps: list[int]
+    latencies_ps: list[int]  # of each decode step
     busy: dict[Resource, float] | None = None  # seconds per resource, filled in at the end
+    prefill_ps: int = 0
     spikes: int = 0
     synops: int = 0
     dram_read: dict[str, int] | None = None
@@ -165,6 +190,45 @@ def _handed_over(pool: ThreadPoolExecutor, tokens, pending) -> Iterator[TokenSpi
             yield token
 
 
+MAX_SAMPLED_VECTORS = 16
+"""Most token vectors of one step whose spikes are drawn and planned one by one; a larger
+step (a long prompt, a big batch) plans this many and scales their work to the rest."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a run: `vectors` token vectors of `sequences` sequences processed
+    together, each sequence having `context` tokens cached before it."""
+
+    prefill: bool
+    vectors: int
+    sequences: int
+    context: int
+
+
+def run_steps(n_tokens: int, batch: int, prompt_tokens: int, context_tokens: int) -> list[Step]:
+    """The prefill step (when there is a prompt), then one decode step per output token."""
+    steps = []
+    if prompt_tokens:
+        steps.append(Step(True, prompt_tokens * batch, batch, context_tokens))
+    first = context_tokens + prompt_tokens
+    steps += [Step(False, batch, batch, first + i) for i in range(n_tokens)]
+    return steps
+
+
+def _step_tokens(tokens: Iterator[TokenSpikes], step: Step) -> list[TokenSpikes]:
+    """The spikes drawn for one step (at most MAX_SAMPLED_VECTORS vectors)."""
+    drawn = []
+    for _ in range(min(step.vectors, MAX_SAMPLED_VECTORS)):
+        tok = next(tokens, None)
+        if tok is None:
+            break
+        drawn.append(tok)
+    if not drawn:
+        raise SimulationError("the spike source ran out of tokens")
+    return drawn
+
+
 def simulate(
     arch: Architecture,
     workload: Workload,
@@ -176,44 +240,80 @@ def simulate(
     progress=None,
     arch_source: str | None = None,
     prepared: Prepared | None = None,
+    *,
+    batch: int = 1,
+    prompt_tokens: int = 0,
+    context_tokens: int | None = None,
+    workload_source: str | None = None,
 ) -> Result:
-    """Decode `n_tokens` tokens of `workload` on `arch`; return the summarised result.
+    """Decode `n_tokens` tokens for each of `batch` sequences of `workload` on `arch`, after
+    a prefill of `prompt_tokens` prompt tokens (0: none), with `context_tokens` tokens
+    already cached (None: the workload's); return the summarised result.
 
-    `prepared` is `prepare(arch, workload)` made earlier for these same configs (a sweep
-    worker reuses it across seeds); it is never modified here.
+    `prepared` is `prepare(arch, workload, batch=batch)` made earlier for these same
+    configs (a sweep worker reuses it across seeds); it is never modified here.
     """
     if n_tokens < 1:
         raise SimulationError(f"n_tokens must be at least 1; got {n_tokens}")
     if seed < 0:
         raise SimulationError(f"seed must be a non-negative integer; got {seed}")
+    if batch < 1 or prompt_tokens < 0 or (context_tokens is not None and context_tokens < 0):
+        raise SimulationError(
+            f"batch must be at least 1 and prompt and context tokens at least 0; got batch "
+            f"{batch}, prompt {prompt_tokens}, context {context_tokens}"
+        )
     if fidelity not in FIDELITIES:
         raise ValueError(f"unknown fidelity {fidelity!r}; known: {', '.join(FIDELITIES)}")
     wall0 = time.perf_counter()
-    if prepared is not None:
+    if prepared is not None and prepared.batch == batch:
         graph = prepared.graph
     else:
+        prepared = None
         graph = build_model_graph(workload, head_on_host="lm_head" in arch.host.runs)
+    context0 = workload.context_tokens if context_tokens is None else context_tokens
+    steps = run_steps(n_tokens, batch, prompt_tokens, context0)
+    drawn = sum(min(st.vectors, MAX_SAMPLED_VECTORS) for st in steps)
     if source is None:
         label = synthetic_label(seed)
-        tokens = drawn_ahead(lambda: SyntheticSpikeSource(graph, seed).tokens(n_tokens))
+        tokens = drawn_ahead(lambda: SyntheticSpikeSource(graph, seed).tokens(drawn))
     else:
         label = getattr(source, "label", type(source).__name__)
-        tokens = drawn_ahead(lambda: iter(source.tokens(n_tokens)))
+        tokens = drawn_ahead(lambda: iter(source.tokens(drawn)))
     # the first token is drawn while the placement and the planner are built
-    prep = prepared if prepared is not None else prepare(arch, workload, arch_source, graph)
-    overhead_ps = seconds_to_ps(prep.host.token_s)  # the host works while the chip waits
+    if prepared is None:
+        prepared = prepare(arch, workload, arch_source, graph, batch=batch)
+    prep = prepared
+    files = f"{arch_source or arch.name} + {workload_source or workload.name}"
+    kv = kv_placement(prep, context0 + prompt_tokens + n_tokens, files)
+    host_ps = seconds_to_ps(prep.host.token_s)  # per sequence and step: the chip waits
     acc = Accumulator(latencies_ps=[])
-    meter = BusyMeter(prep.planner)
+    meter = BusyMeter(prep.planner, attention=kv is not None)
     ledger = Ledger()
-    learner = learning_for(prep, n_tokens)
+    learner = learning_for(prep, n_tokens, batch, prompt_tokens, files)
     channels = [ch.name for ch in arch.dram_channels]
+    host_calls = 0  # host work done: once per sequence per finished step
+
+    def plan(step: Step) -> tuple[TokenWork, list[TokenSpikes]]:
+        drawn_step = _step_tokens(tokens, step)
+        work = prep.planner.plan_step(drawn_step, step.vectors, step.sequences, step.context, kv)
+        return work, drawn_step
+
+    def finished(step: Step, latency_ps: int) -> None:
+        nonlocal host_calls
+        host_calls += step.sequences
+        if step.prefill:
+            acc.prefill_ps += latency_ps
+        else:
+            acc.latencies_ps.append(latency_ps)
+
     events = 0
     interrupted = False
     if fidelity == "analytic":
         now = 0
         try:
-            for index, tok in enumerate(tokens):
-                work = prep.planner.plan(tok)
+            for index, step in enumerate(steps):
+                work, drawn_step = plan(step)
+                overhead_ps = host_ps * step.sequences
                 busy = busy_times(meter, work)
                 end = token_end_ps(
                     work,
@@ -224,11 +324,11 @@ def simulate(
                     floor_ps=busy.longest_ps() if contention else 0,
                     contention=contention,
                 )
-                writes = learner.after_token(work, tok, index) if learner else None
+                writes = learner.after_token(work, drawn_step[0], index) if learner else None
                 if writes is not None:
                     end += writes.time_ps
-                # commit the finished token in one short step, so an interrupt keeps whole tokens
-                acc.latencies_ps.append(end - now + overhead_ps)
+                # commit the finished step in one short step, so an interrupt keeps whole tokens
+                finished(step, end - now + overhead_ps)
                 now = end + overhead_ps
                 ledger.add_all(work.counts)
                 acc.add(work)
@@ -238,7 +338,7 @@ def simulate(
                     acc.add_writes(writes, channels)
                     meter.add(writes.busy(meter))
                 meter.add(busy)
-                if progress:
+                if progress and not step.prefill:
                     progress(1)
         except KeyboardInterrupt:
             if not acc.latencies_ps:
@@ -252,20 +352,21 @@ def simulate(
         finished_ps = 0
         finished_counts: dict = {}
         try:
-            for index, tok in enumerate(tokens):
-                work = prep.planner.plan(tok)
+            for index, step in enumerate(steps):
+                work, drawn_step = plan(step)
+                overhead_ps = host_ps * step.sequences
                 busy = busy_times(meter, work)
                 start = env.now
                 proc = env.process(runner.token(work, floor_ps=busy.onchip if contention else 0))
                 env.run(until=proc)
-                writes = learner.after_token(work, tok, index) if learner else None
+                writes = learner.after_token(work, drawn_step[0], index) if learner else None
                 if writes is not None:
                     written = env.now
                     env.run(until=env.process(learner.des_writes(system, writes)))
                     written = env.now - written
                 if overhead_ps:
                     env.run(until=env.timeout(overhead_ps))
-                acc.latencies_ps.append(env.now - start)
+                finished(step, env.now - start)
                 acc.add(work)
                 if writes is not None:
                     learner.record(writes, written)
@@ -274,7 +375,7 @@ def simulate(
                 meter.add(busy)
                 finished_ps = env.now
                 finished_counts = dict(system.ctx.ledger.items())
-                if progress:
+                if progress and not step.prefill:
                     progress(1)
         except KeyboardInterrupt:
             if not acc.latencies_ps:
@@ -285,19 +386,28 @@ def simulate(
         ledger.add_all(finished_counts)
         events = env.events_processed
     host_counts = prep.host.counts()
-    ledger.add_all({key: n * len(acc.latencies_ps) for key, n in host_counts.items()})
+    ledger.add_all({key: n * host_calls for key, n in host_counts.items()})
     acc.busy = meter.seconds()
     elapsed_s = ps_to_seconds(elapsed_ps)
     energy = price(ledger.items(), arch, elapsed_s, chips=prep.placement.chips)
+    options = {
+        "fidelity": fidelity,
+        "contention": contention,
+        "seed": seed,
+        "tokens": len(acc.latencies_ps),
+        "spikes": label,
+    }
+    # only what differs from a plain batch-1 decode enters the config hash
+    for key, value, plain in (
+        ("batch", batch, 1),
+        ("prompt_tokens", prompt_tokens, 0),
+        ("context_tokens", context0, workload.context_tokens),
+    ):
+        if value != plain:
+            options[key] = value
     result = summarise(
         prep=prep,
-        options={
-            "fidelity": fidelity,
-            "contention": contention,
-            "seed": seed,
-            "tokens": len(acc.latencies_ps),
-            "spikes": label,
-        },
+        options=options,
         acc=acc,
         elapsed_s=elapsed_s,
         energy=energy,
@@ -305,20 +415,38 @@ def simulate(
         wall_s=time.perf_counter() - wall0,
         engine_events=events,
         learning=learner.totals if learner else None,
+        kv=kv,
+        run=RunShape(batch, prompt_tokens, context0),
     )
     if interrupted:
         raise RunInterrupted(result, requested=n_tokens)
     return result
 
 
-def learning_for(prep: Prepared, n_tokens: int) -> WeightUpdates | None:
+def learning_for(
+    prep: Prepared, n_tokens: int, batch: int = 1, prompt_tokens: int = 0, files: str = ""
+) -> WeightUpdates | None:
     """The weight updates of a learning workload (None for frozen weights)."""
     cfg = prep.workload.learning
     if cfg.rule == "none":
         return None
+    if batch != 1 or prompt_tokens:
+        raise UsageError(
+            f"{files}: workload.learning: weight updates are modelled for batch-1 decoding "
+            f"without a prompt; got batch {batch}, prompt {prompt_tokens} tokens"
+        )
     updates = WeightUpdates(cfg, prep.planner, n_tokens)
     updates.totals.prices = price_table(prep.arch)
     return updates
+
+
+@dataclass(frozen=True)
+class RunShape:
+    """Sequences, prompt length and cached context of a run."""
+
+    batch: int = 1
+    prompt_tokens: int = 0
+    context_tokens: int = 0
 
 
 def summarise(
@@ -332,10 +460,12 @@ def summarise(
     wall_s: float,
     engine_events: int,
     learning=None,
+    kv: KvPlacement | None = None,
+    run: RunShape = RunShape(),
 ) -> Result:
     """The Result of a chip run: its totals, traffic per memory level and placement."""
     arch, placement = prep.arch, prep.placement
-    n = max(1, len(acc.latencies_ps))
+    n = max(1, len(acc.latencies_ps) * run.batch)
     weight_bytes = float(placement.resident_weight_bytes + placement.streamed_weight_bytes)
     if prep.graph.host_head is not None:  # stored in the host's memory
         weight_bytes += prep.graph.host_head.weight_bytes
@@ -346,7 +476,9 @@ def summarise(
         energy=energy,
         parameters=prep.graph.parameters,
         weight_bytes=weight_bytes,
-        memory_footprint_bytes=weight_bytes + prep.graph.state_bytes,
+        memory_footprint_bytes=weight_bytes
+        + prep.graph.state_bytes * run.batch
+        + (kv.total_bytes if kv is not None else 0.0),
         synops=acc.synops,
         spikes=acc.spikes,
         offchip_components=frozenset(
@@ -354,6 +486,9 @@ def summarise(
         ),
         area_m2=areas,
         learning=learning,
+        batch=run.batch,
+        prefill_s=ps_to_seconds(acc.prefill_ps),
+        prompt_tokens=run.prompt_tokens,
     )
     traffic = {
         "dram_read": sum(acc.dram_read.values()) / n,
@@ -366,6 +501,14 @@ def summarise(
     for name, v in acc.dram_read.items():
         traffic[f"dram.{name}_read"] = v / n
     summary = placement.summary(arch)
+    if kv is not None:
+        summary |= kv.summary()
+    if run != RunShape():
+        summary |= {
+            "batch": run.batch,
+            "prompt_tokens": run.prompt_tokens,
+            "context_tokens": run.context_tokens,
+        }
     if areas:
         summary["area_m2"] = areas
     return build_result(

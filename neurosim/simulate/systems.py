@@ -7,6 +7,7 @@ from pathlib import Path
 
 from neurosim.architecture import Architecture
 from neurosim.config.loader import load_config, load_yaml_with_lines, resolve_extends
+from neurosim.config.overrides import with_overrides
 from neurosim.config.workload import Workload
 from neurosim.errors import ConfigError
 from neurosim.results.record import Result
@@ -139,10 +140,16 @@ def run_system(
     attention: str | None = None,
     context_tokens: int | None = None,
     prepared=None,
+    batch: int = 1,
+    prompt_tokens: int = 0,
+    workload_source: str | None = None,
 ) -> Result:
-    """Decode `n_tokens` of `workload` on `arch`: the DES/analytic simulator for chips, the
-    analytical roofline for a GPU (which has one fidelity: `fidelity` is ignored).
-    `prepared` (chips only) is `simulate.run.prepare(arch, workload)`, reused."""
+    """Decode `n_tokens` of `workload` for each of `batch` sequences on `arch`, after a
+    prefill of `prompt_tokens` (0: none) with `context_tokens` already cached (None: the
+    workload's): the DES/analytic simulator for chips, the analytical roofline for a GPU
+    (which has one fidelity: `fidelity` is ignored). `attention` ("linear", "softmax";
+    None: the workload's) picks the token mixer. `prepared` (chips only) is
+    `simulate.run.prepare(arch, workload)`, reused."""
     if isinstance(arch, GpuArchitecture):
         if workload.learning.rule != "none":
             raise ConfigError.single(
@@ -150,24 +157,24 @@ def run_system(
                 f"GPU model ({arch.name}); drop the learning section for the GPU"
             )
         return simulate_gpu(
-            arch,
-            workload,
-            n_tokens=n_tokens,
-            seed=seed,
-            source=source,
-            attention=attention,
-            context_tokens=context_tokens,
-            progress=progress,
+            arch, workload, n_tokens=n_tokens, seed=seed, source=source, attention=attention,
+            context_tokens=context_tokens, progress=progress, batch=batch,
+            prompt_tokens=prompt_tokens,
         )
+    if attention is not None and attention != workload.blocks.attention_kind:
+        workload = with_attention(workload, attention, workload_source)
+        prepared = None
     return simulate(
-        arch,
-        workload,
-        n_tokens=n_tokens,
-        seed=seed,
-        fidelity=fidelity,
-        contention=contention,
-        source=source,
-        progress=progress,
-        arch_source=arch_source,
-        prepared=prepared,
+        arch, workload, n_tokens=n_tokens, seed=seed, fidelity=fidelity, contention=contention,
+        source=source, progress=progress, arch_source=arch_source, prepared=prepared,
+        batch=batch, prompt_tokens=prompt_tokens, context_tokens=context_tokens,
+        workload_source=workload_source,
+    )
+
+
+def with_attention(workload: Workload, attention: str, source: str | None = None) -> Workload:
+    """The workload running `attention` ("linear" or "softmax") as its token mixer; a
+    ConfigError naming the workload when it does not describe that attention."""
+    return with_overrides(
+        workload, {"blocks.attention": attention}, source=source or f"workload {workload.name}"
     )

@@ -19,7 +19,9 @@ from neurosim.components.interconnect import link_parameters, route_latency_ps
 from neurosim.components.routing import CHIP_LINK, Routing
 from neurosim.engine import PS_PER_S, seconds_to_ps
 from neurosim.errors import TraceError
+from neurosim.mapping.kv import KvPlacement
 from neurosim.mapping.placement import Placement, even_split, is_array_kind, linear_bits
+from neurosim.simulate.attention_work import KvWork, plan_kv
 from neurosim.simulate.kernels import binary_spikes_by_owner, multicast_link_bits
 from neurosim.workload.model import ModelGraph
 from neurosim.workload.spikes import TokenSpikes
@@ -55,6 +57,16 @@ class AdcRequests:
         busiest = np.zeros(n_items, dtype=np.int64)
         np.maximum.at(busiest, item[first], load)
         return np.where(per_item > 0, self.read_ps + busiest, 0)
+
+    def unqueued_ps(self) -> np.ndarray:
+        """Per item: the read plus its slowest entry's conversions (0 for items that read
+        nothing), what an item takes when nobody queues."""
+        n_items = self.offsets.size - 1
+        per_item = np.diff(self.offsets)
+        item = np.repeat(np.arange(n_items), per_item)
+        slowest = np.zeros(n_items, dtype=np.int64)
+        np.maximum.at(slowest, item, self.conversion_ps.astype(np.int64))
+        return np.where(per_item > 0, self.read_ps + slowest, 0)
 
     def bank_busy_ps(self, n_banks: int) -> np.ndarray:
         """Per bank: its conversion time over all items (its busy time in the token)."""
@@ -93,12 +105,67 @@ class TokenWork:
     onchip_write_bytes: int = 0
     noc_bytes: int = 0
     chip_link_bytes: int = 0
+    state_copies: int = 1  # recurrent states moved to and from DRAM per group (sequences)
+    vectors: int = 1  # token vectors the step processes (prompt tokens x sequences, batch)
+    kv: KvWork | None = None  # softmax attention after each block's first group
+
+    @property
+    def post_group_ps(self) -> np.ndarray:
+        """(G,) time after each group's compute: state traffic, then softmax attention."""
+        return self.extra_ps if self.kv is None else self.extra_ps + self.kv.group_ps
 
     def phase_link_bits(self, g: int) -> np.ndarray:
         """(T_g, links): bits each spike phase of group g carries on every link."""
         bits = np.zeros((int(self.group_timesteps[g]), self.n_links), dtype=np.int64)
         bits[:, self.spike_links] = self.spike_bits[g, : bits.shape[0]]
         return bits
+
+
+@dataclass(frozen=True)
+class _TokenPart:
+    """What one token vector's spikes decide within a step."""
+
+    counts: np.ndarray
+    spike_bits: np.ndarray  # (G, Tmax, spike links)
+    latency: np.ndarray  # (G, Tmax) route latency of each spike phase
+    item_ps: np.ndarray
+    item_synops: np.ndarray
+    item_events: dict[tuple[str, str], np.ndarray]
+    adc: AdcRequests | None
+    spikes: int
+
+
+def _scaled_sum(arrays: list[np.ndarray], scale: float) -> np.ndarray:
+    """The element-wise sum of `arrays` times `scale`, as integers (the array itself for a
+    single array at scale 1, so a one-vector step is exactly a token's plan)."""
+    total = arrays[0] if len(arrays) == 1 else np.sum(arrays, axis=0)
+    if scale == 1:
+        return total
+    return np.rint(total * scale).astype(np.int64)
+
+
+def _merged_adc(requests: list[AdcRequests], scale: float, vectors: int) -> AdcRequests:
+    """The conversions of several vectors on the same items: the arrays read each vector in
+    turn (`vectors` reads), and each bank converts the columns of all of them."""
+    n_items = requests[0].offsets.size - 1
+    item = np.concatenate([np.repeat(np.arange(n_items), np.diff(r.offsets)) for r in requests])
+    bank = np.concatenate([r.bank for r in requests])
+    conv = np.concatenate([r.conversion_ps for r in requests]).astype(np.int64)
+    cols = np.concatenate([r.columns for r in requests]).astype(np.int64)
+    key = item * (int(bank.max(initial=0)) + 1) + bank
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    conv = np.rint(np.bincount(inverse, weights=conv) * scale).astype(np.int64)
+    cols = np.rint(np.bincount(inverse, weights=cols) * scale).astype(np.int64)
+    item_of = item[first]
+    offsets = np.concatenate(([0], np.cumsum(np.bincount(item_of, minlength=n_items))))
+    return AdcRequests(
+        offsets=offsets,
+        bank=bank[first],
+        conversion_ps=conv,
+        columns=cols,
+        read_ps=requests[0].read_ps * vectors,
+        arrays_per_bank=requests[0].arrays_per_bank,
+    )
 
 
 class WorkPlanner:
@@ -334,7 +401,7 @@ class WorkPlanner:
 
     def _plan_state_and_embedding(self) -> None:
         g = self.graph
-        att = g.workload.blocks.linear_attention
+        att = g.linear_attention
         self.state_block_bytes = (
             0 if att is None else g.state_elements_per_block * att.state_bits // 8
         )
@@ -414,6 +481,8 @@ class WorkPlanner:
             tile_position * self.cores + p.tile_core, minlength=n_groups * self.cores
         ).reshape(n_groups, self.cores) > 0
         epilogue[:] = np.where(has_tiles, layer_end_ps, 0)
+        self.fill_drain_ps = epilogue.copy()
+        self.state_lanes = lanes
         epilogue += arch.compute.neuron_update_cycles(nu) * self.cycle_ps
         ops = 2 * self.graph.state_elements_per_block
         shares: dict[bytes, np.ndarray] = {}  # state ops per unit, by destination set
@@ -434,6 +503,7 @@ class WorkPlanner:
                 else:
                     extra[g] = 2 * state_ps
         self.epilogue = epilogue
+        self._epilogues: dict[int, np.ndarray] = {1: epilogue}
         self.extra = extra
         self.blocks_with_state = int(sum(1 for g in groups if g.attention is not None))
 
@@ -475,6 +545,161 @@ class WorkPlanner:
 
     def plan(self, token: TokenSpikes) -> TokenWork:
         """Durations and event counts of one token (vectorised over all groups)."""
+        return self.plan_step([token])
+
+    def plan_step(
+        self,
+        tokens: list[TokenSpikes],
+        vectors: int | None = None,
+        sequences: int = 1,
+        context: int = 0,
+        kv: KvPlacement | None = None,
+    ) -> TokenWork:
+        """One step that processes `vectors` token vectors together (a batch of decoded
+        tokens, or a prompt's tokens at prefill) for `sequences` sequences.
+
+        Every weight tile is fetched once for the whole step and used by every vector;
+        spikes, compute items, neuron and state updates and embedding rows are per vector;
+        recurrent state moves to and from DRAM once per sequence. `tokens` are the vectors'
+        spikes (default: one vector each); when fewer are given than `vectors`, their work
+        stands for the rest, scaled by vectors / len(tokens). With a KV cache `kv`
+        (softmax attention after each block's first group), each sequence has `context`
+        tokens cached before the step and adds its vectors / sequences tokens.
+        """
+        parts = [self._token_part(t) for t in tokens]
+        n_vectors = len(parts) if vectors is None else vectors
+        scale = n_vectors / len(parts)
+        p, arch = self.placement, self.arch
+        spike_bits = _scaled_sum([q.spike_bits for q in parts], scale)
+        spike_bits_sum = int(spike_bits.sum())
+        chip = self.spike_chip_link
+        spike_chip_bits = int(spike_bits[:, :, chip].sum()) if chip.any() else 0
+        spike_bit_hops = spike_bits_sum - spike_chip_bits
+        serial = self._serial_ps(spike_bits)
+        lat = parts[0].latency if len(parts) == 1 else np.maximum.reduce([q.latency for q in parts])
+        phase_ps = (serial + lat + self.barrier_ps)[self.phase_mask]
+        phase_latency = lat[self.phase_mask]
+        item_synops = _scaled_sum([q.item_synops for q in parts], scale)
+        item_events = {
+            key: _scaled_sum([q.item_events[key] for q in parts], scale)
+            for key in parts[0].item_events
+        }
+        if parts[0].adc is not None and (len(parts) > 1 or scale != 1):
+            adc_requests = _merged_adc([q.adc for q in parts], scale, n_vectors)
+            item_ps = adc_requests.unqueued_ps()
+        else:
+            adc_requests = parts[0].adc
+            item_ps = _scaled_sum([q.item_ps for q in parts], scale)
+        # weight fetch: once per step; the same every step unless rows of silent inputs
+        # are skipped (then the rows any vector needs)
+        if arch.mapping.sparse_weight_fetch:
+            active = parts[0].counts if len(parts) == 1 else np.maximum.reduce(
+                [q.counts for q in parts]
+            )
+            fetch = self._weight_fetch(self._sparse_fetch_bytes(tokens[0], active))
+        else:
+            if self._dense_fetch is None:
+                self._dense_fetch = self._weight_fetch(self.dense_fetch_bytes.copy())
+            fetch = self._dense_fetch
+        tile_fetch, tile_dram, tile_noc, weight_chip_bits, weight_bit_hops = fetch[:5]
+        read_bytes, write_bytes = dict(fetch[5]), dict.fromkeys(fetch[5], 0)
+        ch0 = arch.dram_channels[0].name if arch.dram_channels else ""
+        if not p.state_resident:
+            read_bytes[ch0] += self.blocks_with_state * self.state_fetch_bytes * sequences
+            write_bytes[ch0] += self.blocks_with_state * self.state_fetch_bytes * sequences
+        prologue = 0
+        if self.embedding_from_dram:
+            rows = n_vectors * self.embedding_fetch_bytes
+            read_bytes[ch0] += rows
+            nbytes = self.embedding_row_bytes if n_vectors == 1 else rows
+            prologue = int(self._dram_ps(0, np.array([nbytes]))[0])
+
+        synops = int(item_synops.sum())
+        item_totals = {key: int(v.sum()) for key, v in item_events.items()}
+        onchip_read_bits = item_totals.get(("onchip_memory", "read_bit"), 0)
+        onchip_read_bits += self.state_onchip_bytes * 8 * n_vectors
+        onchip_write = int(tile_fetch.sum()) + self.state_onchip_bytes * n_vectors
+        counts = item_totals | {
+            ("compute", "neuron_update"): self.neuron_updates * n_vectors,
+            ("compute", "state_update"): self.state_updates * n_vectors,
+            ("onchip_memory", "read_bit"): onchip_read_bits,
+            ("onchip_memory", "write_bit"): onchip_write * 8,
+            ("interconnect", "bit_hop"): spike_bit_hops + weight_bit_hops,
+            ("chip_link", "bit"): spike_chip_bits + weight_chip_bits,
+        }
+        kv_work = None
+        if kv is not None:
+            queries = n_vectors // sequences
+            kv_work = plan_kv(arch, self.graph, kv, p.chips, context, queries, sequences)
+            for ci, ch in enumerate(arch.dram_channels):
+                read_bytes[ch.name] += int(kv_work.read_bits[:, ci].sum()) // 8
+                write_bytes[ch.name] += int(kv_work.write_bits[:, ci].sum()) // 8
+            kv_read = int(kv_work.onchip_read_bits.sum())
+            kv_write = int(kv_work.onchip_write_bits.sum())
+            onchip_read_bits += kv_read
+            onchip_write += kv_write // 8
+            counts[("onchip_memory", "read_bit")] += kv_read
+            counts[("onchip_memory", "write_bit")] += kv_write
+            counts |= {("attention", name): int(n.sum()) for name, n in kv_work.events.items()}
+        for ch in arch.dram_channels:
+            counts[(f"dram.{ch.name}", "read_bit")] = read_bytes[ch.name] * 8
+            counts[(f"dram.{ch.name}", "write_bit")] = write_bytes[ch.name] * 8
+        return TokenWork(
+            group_timesteps=self.group_T,
+            phase_offsets=self.phase_offsets,
+            phase_ps=phase_ps,
+            spike_bits=spike_bits,
+            spike_links=self.spike_links,
+            n_links=self.routing.n_links,
+            phase_latency_ps=phase_latency,
+            tile_dram_ps=tile_dram,
+            tile_noc_ps=tile_noc,
+            tile_fetch_bytes=tile_fetch,
+            item_offsets=self.item_offsets,
+            item_ps=item_ps,
+            item_synops=item_synops,
+            item_events=item_events,
+            adc=adc_requests,
+            epilogue_ps=self.epilogue_for(n_vectors),
+            extra_ps=self.extra * sequences,
+            prologue_ps=prologue,
+            counts=counts,
+            spikes=int(round(sum(q.spikes for q in parts) * scale)),
+            synops=synops,
+            dram_read_bytes=read_bytes,
+            dram_write_bytes=write_bytes,
+            onchip_read_bytes=onchip_read_bits // 8,
+            onchip_write_bytes=onchip_write,
+            noc_bytes=(spike_bit_hops + weight_bit_hops) // 8,
+            chip_link_bytes=(spike_chip_bits + weight_chip_bits) // 8,
+            state_copies=sequences,
+            vectors=n_vectors,
+            kv=kv_work,
+        )
+
+    def epilogue_for(self, vectors: int) -> np.ndarray:
+        """(G, units) fill/drain, neuron updates and state ops of a step of `vectors`
+        token vectors: the pipeline fills once, every vector's neurons and state update."""
+        cached = self._epilogues.get(vectors)
+        if cached is None:
+            nu = self.arch.compute.neuron_update_cycles(self.neuron_updates_gc * vectors)
+            state = -(-(self.state_updates_gc * vectors) // self.state_lanes)
+            cached = self.fill_drain_ps + (nu + state) * self.cycle_ps
+            self._epilogues[vectors] = cached
+        return cached
+
+    def _serial_ps(self, spike_bits: np.ndarray) -> np.ndarray:
+        """(G, Tmax) serialisation time of every spike phase on its busiest link."""
+        n_groups = spike_bits.shape[0]
+        if self.uniform_links and self.spike_links.size:
+            return np.ceil(spike_bits.max(axis=2) * self.link_ps_per_bit[0]).astype(np.int64)
+        if self.spike_links.size:
+            return np.ceil((spike_bits * self.spike_link_ps_per_bit).max(axis=2)).astype(np.int64)
+        return np.zeros((n_groups, self.t_max), dtype=np.int64)
+
+    def _token_part(self, token: TokenSpikes) -> _TokenPart:
+        """What one token vector's spikes decide: spike bits per link, phase latencies and
+        its compute items."""
         p = self.placement
         arch = self.arch
         n_groups = len(self.graph.groups)
@@ -504,7 +729,6 @@ class WorkPlanner:
                 raise TraceError(self._count_problem(token))
             S = self._spikes_by_owner_all(counts_all)
         s_t = S.sum(axis=2)  # (G, Tmax)
-        spikes_total = int(s_t.sum())
         # spike delivery phases: bits on every link at every (group, timestep)
         spike_bits = multicast_link_bits(
             S,
@@ -515,23 +739,12 @@ class WorkPlanner:
             self.spike_links.size,
             self.msg_bits,
         )  # (G, Tmax, spike links)
-        chip = self.spike_chip_link
-        spike_chip_bits = int(spike_bits[:, :, chip].sum()) if chip.any() else 0
-        spike_bit_hops = int(spike_bits.sum()) - spike_chip_bits
         if self.spike_links.size:
             max_bits = spike_bits.max(axis=2)
         else:
             max_bits = np.zeros((n_groups, self.t_max), dtype=np.int64)
-        if self.uniform_links:
-            serial = np.ceil(max_bits * self.link_ps_per_bit[0]).astype(np.int64)
-        elif self.spike_links.size:
-            serial = np.ceil((spike_bits * self.spike_link_ps_per_bit).max(axis=2)).astype(np.int64)
-        else:
-            serial = np.zeros((n_groups, self.t_max), dtype=np.int64)
         lat = np.where(S > 0, self.latency_by_group[:, None, :], 0).max(axis=2)
         lat = np.where(max_bits > 0, lat, 0)
-        phase_ps = (serial + lat + self.barrier_ps)[self.phase_mask]
-        phase_latency = lat[self.phase_mask]
         # compute items: tile k at timestep t accumulates its rows' spikes into its outputs
         if self.array_kind:
             item_ps, item_events, adc_requests, item_synops = self._array_items(counts_all)
@@ -550,68 +763,15 @@ class WorkPlanner:
                 for key, v in arch.compute.item_events(syn, spikes, cols, bits).items()
             }
             adc_requests = None
-        # weight fetch: the same every token unless rows of silent inputs are skipped
-        if arch.mapping.sparse_weight_fetch:
-            fetch = self._weight_fetch(self._sparse_fetch_bytes(token, counts_raw))
-        else:
-            if self._dense_fetch is None:
-                self._dense_fetch = self._weight_fetch(self.dense_fetch_bytes.copy())
-            fetch = self._dense_fetch
-        tile_fetch, tile_dram, tile_noc, weight_chip_bits, weight_bit_hops = fetch[:5]
-        read_bytes, write_bytes = dict(fetch[5]), dict.fromkeys(fetch[5], 0)
-        ch0 = arch.dram_channels[0].name if arch.dram_channels else ""
-        if not p.state_resident:
-            read_bytes[ch0] += self.blocks_with_state * self.state_fetch_bytes
-            write_bytes[ch0] += self.blocks_with_state * self.state_fetch_bytes
-        prologue = 0
-        if self.embedding_from_dram:
-            read_bytes[ch0] += self.embedding_fetch_bytes
-            prologue = int(self._dram_ps(0, np.array([self.embedding_row_bytes]))[0])
-
-        synops = int(item_synops.sum())
-        item_totals = {key: int(v.sum()) for key, v in item_events.items()}
-        onchip_read_bits = item_totals.get(("onchip_memory", "read_bit"), 0)
-        onchip_read_bits += self.state_onchip_bytes * 8
-        onchip_write = int(tile_fetch.sum()) + self.state_onchip_bytes
-        counts = item_totals | {
-            ("compute", "neuron_update"): self.neuron_updates,
-            ("compute", "state_update"): self.state_updates,
-            ("onchip_memory", "read_bit"): onchip_read_bits,
-            ("onchip_memory", "write_bit"): onchip_write * 8,
-            ("interconnect", "bit_hop"): spike_bit_hops + weight_bit_hops,
-            ("chip_link", "bit"): spike_chip_bits + weight_chip_bits,
-        }
-        for ch in arch.dram_channels:
-            counts[(f"dram.{ch.name}", "read_bit")] = read_bytes[ch.name] * 8
-            counts[(f"dram.{ch.name}", "write_bit")] = write_bytes[ch.name] * 8
-        return TokenWork(
-            group_timesteps=self.group_T,
-            phase_offsets=self.phase_offsets,
-            phase_ps=phase_ps,
+        return _TokenPart(
+            counts=counts_raw,
             spike_bits=spike_bits,
-            spike_links=self.spike_links,
-            n_links=self.routing.n_links,
-            phase_latency_ps=phase_latency,
-            tile_dram_ps=tile_dram,
-            tile_noc_ps=tile_noc,
-            tile_fetch_bytes=tile_fetch,
-            item_offsets=self.item_offsets,
+            latency=lat,
             item_ps=item_ps,
             item_synops=item_synops,
             item_events=item_events,
             adc=adc_requests,
-            epilogue_ps=self.epilogue,
-            extra_ps=self.extra,
-            prologue_ps=prologue,
-            counts=counts,
-            spikes=spikes_total,
-            synops=synops,
-            dram_read_bytes=read_bytes,
-            dram_write_bytes=write_bytes,
-            onchip_read_bytes=onchip_read_bits // 8,
-            onchip_write_bytes=onchip_write,
-            noc_bytes=(spike_bit_hops + weight_bit_hops) // 8,
-            chip_link_bytes=(spike_chip_bits + weight_chip_bits) // 8,
+            spikes=int(s_t.sum()),
         )
 
     def _count_problem(self, token: TokenSpikes) -> str:

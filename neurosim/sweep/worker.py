@@ -225,6 +225,7 @@ def _warm_numba() -> None:
         item_ps=one,
         epilogue_ps=np.zeros((1, 1), dtype=np.int64),
         extra_ps=zero,
+        post_group_ps=zero,
         prologue_ps=0,
         adc=None,
     )

@@ -117,15 +117,30 @@ class ModelGraph:
         return self.linear_parameters + extra
 
     @property
+    def linear_attention(self) -> LinearAttentionConfig | None:
+        """The blocks' linear attention, if the run uses it (None under softmax)."""
+        blocks = self.workload.blocks
+        return blocks.linear_attention if blocks.attention_kind == "linear" else None
+
+    @property
+    def softmax_groups(self) -> tuple[int, ...]:
+        """Index of each block's attention-input group when the run uses softmax attention
+        (its queries, keys and values come out of that group's linears), else empty."""
+        if self.workload.blocks.attention_kind != "softmax":
+            return ()
+        per_block = (len(self.groups) - 1) // self.workload.blocks.count
+        return tuple(b * per_block for b in range(self.workload.blocks.count))
+
+    @property
     def state_elements_per_block(self) -> int:
         """Recurrent-state elements of one block's linear attention (0 without one)."""
-        att = self.workload.blocks.linear_attention
+        att = self.linear_attention
         return 0 if att is None else att.heads * att.key_dim * att.value_dim
 
     @property
     def state_bytes(self) -> int:
         """Recurrent state of all blocks, in bytes."""
-        att = self.workload.blocks.linear_attention
+        att = self.linear_attention
         if att is None:
             return 0
         return self.workload.blocks.count * self.state_elements_per_block * att.state_bits // 8
@@ -136,6 +151,7 @@ def build_model_graph(workload: Workload, head_on_host: bool = False) -> ModelGr
     `head_on_host` the head is kept apart (`host_head`) instead of being the last group."""
     blocks = workload.blocks
     scheme = workload.coding.scheme
+    linear = blocks.linear_attention if blocks.attention_kind == "linear" else None
     site_order: list[str] = []
     for lin in blocks.linears:
         if lin.site not in site_order:
@@ -162,7 +178,7 @@ def build_model_graph(workload: Workload, head_on_host: bool = False) -> ModelGr
                     levels=levels,
                     timesteps=timesteps_for(levels, scheme),
                     linears=linears,
-                    attention=blocks.linear_attention if pos == 0 else None,
+                    attention=linear if pos == 0 else None,
                 )
             )
     head = workload.head

@@ -1,0 +1,65 @@
+"""Options that shape a run the same way on every architecture: the token mixer, the
+cached context, the prompt (prefill) and the batch of sequences."""
+
+from __future__ import annotations
+
+import argparse
+
+from neurosim.errors import UsageError
+
+
+def add_run_shape_options(p: argparse.ArgumentParser) -> None:
+    """--attention, --context-tokens, --prompt-tokens and --batch."""
+    p.add_argument(
+        "--attention",
+        choices=("linear", "softmax"),
+        default=None,
+        help="token mixer: linear (a recurrent state per head) or softmax (a KV cache); "
+        "default: the workload's. Chips run softmax on their attention_engine",
+    )
+    p.add_argument(
+        "--context-tokens",
+        type=int,
+        default=None,
+        help="tokens already in each sequence's KV cache before the prompt "
+        "(default: the workload's context_tokens)",
+    )
+    p.add_argument(
+        "--prompt-tokens",
+        type=int,
+        default=0,
+        help="prompt tokens per sequence, processed together in one prefill step that "
+        "fetches each weight once (default 0: decode only); gives time to first token",
+    )
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        help="sequences decoded together: each step fetches the weights once for all of "
+        "them; state and KV cache are per sequence (default 1)",
+    )
+
+
+def check_run_shape(args) -> None:
+    """Refuse impossible values before any work (exit 2)."""
+    if args.context_tokens is not None and args.context_tokens < 0:
+        raise UsageError(f"--context-tokens must be >= 0; got {args.context_tokens}")
+    if args.prompt_tokens < 0:
+        raise UsageError(f"--prompt-tokens must be >= 0; got {args.prompt_tokens}")
+    if not 1 <= args.batch <= 4096:
+        raise UsageError(f"--batch must be between 1 and 4096; got {args.batch}")
+    if args.prompt_tokens > 2**20 or (args.context_tokens or 0) > 2**24:
+        raise UsageError(
+            "--prompt-tokens must be at most 1,048,576 and --context-tokens at most 16,777,216"
+        )
+
+
+def run_shape_kwargs(args) -> dict:
+    """The run_system keywords these options set."""
+    return {
+        "attention": args.attention,
+        "context_tokens": args.context_tokens,
+        "prompt_tokens": args.prompt_tokens,
+        "batch": args.batch,
+        "workload_source": str(args.workload),
+    }
