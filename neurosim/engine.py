@@ -72,6 +72,7 @@ class ReservationTable:
         self.busy_until = np.zeros(size, dtype=np.int64)
         self.busy_time = np.zeros(size, dtype=np.int64)
         self.contention = contention
+        self.recorder = None  # a timeline recorder told of every hold (None: off, no cost)
 
     def reserve(self, now: int, servers: np.ndarray, durations: np.ndarray) -> int:
         """Reserve `servers` for `durations` (ps) from `now`; return the latest finish time."""
@@ -83,6 +84,8 @@ class ReservationTable:
             if self.contention:
                 self.busy_until[i] = start + duration
             self.busy_time[i] += duration
+            if self.recorder is not None:
+                self.recorder.held(self, i, start, duration)
             return start + duration
         if self.contention:
             start = np.maximum(self.busy_until[servers], now)
@@ -92,4 +95,6 @@ class ReservationTable:
         if self.contention:
             self.busy_until[servers] = finish
         np.add.at(self.busy_time, servers, durations)
+        if self.recorder is not None:
+            self.recorder.held_many(self, servers, start, durations)
         return int(finish.max())

@@ -22,6 +22,7 @@ from neurosim.simulate.analytic import token_end_ps
 from neurosim.simulate.build import build_system
 from neurosim.simulate.busy import BusyMeter, TokenBusy
 from neurosim.simulate.des import DesTokenRunner
+from neurosim.simulate.timeline import TimelineRecorder
 from neurosim.simulate.work import TokenWork, WorkPlanner
 from neurosim.workload.model import ModelGraph, build_model_graph
 from neurosim.workload.spikes import SpikeSource, SyntheticSpikeSource, TokenSpikes
@@ -131,11 +132,13 @@ def simulate(
     progress=None,
     arch_source: str | None = None,
     prepared: Prepared | None = None,
+    recorder: TimelineRecorder | None = None,
 ) -> Result:
     """Decode `n_tokens` tokens of `workload` on `arch`; return the summarised result.
 
     `prepared` is `prepare(arch, workload)` made earlier for these same configs (a sweep
-    worker reuses it across seeds); it is never modified here.
+    worker reuses it across seeds); it is never modified here. `recorder` (DES with
+    contention only) records the first tokens' per-resource holds.
     """
     if n_tokens < 1:
         raise SimulationError(f"n_tokens must be at least 1; got {n_tokens}")
@@ -143,6 +146,11 @@ def simulate(
         raise SimulationError(f"seed must be a non-negative integer; got {seed}")
     if fidelity not in FIDELITIES:
         raise ValueError(f"unknown fidelity {fidelity!r}; known: {', '.join(FIDELITIES)}")
+    if recorder is not None and (fidelity != "des" or not contention):
+        raise SimulationError(
+            "a timeline needs the DES with contention: the analytic fidelity and a run "
+            "without contention have no per-resource schedule (holds would overlap)"
+        )
     wall0 = time.perf_counter()
     prep = prepared if prepared is not None else prepare(arch, workload, arch_source)
     overhead_ps = seconds_to_ps(arch.host.per_token_overhead_s)
@@ -183,7 +191,9 @@ def simulate(
         elapsed_ps = now
     else:
         system = build_system(arch, prep.planner, seed, contention)
-        runner = DesTokenRunner(system, prep.planner)
+        runner = DesTokenRunner(system, prep.planner, recorder)
+        if recorder is not None:
+            recorder.attach(system, prep.planner)
         env = system.ctx.env
         finished_ps = 0
         finished_counts: dict = {}
@@ -192,8 +202,13 @@ def simulate(
                 work = prep.planner.plan(tok)
                 busy = busy_times(meter, work)
                 start = env.now
+                if runner.recorder is not None:
+                    runner.recorder.begin_step(start)
                 proc = env.process(runner.token(work, floor_ps=busy.onchip if contention else 0))
                 env.run(until=proc)
+                if runner.recorder is not None and not runner.recorder.end_step(env.now):
+                    runner.recorder.detach()  # the cap is reached: the rest runs unrecorded
+                    runner.recorder = None
                 if overhead_ps:
                     env.run(until=env.timeout(overhead_ps))
                 acc.latencies_ps.append(env.now - start)

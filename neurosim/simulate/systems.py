@@ -8,7 +8,7 @@ from pathlib import Path
 from neurosim.architecture import Architecture
 from neurosim.config.loader import load_config, load_yaml_with_lines, resolve_extends
 from neurosim.config.workload import Workload
-from neurosim.errors import ConfigError
+from neurosim.errors import ConfigError, SimulationError
 from neurosim.results.record import Result
 from neurosim.simulate.gpu import GpuArchitecture, simulate_gpu
 from neurosim.simulate.run import simulate
@@ -139,10 +139,17 @@ def run_system(
     attention: str | None = None,
     context_tokens: int | None = None,
     prepared=None,
+    recorder=None,
 ) -> Result:
     """Decode `n_tokens` of `workload` on `arch`: the DES/analytic simulator for chips, the
     analytical roofline for a GPU (which has one fidelity: `fidelity` is ignored).
-    `prepared` (chips only) is `simulate.run.prepare(arch, workload)`, reused."""
+    `prepared` (chips only) is `simulate.run.prepare(arch, workload)`, reused; `recorder`
+    (chips, DES only) is a `simulate.timeline.TimelineRecorder`."""
+    if isinstance(arch, GpuArchitecture) and recorder is not None:
+        raise SimulationError(
+            f"{arch.name} is a GPU (an analytical model with no per-resource schedule): "
+            "it has no timeline"
+        )
     if isinstance(arch, GpuArchitecture):
         return simulate_gpu(
             arch, workload, n_tokens=n_tokens, seed=seed, source=source, attention=attention,
@@ -151,4 +158,5 @@ def run_system(
     return simulate(
         arch, workload, n_tokens=n_tokens, seed=seed, fidelity=fidelity, contention=contention,
         source=source, progress=progress, arch_source=arch_source, prepared=prepared,
+        recorder=recorder,
     )
