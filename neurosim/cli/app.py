@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from neurosim import __version__
+from neurosim.cli import timeline as views
 from neurosim.cli.paths import (
     architecture_file,
     config_file,
@@ -116,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
         help="GPU architectures only: tokens already in context (default: the workload's)",
     )
     _add_set(run, "architecture or workload")
+    views.add_run_options(run)
 
     val = sub.add_parser("validate", help="check an architecture or workload file")
     val.add_argument(
@@ -152,6 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_set(cmp_, "workload or every architecture")
+    views.add_plots_option(cmp_)
 
     cap = sub.add_parser("capacity", help="chips a model of N parameters needs, and link cost")
     cap.add_argument(
@@ -378,6 +381,7 @@ def _run(args) -> int:
     arch = load_architecture(args.architecture, args.overrides)
     workload = load_workload(args.workload, args.overrides)
     _check_gpu_options(args, arch)
+    recorder = views.run_recorder(args, arch)
     source = None
     if args.trace is not None:
         from neurosim.cli.trace import trace_source_for
@@ -398,6 +402,7 @@ def _run(args) -> int:
             attention=args.attention,
             context_tokens=args.context_tokens,
             source=source,
+            recorder=recorder,
         )
     except RunInterrupted as err:
         interrupted, result = err, err.result
@@ -411,6 +416,7 @@ def _run(args) -> int:
         + ("__partial" if interrupted else "")
     )
     paths = write_result(result, out)  # saved first: printing cannot lose the result
+    paths += views.write_views(args, result, arch, recorder)
     if interrupted:
         _mark_partial(out / "result.json", interrupted.requested)
     print(result_table(result))
@@ -458,11 +464,12 @@ def _compare(args) -> int:
     # all valid before any run
     archs = [load_architecture(p, args.overrides) for p in args.architectures]
     bar = _progress_bar(args, args.tokens * len(archs), f"compare {args.fidelity}")
-    results = []
+    results, recorders = [], []
     try:
         for path, arch in zip(args.architectures, archs, strict=True):
             if bar is not None:
                 bar.set_postfix_str(arch.name)
+            recorders.append(views.plot_recorder(args, arch))
             results.append(
                 run_system(
                     arch,
@@ -472,6 +479,7 @@ def _compare(args) -> int:
                     fidelity=args.fidelity,
                     arch_source=str(path),
                     progress=bar.update if bar is not None else None,
+                    recorder=recorders[-1],
                 )
             )
     finally:
@@ -485,6 +493,7 @@ def _compare(args) -> int:
         w.writeheader()
         w.writerows(rows)
     chart = energy_breakdown_chart(results, args.out / f"energy__{workload.name}.png")
+    pictures = views.compare_pictures(args.plots, results, archs, recorders)
     print(f"{workload.name}: {args.tokens} tokens, {args.fidelity}")
     print(_markdown(rows))
     fpga = [r for r in results if r.architecture.startswith("vck190")]
@@ -512,7 +521,7 @@ def _compare(args) -> int:
                 ]
             )
         )
-    print(f"\nwrote {table}, {chart}")
+    print(f"\nwrote {', '.join(str(p) for p in [table, chart, *pictures])}")
     return 0
 
 

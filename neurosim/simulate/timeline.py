@@ -148,8 +148,8 @@ class TimelineRecorder:
 
     def span(self, kind: str, index: int, start: int, end: int, label: tuple | None = None):
         """Resource (`kind`, `index`) busy from `start` to `end` ps on `label` (default:
-        the current `label`)."""
-        if not self.recording:
+        the current `label`); an empty span is not kept."""
+        if not self.recording or end <= start:
             return
         if len(self._track) >= self.max_events:
             self.cut_short = True
