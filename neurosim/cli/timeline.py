@@ -162,7 +162,7 @@ def pictures(directory: Path, result, arch, recorder, suffix: str = "") -> list[
         print(f"note: no pictures for {arch.name}: a GPU has no modelled network", file=sys.stderr)
         return []
     from neurosim.analysis.linkmap import link_map
-    from neurosim.analysis.timeline_plot import token_timeline
+    from neurosim.analysis.timeline_plot import critical_path, path_shares, token_timeline
 
     path = directory / f"linkmap{suffix}.png"
     out = [_write("the link map", path, lambda: link_map(result, arch, path).path)]
@@ -182,6 +182,11 @@ def pictures(directory: Path, result, arch, recorder, suffix: str = "") -> list[
     path = directory / f"timeline{suffix}.png"
     draw = lambda: token_timeline(spans, path, title).path  # noqa: E731
     out.append(_write("the timeline picture", path, draw))
+    shares = path_shares(critical_path(spans))[:3]
+    print(
+        f"critical path of token {PLOT_TOKEN} ({result.architecture}): busy time on "
+        + ", ".join(f"{track} {100 * share:.1f} %" for track, share in shares)
+    )
     return out
 
 

@@ -77,13 +77,10 @@ class TimelineRecorder:
         self.steps_run = 0
         self.noun = "token"
         self._step_start = 0
-        self._tracks: dict[tuple[str, int], int] = {}
-        self._track_keys: list[tuple[str, int]] = []
-        self._track: list[int] = []
-        self._start: list[int] = []
-        self._end: list[int] = []
-        self._labels: list[tuple] = []
-        self._steps: list[int] = []
+        # (kind, index, start, end, label, step); a table granting several servers at
+        # once leaves one record of arrays: servers, starts and durations (not ends)
+        self._records: list[tuple] = []
+        self._count = 0  # spans in the records
         self._fill: list[tuple[int, int]] = []  # (ps, stream-buffer bytes in use)
         self._table_kind: dict[int, str] = {}
         self._tables: list = []
@@ -140,31 +137,31 @@ class TimelineRecorder:
         """A reservation table granted several servers at once (arrays)."""
         if not self.recording:
             return
-        kind = self._table_kind[id(table)]
-        starts = np.broadcast_to(starts, servers.shape)
-        for i, s, d in zip(servers.tolist(), starts.tolist(), durations.tolist(), strict=True):
-            if d:
-                self.span(kind, i, s, s + d)
+        # the table hands over fresh arrays: keep them as they are (empty holds and the
+        # span cap are dealt with when reading, so this stays a few microseconds)
+        room = self.max_events - self._count
+        if servers.size > room:
+            servers, starts, durations = servers[:room], starts[:room], durations[:room]
+            self.cut_short = True
+            self.recording = False
+        self._records.append(
+            (self._table_kind[id(table)], servers, starts, durations, self.label, self.step)
+        )
+        self._count += servers.size
 
     def span(self, kind: str, index: int, start: int, end: int, label: tuple | None = None):
         """Resource (`kind`, `index`) busy from `start` to `end` ps on `label` (default:
         the current `label`); an empty span is not kept."""
         if not self.recording or end <= start:
             return
-        if len(self._track) >= self.max_events:
+        if self._count >= self.max_events:
             self.cut_short = True
             self.recording = False
             return
-        key = (kind, index)
-        track = self._tracks.get(key)
-        if track is None:
-            track = self._tracks[key] = len(self._track_keys)
-            self._track_keys.append(key)
-        self._track.append(track)
-        self._start.append(start)
-        self._end.append(end)
-        self._labels.append(self.label if label is None else label)
-        self._steps.append(self.step)
+        self._records.append(
+            (kind, index, start, end, self.label if label is None else label, self.step)
+        )
+        self._count += 1
 
     def fill(self, now: int, used_bytes: int) -> None:
         """The stream buffer holds `used_bytes` from `now` on."""
@@ -175,24 +172,48 @@ class TimelineRecorder:
 
     @property
     def events(self) -> int:
-        """Spans recorded so far."""
-        return len(self._track)
+        """Spans recorded so far (holds of no duration left out)."""
+        return sum(
+            int(np.count_nonzero(r[3])) if isinstance(r[1], np.ndarray) else 1
+            for r in self._records
+        )
+
+    def _columns(self, step: int | None = None):
+        """The records as parallel lists, one entry per span: track id, start, end,
+        label, step; and each track's (kind, index), by track id."""
+        tracks: dict[tuple[str, int], int] = {}
+        track, start, end, labels, steps = [], [], [], [], []
+        for kind, index, s, e, label, st in self._records:
+            if step is not None and st != step:
+                continue
+            if isinstance(index, np.ndarray):  # several servers: e holds durations
+                keep = e > 0
+                index, e = index[keep], e[keep]
+                s = np.broadcast_to(s, keep.shape)[keep]
+                ids = [tracks.setdefault((kind, i), len(tracks)) for i in index.tolist()]
+                track += ids
+                start += s.tolist()
+                end += (s + e).tolist()
+                labels += [label] * len(ids)
+                steps += [st] * len(ids)
+            else:
+                track.append(tracks.setdefault((kind, index), len(tracks)))
+                start.append(s)
+                end.append(e)
+                labels.append(label)
+                steps.append(st)
+        return track, start, end, labels, steps, list(tracks)
 
     def spans(self, step: int | None = None) -> list[Span]:
         """Every recorded span (of one step when `step` is given), in recording order."""
-        tracks = self._track_info()
+        track, start, end, labels, steps, keys = self._columns(step)
+        tracks = self._track_info(keys)
         describe = self._describer()
         out = []
-        for i, track in enumerate(self._track):
-            if step is not None and self._steps[i] != step:
-                continue
-            kind, name, index = tracks[track]
-            label = self._labels[i]
-            activity, what = describe(label, self._steps[i])
-            out.append(
-                Span(kind, name, self._start[i], self._end[i], what, activity,
-                     self._steps[i], index, label[2])
-            )
+        for t, s, e, label, st in zip(track, start, end, labels, steps, strict=True):
+            kind, name, index = tracks[t]
+            activity, what = describe(label, st)
+            out.append(Span(kind, name, s, e, what, activity, st, index, label[2]))
         return out
 
     def fill_series(self) -> list[tuple[int, int]]:
@@ -201,17 +222,16 @@ class TimelineRecorder:
 
     def trace_events(self, metadata: dict) -> dict:
         """The trace-event JSON object: spans, the fill counter, process and thread names."""
-        tracks = self._track_info()
+        track_of, start, end, labels, steps, keys = self._columns()
+        tracks = self._track_info(keys)
         pid_tid = [(KINDS.index(kind) + 1, t + 1) for t, (kind, _, _) in enumerate(tracks)]
         describe = self._describer()
         noun = self.noun
-        starts = np.asarray(self._start, dtype=np.int64)
+        starts = np.asarray(start, dtype=np.int64)
         ts = np.round(starts / PS_PER_US, 6).tolist()
-        dur = np.round((np.asarray(self._end, dtype=np.int64) - starts) / PS_PER_US, 6).tolist()
+        dur = np.round((np.asarray(end, dtype=np.int64) - starts) / PS_PER_US, 6).tolist()
         events: list[dict] = []
-        for track, t, d, label, step in zip(
-            self._track, ts, dur, self._labels, self._steps, strict=True
-        ):
+        for track, t, d, label, step in zip(track_of, ts, dur, labels, steps, strict=True):
             activity, name = describe(label, step)
             pid, tid = pid_tid[track]
             event = {"name": name, "cat": activity, "ph": "X", "ts": t, "dur": d,
@@ -267,13 +287,10 @@ class TimelineRecorder:
         path.write_text(text)
         return path
 
-    def _track_info(self) -> list[tuple[str, str, int]]:
-        """(kind, display name, index) of every track, by track id."""
+    def _track_info(self, keys: list[tuple[str, int]]) -> list[tuple[str, str, int]]:
+        """(kind, display name, index) of each (kind, index) in `keys`."""
         names = self._names
-        return [
-            (names.kind(kind, index), names.track(kind, index), index)
-            for kind, index in self._track_keys
-        ]
+        return [(names.kind(kind, index), names.track(kind, index), index) for kind, index in keys]
 
     def _describer(self):
         """`describe(label, step)` -> (activity, span name), remembered per label."""
