@@ -58,6 +58,14 @@ def check_trace_structure(trace) -> None:
         assert e["dur"] > 0 and e["ts"] >= 0
         assert (e["pid"], e["tid"]) in names
         assert e["pid"] in processes
+    # viewers need the spans of one track to nest: on a resource they never overlap
+    by_track = defaultdict(list)
+    for e in spans:
+        by_track[(e["pid"], e["tid"])].append((e["ts"], e["ts"] + e["dur"]))
+    for track, holds in by_track.items():
+        holds.sort()
+        for (_, end), (start, _) in zip(holds, holds[1:], strict=False):
+            assert start >= end - 1e-6, (names[track], start, end)
     counters = [e for e in events if e["ph"] == "C"]
     ts = [e["ts"] for e in counters]
     assert ts == sorted(ts)

@@ -163,7 +163,7 @@ def token_timeline(spans: Sequence[Span], path: Path, title: str) -> Figure:
     handles.append(Patch(facecolor="none", edgecolor=PATH_COLOR, label="critical path"))
     ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     shares = path_shares(crit)[:3]
-    path_note = ", ".join(f"{t} {100 * v:.0f} %" for t, v in shares)
+    path_note = ", ".join(f"{t} {100 * v:.1f} %" for t, v in shares)
     ax.set_title(f"{title}\ncritical path busy time: {path_note}", fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

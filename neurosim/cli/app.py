@@ -416,7 +416,6 @@ def _run(args) -> int:
         + ("__partial" if interrupted else "")
     )
     paths = write_result(result, out)  # saved first: printing cannot lose the result
-    paths += views.write_views(args, result, arch, recorder)
     if interrupted:
         _mark_partial(out / "result.json", interrupted.requested)
     print(result_table(result))
@@ -425,6 +424,7 @@ def _run(args) -> int:
 
         print()
         print(gpu_result_table(result))
+    paths += views.write_views(args, result, arch, recorder)
     print(f"\nwrote {', '.join(str(p) for p in paths)}")
     if interrupted:
         print(

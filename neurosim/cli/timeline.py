@@ -184,7 +184,7 @@ def pictures(directory: Path, result, arch, recorder, suffix: str = "") -> list[
     out.append(_write("the timeline picture", path, draw))
     shares = path_shares(critical_path(spans))[:3]
     print(
-        f"critical path of token {PLOT_TOKEN} ({result.architecture}): busy time on "
+        f"\ncritical path of token {PLOT_TOKEN} ({result.architecture}): busy time on "
         + ", ".join(f"{track} {100 * share:.1f} %" for track, share in shares)
     )
     return out

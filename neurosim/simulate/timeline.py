@@ -222,20 +222,39 @@ class TimelineRecorder:
 
     def trace_events(self, metadata: dict) -> dict:
         """The trace-event JSON object: spans, the fill counter, process and thread names."""
-        track_of, start, end, labels, steps, keys = self._columns()
-        tracks = self._track_info(keys)
-        pid_tid = [(KINDS.index(kind) + 1, t + 1) for t, (kind, _, _) in enumerate(tracks)]
+        names = self._names
         describe = self._describer()
         noun = self.noun
-        starts = np.asarray(start, dtype=np.int64)
-        ts = np.round(starts / PS_PER_US, 6).tolist()
-        dur = np.round((np.asarray(end, dtype=np.int64) - starts) / PS_PER_US, 6).tolist()
+        lookup: dict[tuple[str, int], tuple[int, int]] = {}
+        tracks: list[tuple[str, str, int]] = []  # (kind, display name, index) by tid - 1
+
+        def track(kind: str, index: int) -> tuple[int, int]:
+            """(pid, tid) of a resource, numbering tracks as they first appear."""
+            found = lookup.get((kind, index))
+            if found is None:
+                shown = names.kind(kind, index)
+                tracks.append((shown, names.track(kind, index), index))
+                found = lookup[(kind, index)] = (KINDS.index(shown) + 1, len(tracks))
+            return found
+
         events: list[dict] = []
-        for track, t, d, label, step in zip(track_of, ts, dur, labels, steps, strict=True):
+        for kind, index, start, end, label, step in self._records:
             activity, name = describe(label, step)
-            pid, tid = pid_tid[track]
-            event = {"name": name, "cat": activity, "ph": "X", "ts": t, "dur": d,
-                     "pid": pid, "tid": tid}
+            if isinstance(index, np.ndarray):  # several servers at once: end holds durations
+                keep = end > 0
+                starts = np.broadcast_to(start, keep.shape)[keep]
+                ts = np.round(starts / PS_PER_US, 6).tolist()
+                dur = np.round(end[keep] / PS_PER_US, 6).tolist()
+                ids = [lookup.get((kind, i)) or track(kind, i) for i in index[keep].tolist()]
+                events += [
+                    {"name": name, "cat": activity, "ph": "X", "ts": t, "dur": d,
+                     "pid": pt[0], "tid": pt[1]}
+                    for t, d, pt in zip(ts, dur, ids, strict=True)
+                ]
+                continue
+            pid, tid = lookup.get((kind, index)) or track(kind, index)
+            event = {"name": name, "cat": activity, "ph": "X", "ts": _us(start),
+                     "dur": _us(end - start), "pid": pid, "tid": tid}
             if label[2] >= 0:
                 event["args"] = {noun: step, "tile": label[2]}
             events.append(event)
@@ -257,7 +276,8 @@ class TimelineRecorder:
                 pid = KINDS.index(kind) + 1
                 meta.append(_meta("process_name", pid, None, {"name": PROCESS_NAMES[kind]}))
                 meta.append(_meta("process_sort_index", pid, None, {"sort_index": pid}))
-        for (_, name, index), (pid, tid) in zip(tracks, pid_tid, strict=True):
+        for tid, (kind, name, index) in enumerate(tracks, start=1):
+            pid = KINDS.index(kind) + 1
             meta.append(_meta("thread_name", pid, tid, {"name": name}))
             meta.append(_meta("thread_sort_index", pid, tid, {"sort_index": index}))
         other = dict(metadata)
