@@ -155,3 +155,11 @@ def test_span_cap_cuts_the_recording_short_and_says_so(tiny_arch, tiny_workload,
 def test_a_timeline_needs_the_des_with_contention(tiny_arch, tiny_workload, options):
     with pytest.raises(SimulationError, match="DES with contention"):
         simulate(tiny_arch, tiny_workload, n_tokens=1, recorder=TimelineRecorder(1), **options)
+
+
+def test_same_config_and_seed_write_the_same_file(tiny_arch, tiny_workload, tmp_path):
+    texts = []
+    for run in range(2):
+        _record(tiny_arch, tiny_workload, tmp_path / str(run), tokens=2)
+        texts.append((tmp_path / str(run) / "timeline.json").read_text())
+    assert texts[0] == texts[1]
