@@ -136,4 +136,8 @@ def test_the_picture_keeps_the_busiest_rows_of_each_kind():
     rows, notes = _rows(spans)
     assert len(rows) == ROWS_PER_KIND
     assert ("link", "link 0->0") not in rows  # the least busy are left out
-    assert notes["link"] == f"{ROWS_PER_KIND} busiest of {ROWS_PER_KIND + 5}"
+    assert notes["link"] == f"{ROWS_PER_KIND} of {ROWS_PER_KIND + 5}: critical path, busiest"
+    # a track on the critical path is drawn even when it is not among the busiest
+    rows, _ = _rows(spans, pinned=[spans[0]])
+    assert ("link", "link 0->0") in rows and len(rows) == ROWS_PER_KIND
+    assert ("link", "link 5->0") not in rows

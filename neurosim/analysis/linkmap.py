@@ -43,18 +43,6 @@ class Figure:
     panels: tuple[str, ...]
 
 
-def _positions(kind: str, nodes: int, width: int | None = None) -> dict[int, tuple[float, float]]:
-    """Node positions of a topology: a grid for a mesh, a circle for a ring or crossbar."""
-    if kind == "mesh":
-        w = width or math.ceil(math.sqrt(nodes))
-        return {n: (n % w, -(n // w)) for n in range(nodes)}
-    return {
-        n: (math.cos(math.pi / 2 - 2 * math.pi * n / nodes),
-            math.sin(math.pi / 2 - 2 * math.pi * n / nodes))
-        for n in range(nodes)
-    }
-
-
 def _node_size(nodes: int) -> float:
     """Marker area for a panel of `nodes` nodes: smaller when there are many."""
     return min(220.0, 9000.0 / max(nodes, 1))
@@ -142,8 +130,7 @@ def link_map(result: Result, arch: Architecture, path: Path) -> Figure:
     unit_busy = np.array([100.0 * util.get(Resource.compute(u).display, 0.0) for u in range(units)])
 
     topo = arch.interconnect.topology
-    width = getattr(topo, "width", None)
-    pos = _positions(topo.kind, per_chip, width)
+    pos = topo.positions()
     marks = {ch.attach_node: f"{ch.name}" for ch in arch.dram_channels}
     if chips > 1 and arch.chips is not None:
         marks.setdefault(arch.chips.gateway_node, "gw")
@@ -176,7 +163,7 @@ def link_map(result: Result, arch: Architecture, path: Path) -> Figure:
     if chips > 1:
         ax = axes[len(shown)]
         layout = arch.chips.topology
-        cpos = _positions(layout, slots, getattr(routing.fabric.topology, "width", None))
+        cpos = routing.fabric.topology.positions()
         sel = np.flatnonzero(is_chip)
         edges = [(int(link_src[i] // per_chip), int(link_dst[i] // per_chip)) for i in sel]
         _draw_links(ax, cpos, edges, busy[sel].tolist(), width_scale=2.0)

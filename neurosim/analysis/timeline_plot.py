@@ -86,8 +86,13 @@ def path_shares(path: Sequence[Span]) -> list[tuple[str, float]]:
     return sorted(((t, v / total) for t, v in per.items()), key=lambda tv: -tv[1])
 
 
-def _rows(spans: Sequence[Span]) -> tuple[list[tuple[str, str]], dict[str, str]]:
-    """(kind, track) rows to draw, top to bottom, and a note per kind on what is left out."""
+def _rows(
+    spans: Sequence[Span], pinned: Sequence[Span] = ()
+) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """(kind, track) rows to draw, top to bottom, and a note per kind on what is left out:
+    of each kind, the tracks the `pinned` spans (the critical path) use, then the busiest,
+    `ROWS_PER_KIND` in all."""
+    on_path = {(s.kind, s.track) for s in pinned}
     busy: dict[tuple[str, str], int] = defaultdict(int)
     index: dict[tuple[str, str], int] = {}
     for s in spans:
@@ -100,8 +105,8 @@ def _rows(spans: Sequence[Span]) -> tuple[list[tuple[str, str]], dict[str, str]]
         if not tracks:
             continue
         if kind != "schedule" and len(tracks) > ROWS_PER_KIND:
-            notes[kind] = f"{ROWS_PER_KIND} busiest of {len(tracks)}"
-            tracks = sorted(tracks, key=lambda k: -busy[k])[:ROWS_PER_KIND]
+            notes[kind] = f"{ROWS_PER_KIND} of {len(tracks)}: critical path, busiest"
+            tracks = sorted(tracks, key=lambda k: (k not in on_path, -busy[k]))[:ROWS_PER_KIND]
         rows += sorted(tracks, key=lambda k: index[k])
     return rows, notes
 
@@ -121,9 +126,9 @@ def token_timeline(spans: Sequence[Span], path: Path, title: str) -> Figure:
     t0 = min(s.start_ps for s in spans)
     t1 = max(s.end_ps for s in spans)
     scale, unit = _time_unit(t1 - t0)
-    rows, notes = _rows(spans)
-    row_of = {r: i for i, r in enumerate(rows)}
     crit = critical_path(spans)
+    rows, notes = _rows(spans, crit)
+    row_of = {r: i for i, r in enumerate(rows)}
     on_path = {id(s) for s in crit}
     bars: dict[tuple[int, str], list[tuple[float, float]]] = defaultdict(list)
     path_bars: dict[int, list[tuple[float, float]]] = defaultdict(list)
@@ -145,9 +150,10 @@ def token_timeline(spans: Sequence[Span], path: Path, title: str) -> Figure:
     for row, segs in path_bars.items():
         ax.broken_barh(segs, (row - 0.45, 0.9), facecolors="none", edgecolors=PATH_COLOR,
                        linewidth=1.2)
-    if crit:
-        xs = [((s.start_ps + s.end_ps) / 2 - t0) / scale for s in crit]
-        ys = [row_of.get((s.kind, s.track), -1) for s in crit]
+    drawn = [s for s in crit if (s.kind, s.track) in row_of]
+    if drawn:
+        xs = [((s.start_ps + s.end_ps) / 2 - t0) / scale for s in drawn]
+        ys = [row_of[(s.kind, s.track)] for s in drawn]
         ax.plot(xs, ys, color=PATH_COLOR, linewidth=0.6, alpha=0.6)
     labels = []
     for kind, track in rows:

@@ -48,11 +48,12 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
         help=f"at most N spans in the timeline (default {DEFAULT_MAX_EVENTS:,}, under about "
         "50 MB); a token that would exceed it is cut short there, and the file says so",
     )
-    add_plots_option(run, "the link-utilisation map (linkmap.png) and, with the DES, "
+    add_plots_option(g, "the link-utilisation map (linkmap.png) and, with the DES, "
                      f"token {PLOT_TOKEN}'s timeline with its critical path (timeline.png)")
 
 
-def add_plots_option(parser: argparse.ArgumentParser, what: str | None = None) -> None:
+def add_plots_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+                     what: str | None = None) -> None:
     """--plots DIR (on `run`, and on `compare` for one map per architecture)."""
     parser.add_argument(
         "--plots",
