@@ -11,7 +11,7 @@ from pathlib import Path
 from neurosim.cli.paths import output_dir, output_file
 from neurosim.errors import UsageError
 
-# one token of vck190_nsllm x nsllm-1.5b is about 200,000 spans (25 MB); the span cap
+# one token of vck190_nsllm x nsllm-1.5b is about 200,000 spans (22 MB); the span cap
 # keeps presets with bigger tokens (loihi: 2 million spans) under about 50 MB
 DEFAULT_TIMELINE_TOKENS = 1
 PLOT_TOKEN = 0  # the token drawn by --plots
@@ -38,7 +38,7 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help=f"tokens the timeline keeps, the first N (default {DEFAULT_TIMELINE_TOKENS}: about "
-        "25 MB for vck190_nsllm x nsllm-1.5b); the cap is stated in the file's otherData",
+        "22 MB for vck190_nsllm x nsllm-1.5b); the cap is stated in the file's otherData",
     )
     g.add_argument(
         "--timeline-spans",
