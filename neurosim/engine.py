@@ -120,6 +120,7 @@ class ReservationTable:
         self.busy_until = np.zeros(size, dtype=np.int64)
         self.busy_time = np.zeros(size, dtype=np.int64)
         self.contention = contention
+        self.recorder = None  # a timeline recorder told of every hold (None: off, no cost)
 
     def reserve(self, now: int, servers: np.ndarray, durations: np.ndarray) -> int:
         """Reserve `servers` for `durations` (ps) from `now`; return the latest finish time.
@@ -131,6 +132,12 @@ class ReservationTable:
             return now
         if servers.size == 1:
             return self.reserve_one(now, int(servers[0]), int(durations[0]))
+        if self.recorder is not None:
+            if self.contention:
+                start = np.maximum(self.busy_until[servers], now)
+            else:
+                start = np.full(servers.size, now, dtype=np.int64)
+            self.recorder.held_many(self, servers, start, durations)
         return int(
             _reserve_all(
                 self.busy_until, self.busy_time, servers, durations, now, self.contention
@@ -147,4 +154,6 @@ class ReservationTable:
         else:
             start = now
         self.busy_time[server] += duration
+        if self.recorder is not None:
+            self.recorder.held(self, server, start, duration)
         return start + duration

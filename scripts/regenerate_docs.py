@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import json
 import math
 import os
 import platform
@@ -175,6 +176,64 @@ def pareto_figure(spec: str, *options: str) -> Callable[[], None]:
         neurosim("pareto", str(study(spec)), *options, "--out", str(prefix), "--formats", "png")
         shutil.copyfile(prefix.with_suffix(".png"), ROOT / "docs" / "img" / f"sweep_{spec}.png")
     return draw
+
+
+MESH_NOC = "architecture.interconnect.topology={kind: mesh, width: 4, height: 4}"
+TIMELINE_VARIANTS = {  # docs/timeline.md: the VCK190 as shipped and with a 4x4-mesh NoC
+    "vck190": ("crossbar (as shipped)", []),
+    "vck190_mesh": ("4x4 mesh", ["--set", MESH_NOC]),
+}
+
+
+@cache
+def timeline_run(variant: str) -> tuple[str, dict, dict[str, bytes]]:
+    """`neurosim run --plots` of one VCK190 variant (2 tokens, DES): stdout, the
+    result.json and the pictures."""
+    _, changes = TIMELINE_VARIANTS[variant]
+    with tempfile.TemporaryDirectory() as out:
+        text = neurosim("run", VCK190, NSLLM, "--tokens", "2", "--quiet", "--out", out,
+                        "--plots", f"{out}/plots", *changes)
+        result = json.loads((Path(out) / "result.json").read_text())
+        files = {p.name: p.read_bytes() for p in (Path(out) / "plots").iterdir()}
+    return text, result, files
+
+
+def gen_timeline_noc() -> str:
+    rows = ["| NoC | tokens/s | bottleneck | busiest DRAM channel | hottest link | "
+            "token 0's critical path (share of its busy time) |", "|---|---|---|---|---|---|"]
+    for variant, (noc, _) in TIMELINE_VARIANTS.items():
+        text, result, _ = timeline_run(variant)
+        util = result["utilization"]
+        dram = max((k for k in util if k.startswith("dram.")), key=util.get)
+        link = max((k for k in util if k.startswith("link ")), key=util.get)
+        line = next(x for x in text.splitlines() if x.startswith("critical path of token 0"))
+        first = line.split("busy time on ", 1)[1].split(",")[0]
+        rows.append(f"| {noc} | {result['metrics']['tokens_per_s']:.1f} | "
+                    f"{result['bottleneck']} | {dram} {100 * util[dram]:.0f} % | "
+                    f"{link} {100 * util[link]:.0f} % | {first} |")
+    return lines_of(rows)
+
+
+def write_timeline_figures() -> None:
+    for variant in TIMELINE_VARIANTS:
+        _, _, files = timeline_run(variant)
+        for name in ("linkmap.png", "timeline.png"):
+            if name not in files:
+                raise GenerationError(f"`neurosim run --plots` wrote no {name}")
+            stem = name.removesuffix(".png")
+            (ROOT / "docs" / "img" / f"{stem}_{variant}.png").write_bytes(files[name])
+
+
+def gen_timeline_bench() -> str:
+    text = run("scripts/timeline_bench.py", "--mesh", "--presets", "vck190_nsllm", "reram_cim",
+               "loihi", "--tokens", "8")
+    rows = [line for line in text.splitlines() if line.startswith("|")]
+    if len(rows) < 3:
+        raise GenerationError(f"no rows in the timeline benchmark output:\n{text}")
+    longer = run("scripts/timeline_bench.py", "--presets", "vck190_nsllm", "--tokens", "32",
+                 "--repeat", "2")
+    rows += [line for line in longer.splitlines() if line.startswith("|")][2:]
+    return lines_of(rows) + "\n" + machine_note()
 
 
 # ---------------------------------------------------------------- generators
@@ -571,6 +630,8 @@ GENERATORS: dict[str, Generator] = {
     "adc-sharing": Generator(gen_adc_sharing),
     "niai": Generator(gen_niai, figures=write_niai_figures),
     "learning-table": Generator(gen_learning_table, figures=write_learning_figure),
+    "timeline-noc": Generator(gen_timeline_noc, figures=write_timeline_figures),
+    "timeline-bench": Generator(gen_timeline_bench, timing=True, slow=True),
     "fidelity-table": Generator(gen_fidelity_table, slow=True),
     "snn-example": Generator(gen_snn_example),
     "benchmark": Generator(gen_benchmark, timing=True, slow=True),

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from neurosim import __version__
+from neurosim.cli import timeline as views
 from neurosim.cli.fpga import add_fpga_command, run_fpga_command
 from neurosim.cli.niai import add_niai_command, run_niai
 from neurosim.cli.paths import (
@@ -113,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     add_run_shape_options(run)
     _add_set(run, "architecture or workload")
     add_network_options(run)
+    views.add_run_options(run)
 
     val = sub.add_parser("validate", help="check an architecture or workload file")
     val.add_argument(
@@ -150,6 +152,7 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
     add_run_shape_options(cmp_)
     _add_set(cmp_, "workload or every architecture")
+    views.add_plots_option(cmp_)
 
     cap = sub.add_parser("capacity", help="chips a model of N parameters needs, and link cost")
     cap.add_argument(
@@ -369,6 +372,7 @@ def _run(args) -> int:
     _check_pair(args.architecture, args.workload)
     arch = load_architecture(args.architecture, args.overrides)
     workload = load_workload(args.workload, args.overrides)
+    recorder = views.run_recorder(args, arch)
     source = None
     if args.trace is not None:
         from neurosim.cli.trace import trace_source_for
@@ -388,6 +392,7 @@ def _run(args) -> int:
             arch_source=str(args.architecture),
             source=source,
             **run_shape_kwargs(args),
+            recorder=recorder,
         )
     except RunInterrupted as err:
         interrupted, result = err, err.result
@@ -409,6 +414,7 @@ def _run(args) -> int:
 
         print()
         print(gpu_result_table(result))
+    paths += views.write_views(args, result, arch, recorder)
     print(f"\nwrote {', '.join(str(p) for p in paths)}")
     if interrupted:
         print(
@@ -449,11 +455,12 @@ def _compare(args) -> int:
     # all valid before any run
     archs = [load_architecture(p, args.overrides) for p in args.architectures]
     bar = _progress_bar(args, args.tokens * len(archs), f"compare {args.fidelity}")
-    results = []
+    results, recorders = [], []
     try:
         for path, arch in zip(args.architectures, archs, strict=True):
             if bar is not None:
                 bar.set_postfix_str(arch.name)
+            recorders.append(views.plot_recorder(args, arch))
             results.append(
                 run_system(
                     arch,
@@ -464,6 +471,7 @@ def _compare(args) -> int:
                     arch_source=str(path),
                     progress=bar.update if bar is not None else None,
                     **run_shape_kwargs(args),
+                    recorder=recorders[-1],
                 )
             )
     finally:
@@ -477,6 +485,7 @@ def _compare(args) -> int:
         w.writeheader()
         w.writerows(rows)
     chart = energy_breakdown_chart(results, args.out / f"energy__{workload.name}.png")
+    pictures = views.compare_pictures(args.plots, results, archs, recorders)
     print(f"{workload.name}: {args.tokens} tokens, {args.fidelity}")
     print(_markdown(rows))
     fpga = [r for r in results if r.architecture.startswith("vck190")]
@@ -504,7 +513,7 @@ def _compare(args) -> int:
                 ]
             )
         )
-    print(f"\nwrote {table}, {chart}")
+    print(f"\nwrote {', '.join(str(p) for p in [table, chart, *pictures])}")
     return 0
 
 

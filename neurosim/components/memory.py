@@ -108,6 +108,11 @@ class OnChipMemory:
         if self.buffer is not None and nbytes:
             yield self.buffer.take(nbytes)
 
+    @property
+    def in_use(self) -> int:
+        """Stream-buffer bytes reserved now (0 when the buffer is unbounded)."""
+        return 0 if self.buffer is None else int(self.buffer.capacity - self.buffer.level)
+
     def release(self, nbytes: int) -> None:
         """Give back stream buffer space once a tile has been used."""
         if self.buffer is not None and nbytes:

@@ -14,6 +14,15 @@ from pydantic import Field
 from neurosim.config.base import StrictModel
 
 
+def circle_positions(nodes: int) -> dict[int, tuple[float, float]]:
+    """`nodes` points clockwise round the unit circle, node 0 at the top (for drawing)."""
+    return {
+        n: (math.cos(math.pi / 2 - 2 * math.pi * n / nodes),
+            math.sin(math.pi / 2 - 2 * math.pi * n / nodes))
+        for n in range(nodes)
+    }
+
+
 class MeshTopology(StrictModel):
     """2-D mesh with dimension-order (X then Y) routing."""
 
@@ -52,6 +61,10 @@ class MeshTopology(StrictModel):
             path.append(y * w + x)
         return path
 
+    def positions(self) -> dict[int, tuple[float, float]]:
+        """Where to draw each node: the grid, row 0 on top."""
+        return {n: (float(n % self.width), -float(n // self.width)) for n in range(self.nodes)}
+
     @classmethod
     def for_nodes(cls, n: int) -> MeshTopology:
         """A mesh as square as possible holding `n` nodes."""
@@ -85,6 +98,10 @@ class RingTopology(StrictModel):
             path.append((path[-1] + step) % n)
         return path
 
+    def positions(self) -> dict[int, tuple[float, float]]:
+        """Where to draw each node: clockwise round a circle from the top."""
+        return circle_positions(self.nodes)
+
     @classmethod
     def for_nodes(cls, n: int) -> RingTopology:
         """A ring of `n` nodes."""
@@ -109,6 +126,10 @@ class CrossbarTopology(StrictModel):
     def route(self, src: int, dst: int) -> list[int]:
         """One hop."""
         return [src, dst]
+
+    def positions(self) -> dict[int, tuple[float, float]]:
+        """Where to draw each port: clockwise round a circle from the top."""
+        return circle_positions(self.nodes)
 
     @classmethod
     def for_nodes(cls, n: int) -> CrossbarTopology:

@@ -24,9 +24,10 @@ from neurosim.simulate.work import TokenWork, WorkPlanner
 class DesTokenRunner:
     """Runs tokens one after another on a built system."""
 
-    def __init__(self, system: System, planner: WorkPlanner) -> None:
+    def __init__(self, system: System, planner: WorkPlanner, recorder=None) -> None:
         self.system = system
         self.planner = planner
+        self.recorder = recorder  # a simulate.timeline.TimelineRecorder, or None (off)
         self.placement: Placement = planner.placement
         self.env: simpy.Environment = system.ctx.env
         self.sparse = system.arch.mapping.sparse_weight_fetch
@@ -73,10 +74,14 @@ class DesTokenRunner:
             tiles = fetched[p.tile_channel[fetched] == ci]
             if tiles.size:
                 env.process(self._dma(work, ci, tiles, reserved, tile_ready, group_started))
+        rec = self.recorder
         if work.prologue_ps:
             emb_bytes = self.planner.embedding_fetch_bytes * work.vectors
+            if rec is not None:
+                rec.label = ("embedding", -1, -1, -1, -1)
             yield from sys.channels[0].transfer(work.prologue_ps, read_bits=emb_bytes * 8)
         for g in range(n_groups):
+            g_start = env.now
             group_started[g].succeed()
             phases = [env.event() for _ in range(int(work.group_timesteps[g]))]
             env.process(self._phases(work, g, phases))
@@ -88,10 +93,16 @@ class DesTokenRunner:
             if work.extra_ps[g]:
                 state_bits = self.planner.state_fetch_bytes * 8 * work.state_copies
                 half = int(work.extra_ps[g]) // 2
+                if rec is not None:
+                    rec.label = ("state", g, -1, -1, -1)
                 yield from sys.channels[0].transfer(half, read_bits=state_bits)
                 yield from sys.channels[0].transfer(half, write_bits=state_bits)
             if work.kv is not None and work.kv.group_ps[g]:
+                if rec is not None:
+                    rec.label = ("kv cache", g, -1, -1, -1)
                 yield from self._attention(work.kv, g)
+            if rec is not None:
+                rec.span("schedule", 1, g_start, env.now, ("layer", g, -1, -1, -1))
         if env.now < start + floor_ps:
             yield env.timeout(start + floor_ps - env.now)
         return start
@@ -130,9 +141,12 @@ class DesTokenRunner:
         """Reserve stream-buffer space for fetched tiles in execution order."""
         onchip = self.system.onchip
         sizes = work.tile_fetch_bytes[fetched].tolist()
+        rec = self.recorder
         for k, nbytes in zip(fetched.tolist(), sizes, strict=True):
             yield from onchip.reserve(nbytes)
             reserved[k].succeed()
+            if rec is not None:
+                rec.fill(self.env.now, onchip.in_use)
 
     def _dma(self, work, ci, tiles, reserved, tile_ready, group_started):
         """One channel's DMA: fetch its tiles in order, then send each over the NoC.
@@ -157,6 +171,8 @@ class DesTokenRunner:
                 self._deliver(work, fetched, tile_ready, noc)
                 yield group_started[group[k]]
             now = env.now
+            if self.recorder is not None:
+                self.recorder.label = ("fetch", int(group[k]), k, -1, -1)
             finish = channel.book(int(dram_ps[k]))
             if finish > now:
                 done = simpy.Timeout(env, finish - now)
@@ -186,6 +202,8 @@ class DesTokenRunner:
                 noc[0] += bit_hops
                 noc[1] += chip
                 now = env.now
+                if self.recorder is not None:
+                    self.recorder.label = ("weights", int(self.placement.tile_group[k]), k, -1, -1)
                 end = net.book(links, durations, latency)
                 if end == now:
                     ready.succeed()
@@ -216,15 +234,20 @@ class DesTokenRunner:
             bounds = np.searchsorted(t_of, np.arange(T + 1)).tolist()
             latency = work.phase_latency_ps[a : a + T].tolist()
             barrier = self.planner.barrier_ps
+            rec = self.recorder
             for t, done in enumerate(phases):
                 net.charge(hops[t], chip[t])
                 lo, hi = bounds[t], bounds[t + 1]
                 now = env.now
+                if rec is not None:
+                    rec.label = ("spikes", g, -1, t, t + 1)
                 end = net.book(links[lo:hi], busy[lo:hi], latency[t])
                 if end > now:
                     yield simpy.Timeout(env, end - now)
                 if barrier:
                     yield simpy.Timeout(env, barrier)
+                if rec is not None:
+                    rec.span("schedule", 2, now, env.now, ("phase", g, -1, t, t + 1))
                 done.succeed()
         else:
             phase_ps = work.phase_ps[a : a + T].tolist()
@@ -245,33 +268,48 @@ class DesTokenRunner:
         offsets, fetch_bytes, tile_ps, cum = (
             self._item_offsets, self._fetch_bytes, self._tile_ps, self._item_cum
         )
+        rec = self.recorder
         for k in self.core_tiles[g][c]:
             ready = tile_ready.get(k)
             if ready is not None and not ready.processed:
                 yield ready
             i0 = offsets[k]
+            t = 0  # first timestep of the work booked since the unit last waited
             if last_phase.processed:  # every timestep's spikes are in: no waiting
+                if rec is not None:
+                    rec.label = ("convert", g, k, 0, T)
                 end = core.items_end(work, i0, T, env.now, tile_ps[k])
             else:
-                end, t = env.now, 0  # the work booked so far ends at `end`
+                end = env.now  # the work booked so far ends at `end`
                 while True:
                     u = t  # items t..u-1 have their spikes
                     while u < T and phases[u].processed:
                         u += 1
+                    if rec is not None:
+                        rec.label = ("convert", g, k, t, u)
                     end = core.items_end(work, i0 + t, u - t, end, cum[i0 + u] - cum[i0 + t])
                     if u == T:
                         break
+                    if rec is not None and end > env.now:
+                        rec.span("compute", c, env.now, end, ("compute", g, k, t, u))
                     done = core.hold(end - env.now)
                     if done is not None:
                         yield done
                     yield phases[u]
                     end, t = env.now, u
+            if rec is not None and end > env.now:
+                rec.span("compute", c, env.now, end, ("compute", g, k, t, T))
             done = core.hold(end - env.now)
             if done is not None:
                 yield done
             release(fetch_bytes[k])
+            if rec is not None and fetch_bytes[k]:
+                rec.fill(env.now, self.system.onchip.in_use)
         core.count(self._unit_events(g, c))
         g_counts = self._epilogue_counts(g, c, work.vectors)
+        if rec is not None and work.epilogue_ps[g, c]:
+            end = env.now + int(work.epilogue_ps[g, c])
+            rec.span("compute", c, env.now, end, ("epilogue", g, -1, -1, -1))
         yield from core.finish_layer(int(work.epilogue_ps[g, c]), *g_counts)
 
     def _tile_totals(self, work: TokenWork) -> None:

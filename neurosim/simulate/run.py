@@ -25,6 +25,7 @@ from neurosim.simulate.build import build_system
 from neurosim.simulate.busy import BusyMeter, TokenBusy
 from neurosim.simulate.des import DesTokenRunner
 from neurosim.simulate.learning import WeightUpdates
+from neurosim.simulate.timeline import TimelineRecorder
 from neurosim.simulate.work import TokenWork, WorkPlanner
 from neurosim.workload.attention import kv_shape
 from neurosim.workload.model import ModelGraph, build_model_graph
@@ -245,6 +246,7 @@ def simulate(
     prompt_tokens: int = 0,
     context_tokens: int | None = None,
     workload_source: str | None = None,
+    recorder: TimelineRecorder | None = None,
 ) -> Result:
     """Decode `n_tokens` tokens for each of `batch` sequences of `workload` on `arch`, after
     a prefill of `prompt_tokens` prompt tokens (0: none), with `context_tokens` tokens
@@ -252,6 +254,7 @@ def simulate(
 
     `prepared` is `prepare(arch, workload, batch=batch)` made earlier for these same
     configs (a sweep worker reuses it across seeds); it is never modified here.
+    `recorder` (DES with contention only) records the first tokens' per-resource holds.
     """
     if n_tokens < 1:
         raise SimulationError(f"n_tokens must be at least 1; got {n_tokens}")
@@ -264,6 +267,11 @@ def simulate(
         )
     if fidelity not in FIDELITIES:
         raise ValueError(f"unknown fidelity {fidelity!r}; known: {', '.join(FIDELITIES)}")
+    if recorder is not None and (fidelity != "des" or not contention):
+        raise SimulationError(
+            "a timeline needs the DES with contention: the analytic fidelity and a run "
+            "without contention have no per-resource schedule (holds would overlap)"
+        )
     wall0 = time.perf_counter()
     if prepared is not None and prepared.batch == batch:
         graph = prepared.graph
@@ -347,7 +355,9 @@ def simulate(
         elapsed_ps = now
     else:
         system = build_system(arch, prep.planner, seed, contention)
-        runner = DesTokenRunner(system, prep.planner)
+        runner = DesTokenRunner(system, prep.planner, recorder)
+        if recorder is not None:
+            recorder.attach(system, prep.planner)
         env = system.ctx.env
         finished_ps = 0
         finished_counts: dict = {}
@@ -357,6 +367,8 @@ def simulate(
                 overhead_ps = host_ps * step.sequences
                 busy = busy_times(meter, work)
                 start = env.now
+                if runner.recorder is not None:
+                    runner.recorder.begin_step(start)
                 proc = env.process(runner.token(work, floor_ps=busy.onchip if contention else 0))
                 env.run(until=proc)
                 writes = learner.after_token(work, drawn_step[0], index) if learner else None
@@ -364,6 +376,9 @@ def simulate(
                     written = env.now
                     env.run(until=env.process(learner.des_writes(system, writes)))
                     written = env.now - written
+                if runner.recorder is not None and not runner.recorder.end_step(env.now):
+                    runner.recorder.detach()  # the cap is reached: the rest runs unrecorded
+                    runner.recorder = None
                 if overhead_ps:
                     env.run(until=env.timeout(overhead_ps))
                 finished(step, env.now - start)

@@ -9,7 +9,7 @@ from neurosim.architecture import Architecture
 from neurosim.config.loader import load_config, load_yaml_with_lines, resolve_extends
 from neurosim.config.overrides import with_overrides
 from neurosim.config.workload import Workload
-from neurosim.errors import ConfigError
+from neurosim.errors import ConfigError, SimulationError
 from neurosim.results.record import Result
 from neurosim.simulate.gpu import GpuArchitecture, simulate_gpu
 from neurosim.simulate.run import simulate
@@ -143,13 +143,20 @@ def run_system(
     batch: int = 1,
     prompt_tokens: int = 0,
     workload_source: str | None = None,
+    recorder=None,
 ) -> Result:
     """Decode `n_tokens` of `workload` for each of `batch` sequences on `arch`, after a
     prefill of `prompt_tokens` (0: none) with `context_tokens` already cached (None: the
     workload's): the DES/analytic simulator for chips, the analytical roofline for a GPU
     (which has one fidelity: `fidelity` is ignored). `attention` ("linear", "softmax";
     None: the workload's) picks the token mixer. `prepared` (chips only) is
-    `simulate.run.prepare(arch, workload)`, reused."""
+    `simulate.run.prepare(arch, workload)`, reused; `recorder` (chips, DES only) is a
+    `simulate.timeline.TimelineRecorder`."""
+    if isinstance(arch, GpuArchitecture) and recorder is not None:
+        raise SimulationError(
+            f"{arch.name} is a GPU (an analytical model with no per-resource schedule): "
+            "it has no timeline"
+        )
     if isinstance(arch, GpuArchitecture):
         if workload.learning.rule != "none":
             raise ConfigError.single(
@@ -169,6 +176,7 @@ def run_system(
         source=source, progress=progress, arch_source=arch_source, prepared=prepared,
         batch=batch, prompt_tokens=prompt_tokens, context_tokens=context_tokens,
         workload_source=workload_source,
+        recorder=recorder,
     )
 
 
