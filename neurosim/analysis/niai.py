@@ -45,7 +45,8 @@ DENSITY_OF = {"synapse": "synapses", "neuron": "neurons", "module": "synapses",
 GPU_BITS = {"fp32": 32, "tf32": 19, "fp16": 16, "bf16": 16, "int8": 8}
 TRAFFIC_LEVELS = ("dram_read", "dram_write", "onchip_read", "onchip_write", "noc", "chip_links")
 MODULE_CATEGORIES = ("compute", "array", "adc", "dac", "periphery", "near_memory",
-                     "onchip_memory")
+                     "onchip_memory", "fabric", "fpga_device")
+"""Energy parts counted as the compute side (on an FPGA, its fabric and device leakage)."""
 
 
 @dataclass(frozen=True)
