@@ -15,6 +15,7 @@ from neurosim.cli.paths import (
     output_dir,
     workload_file,
 )
+from neurosim.cli.accuracy import add_accuracy_command, run_accuracy_command
 from neurosim.cli.sweep import SWEEP_COMMANDS, add_sweep_commands, run_sweep_command
 from neurosim.cli.trace import add_trace_commands, run_trace_command
 from neurosim.errors import NeurosimError, UsageError
@@ -197,6 +198,7 @@ def _parser() -> argparse.ArgumentParser:
     sch.add_argument("kind", choices=("architecture", "workload", "sweep"), help="file kind")
     add_sweep_commands(sub)
     add_trace_commands(sub)
+    add_accuracy_command(sub, _add_set)
     return p
 
 
@@ -655,6 +657,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         commands.update(dict.fromkeys(SWEEP_COMMANDS, run_sweep_command))
         commands["trace"] = run_trace_command
+        commands["accuracy"] = run_accuracy_command
         return commands[args.command](args)
     except NeurosimError as err:
         print(f"error: {err}", file=sys.stderr)

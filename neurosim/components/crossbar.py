@@ -28,6 +28,42 @@ class CellConfig(StrictModel):
     write_energy_j: NonNegativeJoules = Field(description="per cell: programming it once")
     write_time_s: NonNegativeSeconds = Field(description="per array row: programming it")
     endurance_cycles: float = Field(gt=0, description="per cell: writes it survives")
+    conductance_levels: int | None = Field(
+        default=None,
+        ge=2,
+        description="distinct conductances a cell can be programmed to, evenly spaced from "
+        "off to G_max; a cell's 2^bits_per_cell codes snap to the nearest (default: "
+        "2^bits_per_cell, every code has its level). Accuracy model only",
+    )
+    programming_sigma: float = Field(
+        default=0.0,
+        ge=0,
+        description="programming noise: standard deviation of a programmed conductance as a "
+        "fraction of G_max (one draw per cell). Accuracy model only",
+    )
+    drift_nu: float = Field(
+        default=0.0,
+        ge=0,
+        description="conductance drift exponent: G(t) = G0 (t / drift_t0_s)^-nu at the read "
+        "time read_after_programming_s. Accuracy model only",
+    )
+    drift_nu_sigma: float = Field(
+        default=0.0,
+        ge=0,
+        description="cell-to-cell standard deviation of the drift exponent (each cell draws "
+        "its own nu, clipped at 0). Accuracy model only",
+    )
+    drift_t0_s: PositiveSeconds = Field(
+        default=1.0, description="drift reference time t0 after programming"
+    )
+    read_after_programming_s: PositiveSeconds = Field(
+        default=1.0, description="when the weights are read, counted from programming (drift)"
+    )
+    drift_compensation: bool = Field(
+        default=True,
+        description="the digital periphery divides column outputs by the mean drift factor "
+        "(global drift compensation); false leaves them shrunk",
+    )
 
 
 class CrossbarEnergy(StrictModel):

@@ -98,6 +98,15 @@ _BY_CLASS_FIELD: dict[str, Range] = {
     "WeightConfig.bits": Range(1, 32, "bits", "bits per stored weight"),
     "AdcConfig.bits": Range(1, 24, "", "the best converters resolve ~24 bits"),
     "AdcConfig.enob": Range(0, 24, "", "effective bits of a converter"),
+    "CellConfig.programming_sigma": Range(0, 1, "", "a fraction of G_max"),
+    "CellConfig.drift_nu": Range(0, 1, "", "measured PCM/ReRAM exponents are below ~0.1"),
+    "CellConfig.drift_nu_sigma": Range(0, 1, "", "spread of the drift exponent"),
+    "CellConfig.drift_t0_s": Range(1e-9, 1e4, "s", "a reference time after programming"),
+    "CellConfig.read_after_programming_s": Range(
+        1e-9, 1e9, "s", "up to ~30 years after programming"
+    ),
+    "CellConfig.conductance_levels": Range(2, 65536, "", "programmable conductance levels"),
+    "SramCimTileConfig.accumulator_bits": Range(2, 64, "bits", "an adder-tree output word"),
     "GpuPublishedFigures.energy_per_token_j": Range(0, 1e4, "J", "per decoded token"),
 }
 

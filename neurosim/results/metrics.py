@@ -63,6 +63,7 @@ class RunTotals:
     spikes: float
     offchip_components: frozenset[str] = frozenset()
     area_m2: Mapping[str, float] = field(default_factory=dict)
+    accuracy: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def tokens(self) -> int:
@@ -183,6 +184,14 @@ _ENTRIES = (
     _entry("area_m2", "m2", "lower", "area", "area", _area,
            "area of the parts whose unit area the preset gives (ADCs, arrays); only when it "
            "gives some"),
+    _entry("perplexity", "", "lower", "perplexity", "perplexity",
+           lambda t: t.accuracy.get("perplexity"),
+           "SmolLM2-135M's perplexity on held-out KJV text with every layer computed by the "
+           "arrays (`neurosim accuracy`); only when accuracy is evaluated"),
+    _entry("agreement", "", "higher", "top-1 agreement with the float model", "agreement",
+           lambda t: t.accuracy.get("agreement"),
+           "share of positions where that model's most likely next token is the float "
+           "model's; only when accuracy is evaluated"),
 )  # fmt: skip
 
 METRICS: dict[str, Metric] = {m.name: m for m in _ENTRIES}
