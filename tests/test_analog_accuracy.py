@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from conftest import REPO, variant
 
 from neurosim.cli.app import main
 from neurosim.simulate.systems import load_architecture, load_workload
@@ -19,7 +20,6 @@ from neurosim.trace.analog import (
     digital_product,
     map_weights,
 )
-from conftest import REPO, variant
 
 IDEAL = ArrayModel(
     kind="crossbar", rows=16, weight_bits=8, bits_per_cell=2, conductance_levels=4, adc_bits=12
@@ -243,3 +243,13 @@ def test_accuracy_command_refuses_a_workload_of_another_model(tmp_path, capsys) 
     code = main(["accuracy", "reram_cim", "--workload", "nsllm-1.5b", "--tokens", "4"])
     assert code == 2
     assert "smollm2-135m.yaml" in capsys.readouterr().err
+
+
+def test_a_destroyed_model_has_infinite_perplexity_not_an_overflow() -> None:
+    from neurosim.trace.extract import Scores
+
+    logits = np.zeros((3, 5), dtype=np.float32)
+    logits[:, 0] = 2000.0  # certain of token 0; the text says token 1
+    scores = Scores()
+    scores.add(np.array([1, 1, 1]), logits, logits)
+    assert scores.as_dict()["spiking_perplexity"] == float("inf")

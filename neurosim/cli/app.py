@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from neurosim import __version__
+from neurosim.cli.accuracy import add_accuracy_command, run_accuracy_command
 from neurosim.cli.paths import (
     architecture_file,
     config_file,
@@ -15,7 +16,6 @@ from neurosim.cli.paths import (
     output_dir,
     workload_file,
 )
-from neurosim.cli.accuracy import add_accuracy_command, run_accuracy_command
 from neurosim.cli.sweep import SWEEP_COMMANDS, add_sweep_commands, run_sweep_command
 from neurosim.cli.trace import add_trace_commands, run_trace_command
 from neurosim.errors import NeurosimError, UsageError

@@ -63,6 +63,11 @@ class ComputeSection(StrictModel):
         """A cross-section inconsistency ("key: message"), or None."""
         return None
 
+    def accuracy_numbers(self, adc) -> dict | None:
+        """What the accuracy model (`neurosim.trace.analog`) needs of this kind's arrays:
+        None for kinds whose sums are exact digital arithmetic."""
+        return None
+
     def unit_model(self, ctx: SimContext, index: int, adc_bank=None) -> ComputeUnit:
         """The SimPy model of unit `index` (the builder passes the ADC banks, if any)."""
         return ComputeUnit(ctx, self, index)

@@ -138,6 +138,23 @@ class CrossbarTileConfig(ArraySection):
         """`adc.count` per bank of `adc.arrays_per_bank` arrays, on every unit."""
         return adc.converters(self.arrays_per_tile) * self.count
 
+    def accuracy_numbers(self, adc) -> dict | None:
+        """Analog arrays: cells with noise and drift, read through converters."""
+        cell = self.cell
+        return {
+            "kind": "crossbar",
+            "rows": self.rows,
+            "bits_per_cell": cell.bits_per_cell,
+            "conductance_levels": cell.conductance_levels or 2**cell.bits_per_cell,
+            "programming_sigma": cell.programming_sigma,
+            "drift_nu": cell.drift_nu,
+            "drift_nu_sigma": cell.drift_nu_sigma,
+            "drift_time_ratio": cell.read_after_programming_s / cell.drift_t0_s,
+            "drift_compensation": cell.drift_compensation,
+            "adc_bits": adc.bits,
+            "full_scale_fraction": adc.full_scale_fraction,
+        }
+
     def section_problem(self, adc) -> str | None:
         """Crossbars need converters for every column."""
         if adc is None:

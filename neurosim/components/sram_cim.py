@@ -42,6 +42,16 @@ class SramCimTileConfig(ArraySection):
         "sums beyond it saturate (default: wide enough for any sum). Accuracy model only",
     )
 
+    def accuracy_numbers(self, adc) -> dict | None:
+        """Digital bit cells: exact sums, saturated at the accumulator's width if given."""
+        return {
+            "kind": "sram_cim",
+            "rows": self.rows,
+            "bits_per_cell": 1,
+            "conductance_levels": 2,
+            "accumulator_bits": self.accumulator_bits,
+        }
+
     def prices(self) -> dict[tuple[str, str], float]:
         """Joules per event."""
         e = self.energy

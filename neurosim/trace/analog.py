@@ -66,42 +66,16 @@ class ArrayModel:
     @classmethod
     def from_configs(cls, arch, workload) -> ArrayModel:
         """The model of `arch`'s arrays holding `workload`'s weights."""
-        compute = arch.compute
-        kind = getattr(compute, "kind", None)
-        bits = int(workload.weights.bits)
-        scheme = workload.coding.scheme
-        if kind == "crossbar_tile":
-            cell, adc = compute.cell, arch.adc
-            return cls(
-                kind="crossbar",
-                rows=compute.rows,
-                weight_bits=bits,
-                bits_per_cell=cell.bits_per_cell,
-                conductance_levels=cell.conductance_levels or 2**cell.bits_per_cell,
-                programming_sigma=cell.programming_sigma,
-                drift_nu=cell.drift_nu,
-                drift_nu_sigma=cell.drift_nu_sigma,
-                drift_time_ratio=cell.read_after_programming_s / cell.drift_t0_s,
-                drift_compensation=cell.drift_compensation,
-                adc_bits=adc.bits,
-                full_scale_fraction=adc.full_scale_fraction,
-                scheme=scheme,
+        numbers = arch.compute.accuracy_numbers(arch.adc)
+        if numbers is None:
+            raise ConfigError.single(
+                arch.name,
+                "compute.kind",
+                "the accuracy model covers in-memory arrays (crossbar_tile, sram_cim_tile); "
+                f"this architecture has {arch.compute.kind!r}, whose digital sums are exact",
             )
-        if kind == "sram_cim_tile":
-            return cls(
-                kind="sram_cim",
-                rows=compute.rows,
-                weight_bits=bits,
-                bits_per_cell=1,
-                conductance_levels=2,
-                accumulator_bits=compute.accumulator_bits,
-                scheme=scheme,
-            )
-        raise ConfigError.single(
-            arch.name,
-            "compute.kind",
-            f"the accuracy model covers in-memory arrays (crossbar_tile, sram_cim_tile); "
-            f"this architecture has {kind!r}, whose digital sums are exact",
+        return cls(
+            **numbers, weight_bits=int(workload.weights.bits), scheme=workload.coding.scheme
         )
 
     @property
