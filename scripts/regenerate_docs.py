@@ -334,7 +334,7 @@ def _accuracy_front(spec: str) -> str:
          "programming sigma": lambda p: f"{p['compute.cell.programming_sigma']:g}",
          "mJ/token": lambda p: f"{p['energy_per_token_j'] * 1e3:.2f}",
          "tokens/s": lambda p: f"{p['tokens_per_s']:.0f}",
-         "perplexity": lambda p: f"{p['perplexity']:.1f}",
+         "perplexity": lambda p: f"{p['perplexity']:.4g}",
          "agreement": lambda p: f"{p['agreement']:.3f}"})
 
 
