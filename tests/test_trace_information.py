@@ -98,6 +98,8 @@ def test_ambiguity_sets_are_paired_and_bootstrap_intervals_cover_the_estimate() 
     ci = bootstrap(spikes, 15, "binary", 50, rng)
     low, high = ci["mi_token_miller_madow_bits"]
     assert low < high
+    low, high = ci["ks_entropy_bits_per_step"]  # a mean over sentences: no repeat bias
+    assert low <= point["ks_entropy_bits_per_step"] <= high
     # resampling sentences repeats tokens, which lowers plug-in entropies a little
     low, high = ci["count_entropy_bits"]
     assert low < high and low - 0.1 <= point["count_entropy_bits"] <= high + 0.1

@@ -85,9 +85,12 @@ def set_measures(
     out: dict[str, list[float]] = {m: [] for m in MEASURES}
     for j in range(counts.shape[1]):
         c = counts[:, j]
+        # per sentence, then averaged: a resample repeats sentences, and Lempel-Ziv
+        # parsing would compress a concatenation's repeats
         out["ks_entropy_bits_per_step"].append(
-            lz_entropy_rate_bits(spike_train(c, steps, scheme))
-        )
+            float(np.mean([lz_entropy_rate_bits(spike_train(s[:, j], steps, scheme))
+                           for s in spikes.counts]))
+        )  # fmt: skip
         if shuffles:
             mi = mutual_information(ids, c, shuffles, rng)
             out["mi_token_plugin_bits"].append(mi.plugin)
