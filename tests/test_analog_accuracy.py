@@ -178,7 +178,10 @@ def test_ideal_hardware_reproduces_the_digital_spiking_model_exactly() -> None:
 
     arch = load_architecture(REPO / "architectures" / "reram_cim.yaml")
     wl = load_workload(REPO / "workloads" / "smollm2-135m.yaml")
-    ideal = variant(arch, {"adc.bits": 12})  # +-384 levels: every integer sum is read
+    ideal = variant(  # +-384 levels at one level per code: every integer sum is read
+        arch,
+        {"adc.bits": 12, "adc.full_scale_fraction": 1.0, "compute.cell.programming_sigma": 0},
+    )
     opts = AccuracyOptions(tokens=6, calib_tokens=32)
     report = evaluate_accuracy(ideal, wl, opts)
     assert report["array_model"]["exact"]
@@ -210,7 +213,7 @@ def test_perplexity_rises_with_programming_noise_on_average_over_seeds() -> None
 
     arch = load_architecture(REPO / "architectures" / "reram_cim.yaml")
     wl = load_workload(REPO / "workloads" / "smollm2-135m.yaml")
-    base = variant(arch, {"adc.bits": 12})
+    base = variant(arch, {"adc.bits": 12, "adc.full_scale_fraction": 1.0})
     means = []
     for sigma in (0.0, 0.05, 0.2):
         noisy = variant(base, {"compute.cell.programming_sigma": sigma})
