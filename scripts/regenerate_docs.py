@@ -452,6 +452,27 @@ def gen_reram_front() -> str:
          "area mm2": lambda p: f"{p['area_m2'] * 1e6:.0f}"})
 
 
+def _accuracy_front(spec: str) -> str:
+    return _front(
+        spec,
+        {"energy_per_token_j": "min", "perplexity": "min"},
+        {"ADC bits": lambda p: f"{p['adc.bits']:.0f}",
+         "columns per ADC": lambda p: f"{p['adc.columns_per_adc']:.0f}",
+         "programming sigma": lambda p: f"{p['compute.cell.programming_sigma']:g}",
+         "mJ/token": lambda p: f"{p['energy_per_token_j'] * 1e3:.2f}",
+         "tokens/s": lambda p: f"{p['tokens_per_s']:.0f}",
+         "perplexity": lambda p: f"{p['perplexity']:.4g}",
+         "agreement": lambda p: f"{p['agreement']:.3f}"})
+
+
+def gen_reram_accuracy_front() -> str:
+    return _accuracy_front("reram_adc_noise_accuracy")
+
+
+def gen_pcm_accuracy_front() -> str:
+    return _accuracy_front("pcm_adc_noise_accuracy")
+
+
 def gen_vck190_front() -> str:
     return _front(
         "vck190_dram_clock_bits",
@@ -647,6 +668,8 @@ GENERATORS: dict[str, Generator] = {
     "sweep-reram-front": Generator(gen_reram_front, slow=True, figures=pareto_figure(
         "reram_adc_crossbar", "--x", "latency_mean_s", "--y", "energy_per_token_j", "--z",
         "area_m2", "--label", "compute.cols", "adc.count", "adc.bits")),
+    "sweep-reram-accuracy-front": Generator(gen_reram_accuracy_front, slow=True),
+    "sweep-pcm-accuracy-front": Generator(gen_pcm_accuracy_front, slow=True),
     "sweep-vck190-front": Generator(gen_vck190_front, slow=True, figures=pareto_figure(
         "vck190_dram_clock_bits", "--x", "latency_mean_s", "--y", "energy_per_token_j",
         "--color", "dram_interfaces", "--label", "compute.clock_hz", "workload.weights.bits")),

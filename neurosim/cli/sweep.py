@@ -130,6 +130,13 @@ def add_sweep_commands(subparsers) -> None:
     pa.add_argument("--max-labels", type=int, default=12, help="front points labelled (12)")
 
 
+def _accuracy_for(metrics: list[str]):
+    """The per-point accuracy evaluation when the study records accuracy metrics."""
+    from neurosim.trace.accuracy import ACCURACY_METRICS, SweepAccuracy
+
+    return SweepAccuracy() if set(metrics) & set(ACCURACY_METRICS) else None
+
+
 def run_sweep_command(args) -> int:
     """Run the sweep command named by ``args.command``; errors raise NeurosimError."""
     _check_paths(args)
@@ -235,6 +242,7 @@ def _sweep(args) -> int:
             retry_failed=args.retry_failed,
             progress=progress,
             plan=plan,
+            accuracy=_accuracy_for(study.spec.metrics),
         )
     finally:
         if bar is not None:

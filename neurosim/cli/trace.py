@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from neurosim.cli.ambiguity import add_ambiguity_command, run_ambiguity_command
 from neurosim.cli.paths import input_file, output_dir, output_file
 from neurosim.errors import ConfigError, NeurosimError, TraceError
 
@@ -178,6 +179,14 @@ def add_trace_commands(subparsers) -> None:
         "--max-tokens", type=int, default=None, metavar="N", help="read only the first N tokens"
     )
     st.add_argument("--block", type=int, default=0, help="block shown in the raster (default 0)")
+    st.add_argument(
+        "--info-neurons",
+        type=int,
+        default=16,
+        metavar="N",
+        help="neurons sampled per site for the entropy-rate and token-MI measures (default 16)",
+    )
+    add_ambiguity_command(sub)
 
 
 # ---------------------------------------------------------------------------- parsing
@@ -405,7 +414,10 @@ def _stats(args) -> int:
         import pandas  # noqa: F401
     except ImportError as err:
         raise TraceError("trace statistics need pandas: pip install pandas") from err
+    import pandas as pd
+
     from neurosim.trace.format import open_trace
+    from neurosim.trace.information import trace_information
     from neurosim.trace.stats import (
         fit_synthetic_stats,
         histogram_table,
@@ -457,6 +469,17 @@ def _stats(args) -> int:
         print("\nmutual information (mean over pairs)")
         grp = mi.groupby(["method", "relation"], sort=False)[["mi_bits", "normalized_mi"]].mean()
         print(grp.to_string(float_format=lambda v: f"{v:.4f}"))
+    info = pd.DataFrame(trace_information(reader, args.info_neurons, max_tokens=args.max_tokens))
+    print(
+        "\ninformation (mean over instances of each type; KS entropy: Lempel-Ziv rate of "
+        "sampled neurons' spike trains; MI between the input token and a neuron's count)"
+    )
+    cols = ["ks_entropy_bits_per_step", "count_entropy_bits", "mi_token_plugin_bits",
+            "mi_token_miller_madow_bits", "mi_token_shuffle_bits", "mi_token_normalized"]
+    grp = info.groupby("type", sort=False)[cols].mean()
+    grp.columns = ["KS h bits/step", "H count", "MI plug-in", "MI Miller-Madow",
+                   "MI shuffle", "MI normalized"]
+    print(grp.to_string(float_format=lambda v: f"{v:.4f}"))
     print("\nsynthetic generator stats fitted to this trace (spikes.synthetic.sites)")
     for kind, vals in fit_synthetic_stats(tally).items():
         print(f"  {kind}: " + ", ".join(f"{k} {v}" for k, v in vals.items()))
@@ -467,6 +490,7 @@ def _stats(args) -> int:
             ("types", types),
             ("mutual_information", mi),
             ("histograms", hist),
+            ("information", info),
         ):
             df.to_csv(args.csv / f"{name}.csv", index=False)
         print(f"\nwrote CSV tables to {args.csv}")
@@ -507,6 +531,8 @@ def run_trace_command(args: argparse.Namespace) -> int:
         return _extract(args)
     if args.trace_command == "stats":
         return _stats(args)
+    if args.trace_command == "ambiguity":
+        return run_ambiguity_command(args)
     raise NeurosimError(f"unknown trace command {args.trace_command!r}")
 
 

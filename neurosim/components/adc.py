@@ -117,6 +117,14 @@ class AdcConfig(StrictModel):
         default=None, gt=0, description="technology node, for the survey area fit"
     )
     static_power_w: NonNegativeWatts = Field(description="per converter: leakage and bias")
+    full_scale_fraction: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="input range: the converter reads column sums within +-this fraction "
+        "of the largest one the array can produce (every row driven, every cell at G_max) "
+        "and clips the rest; its bits divide that range. Accuracy model only",
+    )
 
     @model_validator(mode="after")
     def _one_source_each(self) -> AdcConfig:

@@ -89,6 +89,11 @@ class ComputeSection(StrictModel):
         `unit_cycles` clock cycles of one unit (summed over chips)."""
         return 0.0
 
+    def accuracy_numbers(self, adc) -> dict | None:
+        """What the accuracy model (`neurosim.trace.analog`) needs of this kind's arrays:
+        None for kinds whose sums are exact digital arithmetic."""
+        return None
+
     def unit_model(self, ctx: SimContext, index: int, adc_bank=None) -> ComputeUnit:
         """The SimPy model of unit `index` (the builder passes the ADC banks, if any)."""
         return ComputeUnit(ctx, self, index)

@@ -35,6 +35,43 @@ class CellConfig(StrictModel):
         "write_energy_j and write_time_s and wears the cell once",
     )
 
+    conductance_levels: int | None = Field(
+        default=None,
+        ge=2,
+        description="distinct conductances a cell can be programmed to, evenly spaced from "
+        "off to G_max; a cell's 2^bits_per_cell codes snap to the nearest (default: "
+        "2^bits_per_cell, every code has its level). Accuracy model only",
+    )
+    programming_sigma: float = Field(
+        default=0.0,
+        ge=0,
+        description="programming noise: standard deviation of a programmed conductance as a "
+        "fraction of G_max (one draw per cell). Accuracy model only",
+    )
+    drift_nu: float = Field(
+        default=0.0,
+        ge=0,
+        description="conductance drift exponent: G(t) = G0 (t / drift_t0_s)^-nu at the read "
+        "time read_after_programming_s. Accuracy model only",
+    )
+    drift_nu_sigma: float = Field(
+        default=0.0,
+        ge=0,
+        description="cell-to-cell standard deviation of the drift exponent (each cell draws "
+        "its own nu, clipped at 0). Accuracy model only",
+    )
+    drift_t0_s: PositiveSeconds = Field(
+        default=1.0, description="drift reference time t0 after programming"
+    )
+    read_after_programming_s: PositiveSeconds = Field(
+        default=1.0, description="when the weights are read, counted from programming (drift)"
+    )
+    drift_compensation: bool = Field(
+        default=True,
+        description="the digital periphery divides column outputs by the mean drift factor "
+        "(global drift compensation); false leaves them shrunk",
+    )
+
     @model_serializer(mode="wrap")
     def _single_pulse_dumps_as_before(self, handler, info):
         """One pulse per write (the default) leaves the key out of JSON dumps, keeping
@@ -126,6 +163,23 @@ class CrossbarTileConfig(ArraySection):
     def converters_per_chip(self, adc) -> int:
         """`adc.count` per bank of `adc.arrays_per_bank` arrays, on every unit."""
         return adc.converters(self.arrays_per_tile) * self.count
+
+    def accuracy_numbers(self, adc) -> dict | None:
+        """Analog arrays: cells with noise and drift, read through converters."""
+        cell = self.cell
+        return {
+            "kind": "crossbar",
+            "rows": self.rows,
+            "bits_per_cell": cell.bits_per_cell,
+            "conductance_levels": cell.conductance_levels or 2**cell.bits_per_cell,
+            "programming_sigma": cell.programming_sigma,
+            "drift_nu": cell.drift_nu,
+            "drift_nu_sigma": cell.drift_nu_sigma,
+            "drift_time_ratio": cell.read_after_programming_s / cell.drift_t0_s,
+            "drift_compensation": cell.drift_compensation,
+            "adc_bits": adc.bits,
+            "full_scale_fraction": adc.full_scale_fraction,
+        }
 
     def section_problem(self, adc) -> str | None:
         """Crossbars need converters for every column."""

@@ -36,6 +36,21 @@ class SramCimTileConfig(ArraySection):
     kind: Literal["sram_cim_tile"] = "sram_cim_tile"
     cycle_time_s: PositiveSeconds = Field(description="per macro: one activation (input vector)")
     energy: SramCimEnergy = Field(description="energy per counted event")
+    accumulator_bits: int | None = Field(
+        default=None,
+        description="width of a column's adder-tree output per activation: signed partial "
+        "sums beyond it saturate (default: wide enough for any sum). Accuracy model only",
+    )
+
+    def accuracy_numbers(self, adc) -> dict | None:
+        """Digital bit cells: exact sums, saturated at the accumulator's width if given."""
+        return {
+            "kind": "sram_cim",
+            "rows": self.rows,
+            "bits_per_cell": 1,
+            "conductance_levels": 2,
+            "accumulator_bits": self.accumulator_bits,
+        }
 
     def prices(self) -> dict[tuple[str, str], float]:
         """Joules per event."""

@@ -114,6 +114,15 @@ _BY_CLASS_FIELD: dict[str, Range] = {
     "NeuronCoreLimits.synapse_bits": Range(1, 64, "bits", "one stored synapse"),
     "NeuronCoreLimits.routes_per_core": Range(1, 2**24, "", "routing entries of one core"),
     "NeuronCoreLimits.analog_speedup": Range(1e-3, 1e9, "", "acceleration of analog time"),
+    "CellConfig.programming_sigma": Range(0, 1, "", "a fraction of G_max"),
+    "CellConfig.drift_nu": Range(0, 1, "", "measured PCM/ReRAM exponents are below ~0.1"),
+    "CellConfig.drift_nu_sigma": Range(0, 1, "", "spread of the drift exponent"),
+    "CellConfig.drift_t0_s": Range(1e-9, 1e4, "s", "a reference time after programming"),
+    "CellConfig.read_after_programming_s": Range(
+        1e-9, 1e9, "s", "up to ~30 years after programming"
+    ),
+    "CellConfig.conductance_levels": Range(2, 65536, "", "programmable conductance levels"),
+    "SramCimTileConfig.accumulator_bits": Range(2, 64, "bits", "an adder-tree output word"),
     "GpuPublishedFigures.energy_per_token_j": Range(0, 1e4, "J", "per decoded token"),
     "FpgaResources.lut": Range(0, 2**24, "", "the largest FPGAs have a few million LUTs"),
     "FpgaResources.ff": Range(0, 2**25, "", "the largest FPGAs have ~10 million flip-flops"),

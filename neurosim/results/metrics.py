@@ -109,6 +109,7 @@ class RunTotals:
     batch: int = 1
     prefill_s: float = 0.0
     prompt_tokens: int = 0
+    accuracy: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def tokens(self) -> int:
@@ -320,6 +321,14 @@ _ENTRIES = (
     _entry("activation_sparsity", "", "higher", "activation sparsity", "sparsity",
            _per_step(lambda t: 1.0 - t.spikes / t.neuron_steps if t.neuron_steps else 0.0),
            "spiking networks: 1 - spikes / (neurons x timesteps) (NeuroBench's name)"),
+    _entry("perplexity", "", "lower", "perplexity", "perplexity",
+           lambda t: t.accuracy.get("perplexity"),
+           "SmolLM2-135M's perplexity on held-out KJV text with every layer computed by the "
+           "arrays (`neurosim accuracy`); only when accuracy is evaluated"),
+    _entry("agreement", "", "higher", "top-1 agreement with the float model", "agreement",
+           lambda t: t.accuracy.get("agreement"),
+           "share of positions where that model's most likely next token is the float "
+           "model's; only when accuracy is evaluated"),
 )  # fmt: skip
 
 METRICS: dict[str, Metric] = {m.name: m for m in _ENTRIES}

@@ -120,7 +120,7 @@ def _row(task: Task | Skipped, outcome: dict[str, Any] | None = None) -> dict[st
 # --------------------------------------------------------------------------- workers
 
 
-def _item(task: Task, reuse: bool) -> WorkItem:
+def _item(task: Task, reuse: bool, accuracy: Any = None) -> WorkItem:
     arch_key = workload_key = ""
     if reuse:  # hashes of each resolved config alone: what a worker's caches are keyed by
         arch_key = config_hash(task.config["architecture"], {}, {"part": "architecture"})
@@ -134,6 +134,7 @@ def _item(task: Task, reuse: bool) -> WorkItem:
         task.tokens,
         arch_key,
         workload_key,
+        accuracy,
     )
 
 
@@ -272,6 +273,7 @@ def run_study(
     plan: Plan | None = None,
     reuse: bool = True,
     chunk: int | None = None,
+    accuracy: Callable[[Any, Any, int], dict[str, float]] | None = None,
 ) -> StudyRun:
     """Compute every point of `study` not yet in `database` and store each as it finishes.
 
@@ -281,7 +283,9 @@ def run_study(
     returns with ``interrupted=True`` after storing the points that were running.
     Local workers get `chunk` points per task (default: :func:`chunk_size`); with `reuse`
     (the default) a worker shares graphs, routes, placements and spikes between points
-    (`neurosim.sweep.worker`), which changes no result.
+    (`neurosim.sweep.worker`), which changes no result. `accuracy` (a picklable callable
+    of the architecture, workload and seed, given by the caller) adds metrics a simulation
+    does not produce, such as perplexity.
     """
     t0 = time.perf_counter()
     if jobs is not None and jobs < 1:
@@ -313,7 +317,7 @@ def run_study(
         prog.skipped += len(new_skips)
         if progress:
             progress(prog)
-        items = {t.key: _item(t, reuse) for t in pending}
+        items = {t.key: _item(t, reuse, accuracy) for t in pending}
         if reuse:  # points sharing a workload (then an architecture) side by side: the
             # same chunk and worker, whose caches hold the graph, spikes and placement
             pending.sort(

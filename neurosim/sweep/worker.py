@@ -42,6 +42,7 @@ class WorkItem:
     tokens: int
     arch_key: str = ""  # hash of the resolved architecture alone ("" = do not reuse)
     workload_key: str = ""  # hash of the resolved workload alone
+    accuracy: Any = None  # (arch, workload, seed) -> extra metrics, e.g. perplexity; picklable
 
 
 class _Lru:
@@ -160,6 +161,9 @@ def run_point(item: WorkItem) -> tuple[str, dict[str, Any]]:
     t0 = time.perf_counter()
     try:
         result = _simulate(item)
+        metrics = result.metrics
+        if item.accuracy is not None:
+            metrics = {**metrics, **item.accuracy(item.arch, item.workload, item.seed)}
     except ConfigError as err:  # e.g. the weights do not fit: an invalid design point
         status = "skipped"
         message = " ".join(str(err).split("\n", 1)[-1].split())
@@ -173,7 +177,7 @@ def run_point(item: WorkItem) -> tuple[str, dict[str, Any]]:
             "architecture": result.architecture,
             "workload": result.workload,
             "version": result.version,
-            "metrics": result.metrics,
+            "metrics": metrics,
             "energy": result.energy_per_token_j,
             "traffic": result.traffic_bytes_per_token,
             "utilization": result.utilization,

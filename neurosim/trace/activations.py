@@ -18,6 +18,8 @@ from typing import Protocol
 import numpy as np
 
 SiteHook = Callable[[int, np.ndarray], np.ndarray]
+SiteLinear = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
+"""(site index, its activation (tokens x in), the stacked weights (in x out)) -> product."""
 
 
 @dataclass(frozen=True, slots=True)

