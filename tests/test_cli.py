@@ -250,6 +250,24 @@ def test_run_swapped_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2 and err.count("\n") == 1, err  # one hint, not one error per missing key
 
 
+@pytest.mark.parametrize(
+    ("argv", "named", "wanted"),
+    [
+        (["fpga", str(WORKLOAD), str(ARCH)], WORKLOAD, "expects an architecture"),
+        (["accuracy", str(WORKLOAD)], WORKLOAD, "expects an architecture"),
+        (["accuracy", str(ARCH), "--workload", str(ARCH)], ARCH, "expects a workload"),
+    ],
+)
+def test_a_file_of_the_other_kind_is_named_as_such(
+    argv: list[str], named: Path, wanted: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every command that loads configs says a workload is not an architecture (and the
+    reverse) instead of listing every key the file lacks."""
+    code, out, err = _run_error(argv, capsys)
+    _assert_clean_error(code, out, err, str(named), wanted)
+    assert "missing required key" not in err and "unknown key" not in err
+
+
 def test_run_out_is_an_existing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     taken = tmp_path / "taken"
     taken.write_text("not a directory\n", encoding="utf-8")

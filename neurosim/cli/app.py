@@ -217,14 +217,30 @@ def load_architecture(path: Path, overrides=()):
     """Load and validate an architecture file, then apply `--set architecture.*` values."""
     from neurosim.simulate.systems import load_architecture as load
 
-    return _overridden(load(path), "architecture", overrides)
+    return _overridden(_loaded(load, path, "architecture"), "architecture", overrides)
 
 
 def load_workload(path: Path, overrides=()):
     """Load and validate a workload file, then apply `--set workload.*` values."""
     from neurosim.simulate.systems import load_workload as load
 
-    return _overridden(load(path), "workload", overrides)
+    return _overridden(_loaded(load, path, "workload"), "workload", overrides)
+
+
+def _loaded(load, path: Path, expected: str):
+    """`load(path)`; when it fails on a file of another kind (a workload given as the
+    architecture, or the reverse), say that instead of listing every key it lacks."""
+    from neurosim.errors import ConfigError
+    from neurosim.simulate.systems import check_kind
+
+    try:
+        return load(path)
+    except ConfigError:
+        try:
+            check_kind(path, expected, f"this {expected.upper()} argument")
+        except ConfigError as mixup:
+            raise mixup from None
+        raise
 
 
 def _overridden(model, target: str, overrides):
