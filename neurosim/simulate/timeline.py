@@ -21,11 +21,11 @@ metadata naming one process per resource kind and one thread per resource, plus
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import orjson
 
 from neurosim.resources import Resource
 
@@ -302,9 +302,9 @@ class TimelineRecorder:
 
     def write(self, path: Path, metadata: dict) -> Path:
         """Write the trace-event JSON file (see `trace_events`)."""
-        text = json.dumps(self.trace_events(metadata), separators=(",", ":"))  # C encoder
+        data = orjson.dumps(self.trace_events(metadata))  # ~10x the standard json's speed
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        path.write_bytes(data)
         return path
 
     def _track_info(self, keys: list[tuple[str, int]]) -> list[tuple[str, str, int]]:
