@@ -387,6 +387,26 @@ def gen_extract_bench() -> str:
     return lines_of(tables(text)[0]) + "\n" + machine_note()
 
 
+def gen_accuracy_bench() -> str:
+    """`neurosim accuracy reram_cim --tokens 64` in a fresh process: wall time and peak RSS
+    (the child's ru_maxrss: it is the only child this measurement waits for)."""
+    import resource
+    import tempfile
+    import time
+
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        neurosim("accuracy", "architectures/reram_cim.yaml", "--tokens", "64", "--out", out)
+        wall = time.perf_counter() - t0
+        report = json.loads((Path(out) / "result.json").read_text())
+    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    metrics = report["metrics"]
+    rows = ["| command | wall s | peak RSS GB | agreement | perplexity |", "|---|---|---|---|---|",
+            f"| `neurosim accuracy architectures/reram_cim.yaml --tokens 64` | {wall:.1f} | "
+            f"{peak_gb:.2f} | {metrics['agreement']:.3f} | {metrics['perplexity']:.4g} |"]
+    return lines_of(rows) + "\n" + machine_note()
+
+
 def gen_codings() -> str:
     return lines_of(tables(codings_run())[0])
 
@@ -662,6 +682,7 @@ GENERATORS: dict[str, Generator] = {
     "benchmark-steps": Generator(gen_benchmark_steps, timing=True, slow=True),
     "sweep-bench": Generator(gen_sweep_bench, timing=True, slow=True),
     "extract-bench": Generator(gen_extract_bench, timing=True, slow=True),
+    "accuracy-bench": Generator(gen_accuracy_bench, timing=True, slow=True),
     "trace-codings": Generator(gen_codings, slow=True),
     "site-sensitivity": Generator(gen_site_sensitivity, slow=True),
     "level-choice": Generator(gen_level_choice, slow=True),
