@@ -1,0 +1,131 @@
+"""Recurrent and state-space token mixers, and hybrids: hand-computed state and work.
+
+The tiny workload has 2 blocks; its first group per block (attn_in) feeds the mixer.
+HGRN with 48 channels at 16 bits keeps 48 x 2 B = 96 B per block and does 3 x 48 = 144
+element operations per token and block. The SSM with d_inner 32, d_state 4, d_conv 4 at
+16 bits keeps 32 x 4 + 32 x 3 = 224 values (448 B) per block and does
+7 x 128 + 2 x 4 x 32 + 4 x 32 = 1280 operations per token and block.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import variant
+from pydantic import ValidationError
+
+from neurosim.components.dram import bytes_moved
+from neurosim.simulate.run import prepare, simulate
+from neurosim.workload.attention import kv_shape
+from neurosim.workload.model import build_model_graph
+from neurosim.workload.spikes import SyntheticSpikeSource
+
+HGRN = {"blocks.gated_recurrence": {"channels": 48, "state_bits": 16}, "blocks.attention": "hgrn"}
+SSM = {
+    "blocks.selective_ssm": {"d_inner": 32, "d_state": 4, "d_conv": 4, "state_bits": 16},
+    "blocks.attention": "ssm",
+}
+SOFTMAX = {"heads": 2, "kv_heads": 1, "head_dim": 8, "kv_bits": 16}
+ENGINE = {
+    "count": 1,
+    "clock_hz": 1e9,
+    "macs_per_cycle": 4,
+    "exps_per_cycle": 1,
+    "energy": {"mac_j": 1e-12, "exp_j": 5e-12},
+    "static_power_w": 0.01,
+}
+
+
+@pytest.fixture(scope="module")
+def hgrn_workload(tiny_workload):
+    return variant(tiny_workload, HGRN)
+
+
+@pytest.fixture(scope="module")
+def ssm_workload(tiny_workload):
+    return variant(tiny_workload, SSM)
+
+
+@pytest.mark.parametrize(
+    ("mixer", "block_bytes", "block_ops"),
+    [("hgrn", 96, 144), ("ssm", 448, 1280), ("linear", 256, 256)],
+)
+def test_state_bytes_and_ops_per_block(tiny_workload, mixer, block_bytes, block_ops) -> None:
+    wl = variant(tiny_workload, {"linear": {}, "hgrn": HGRN, "ssm": SSM}[mixer])
+    graph = build_model_graph(wl)
+    assert [s.kind for s in graph.block_states] == [mixer, mixer]
+    assert [s.bytes for s in graph.block_states] == [block_bytes, block_bytes]
+    assert graph.state_bytes == 2 * block_bytes
+    assert [s.ops_per_token for s in graph.block_states] == [block_ops, block_ops]
+    assert kv_shape(wl) is None
+
+
+@pytest.mark.parametrize("fidelity", ["analytic", "des"])
+@pytest.mark.parametrize(("mixer", "block_ops"), [("hgrn", 144), ("ssm", 1280)])
+def test_state_work_is_charged_per_token(tiny_arch, tiny_workload, fidelity, mixer, block_ops):
+    wl = variant(tiny_workload, {"hgrn": HGRN, "ssm": SSM}[mixer])
+    result = simulate(tiny_arch, wl, n_tokens=3, seed=1, fidelity=fidelity)
+    assert result.event_counts["compute/state_update"] == 3 * 2 * block_ops
+
+
+@pytest.mark.parametrize("fidelity", ["analytic", "des"])
+@pytest.mark.parametrize(("mixer", "block_bytes"), [("hgrn", 96), ("ssm", 448)])
+def test_state_that_does_not_fit_goes_to_dram_per_sequence(
+    tiny_arch, tiny_workload, fidelity, mixer, block_bytes
+) -> None:
+    wl = variant(tiny_workload, {"hgrn": HGRN, "ssm": SSM}[mixer])
+    batch = 64  # 64 sequences x 2 blocks x >= 96 B exceed the 8 KiB on chip
+    prep = prepare(tiny_arch, wl, batch=batch)
+    assert not prep.placement.state_resident
+    planner = prep.planner
+    # ch0 moves whole 64 B bursts: 96 B -> 128 B, 448 B -> 448 B
+    moved = bytes_moved(tiny_arch.dram_channels[0], block_bytes)
+    assert moved == {96: 128, 448: 448}[block_bytes]
+    step = planner.plan_step([prep_tokens(prep)] * batch, vectors=batch, sequences=batch)
+    streamed = int(planner.dense_fetch_bytes.sum())
+    emb = planner.embedding_fetch_bytes
+    assert sum(step.dram_write_bytes.values()) == batch * 2 * moved
+    assert sum(step.dram_read_bytes.values()) == streamed + batch * 2 * moved + batch * emb
+    one = simulate(tiny_arch, wl, n_tokens=2, seed=0, fidelity=fidelity, batch=batch)
+    per_token = one.traffic_bytes_per_token["dram_write"]
+    assert per_token == pytest.approx(2 * moved)  # per decoded token of one sequence
+
+
+def prep_tokens(prep):
+    return next(iter(SyntheticSpikeSource(prep.graph, 0).tokens(1)))
+
+
+def test_hybrid_keeps_kv_only_on_softmax_blocks_and_state_on_the_others(tiny_workload):
+    wl = variant(
+        tiny_workload,
+        {"blocks.softmax_attention": SOFTMAX, "blocks.mixer_pattern": ["linear", "softmax"]},
+    )
+    graph = build_model_graph(wl)
+    assert graph.block_mixers == ("linear", "softmax")
+    per_block = 4  # attn_in, attn_ctx, mlp_in, mlp_act
+    assert graph.softmax_groups == (per_block,)  # block 1's attention input only
+    assert graph.state_bytes == 2 * 8 * 8 * 2  # block 0's linear state only
+    shape = kv_shape(wl)
+    assert shape.layers == 1
+    assert shape.bytes_per_token == 1 * 8 * 2 * 2  # one layer: K and V of one head
+
+
+@pytest.mark.parametrize("fidelity", ["analytic", "des"])
+def test_hybrid_kv_traffic_counts_only_its_softmax_layer(tiny_arch, tiny_workload, fidelity):
+    base = {"blocks.softmax_attention": SOFTMAX}
+    arch = variant(tiny_arch, {"attention_engine": ENGINE, "mapping.kv_cache": "dram"})
+    hybrid = variant(tiny_workload, base | {"blocks.mixer_pattern": ["linear", "softmax"]})
+    full = variant(tiny_workload, base | {"blocks.attention": "softmax"})
+    kw = {"n_tokens": 2, "seed": 0, "fidelity": fidelity, "context_tokens": 200}
+    h = simulate(arch, hybrid, **kw)
+    f = simulate(arch, full, **kw)
+    # scores: heads x head_dim per (query, cached token) pair, per softmax layer
+    assert h.event_counts["attention/score_mac"] * 2 == f.event_counts["attention/score_mac"]
+    assert h.event_counts["compute/state_update"] == 2 * 256  # 2 tokens x block 0's state ops
+    assert f.event_counts.get("compute/state_update", 0) == 0
+
+
+def test_a_mixer_without_its_section_names_the_missing_key(tiny_workload) -> None:
+    with pytest.raises(ValidationError, match="mixer_pattern.1.*selective_ssm"):
+        variant(tiny_workload, {"blocks.mixer_pattern": ["linear", "ssm"]})
+    with pytest.raises(ValidationError, match="gated_recurrence"):
+        variant(tiny_workload, {"blocks.attention": "hgrn"})
