@@ -12,8 +12,10 @@ from __future__ import annotations
 import pytest
 from conftest import variant
 from pydantic import ValidationError
+from test_gpu import TINY_GPU
 
 from neurosim.components.dram import bytes_moved
+from neurosim.simulate.gpu import GpuArchitecture, decode_shape, token_cost
 from neurosim.simulate.run import prepare, simulate
 from neurosim.workload.attention import kv_shape
 from neurosim.workload.model import build_model_graph
@@ -129,3 +131,29 @@ def test_a_mixer_without_its_section_names_the_missing_key(tiny_workload) -> Non
         variant(tiny_workload, {"blocks.mixer_pattern": ["linear", "ssm"]})
     with pytest.raises(ValidationError, match="gated_recurrence"):
         variant(tiny_workload, {"blocks.attention": "hgrn"})
+
+
+def test_gpu_reads_and_writes_each_mixer_state_once_per_token(tiny_workload) -> None:
+    gpu = GpuArchitecture.model_validate(TINY_GPU)
+    hgrn = decode_shape(variant(tiny_workload, HGRN))
+    assert hgrn.total_state_elements == 2 * 48 and hgrn.kv_layers == 0
+    cost = token_cost(gpu, hgrn, position=10)
+    assert cost.attention_read_bytes == cost.attention_write_bytes == 2 * 48 * 32 / 8
+    assert cost.attention_flops == 2 * 144  # 3 operations per channel, 2 layers
+    ssm = decode_shape(variant(tiny_workload, SSM))
+    assert token_cost(gpu, ssm, position=0, batch=2).attention_flops == 2 * 2 * 1280
+
+
+def test_gpu_hybrid_caches_kv_on_its_softmax_layers_only(tiny_workload) -> None:
+    gpu = GpuArchitecture.model_validate(TINY_GPU)
+    wl = variant(
+        tiny_workload,
+        {"blocks.softmax_attention": SOFTMAX, "blocks.mixer_pattern": ["linear", "softmax"]},
+    )
+    shape = decode_shape(wl)
+    assert shape.attention == "hybrid" and shape.kv_layers == 1
+    cost = token_cost(gpu, shape, position=9)
+    kv = 1 * (16 + 16) * 16 / 8  # one layer, k and v widths 16 (k_proj, v_proj), 16-bit
+    state = 2 * 8 * 8 * 32 / 8  # block 0's linear state at 32 bits
+    assert cost.attention_read_bytes == 10 * kv + state
+    assert cost.attention_write_bytes == kv + state
