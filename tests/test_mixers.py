@@ -17,6 +17,12 @@ from test_gpu import TINY_GPU
 from neurosim.components.dram import bytes_moved
 from neurosim.simulate.gpu import GpuArchitecture, decode_shape, token_cost
 from neurosim.simulate.run import prepare, simulate
+from neurosim.simulate.systems import (
+    load_architecture,
+    load_workload,
+    resolve_config_path,
+    run_system,
+)
 from neurosim.workload.attention import kv_shape
 from neurosim.workload.model import build_model_graph
 from neurosim.workload.spikes import SyntheticSpikeSource
@@ -157,3 +163,28 @@ def test_gpu_hybrid_caches_kv_on_its_softmax_layers_only(tiny_workload) -> None:
     state = 2 * 8 * 8 * 32 / 8  # block 0's linear state at 32 bits
     assert cost.attention_read_bytes == 10 * kv + state
     assert cost.attention_write_bytes == kv + state
+
+
+MIXER_PRESETS = {
+    "matmulfree-lm-370m": ("hgrn", 24 * 1024 * 2),
+    "matmulfree-lm-1.3b": ("hgrn", 24 * 2048 * 2),
+    "matmulfree-lm-2.7b": ("hgrn", 32 * 2560 * 2),
+    "bitnet-b1.58-large": ("softmax", 0),
+    "qwen2.5-0.5b-nsllm": ("softmax", 0),
+    "qwen2.5-7b-nsllm": ("softmax", 0),
+    "spikingbrain-7b-hybrid": ("hybrid", 14 * 28 * 128 * 128 * 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MIXER_PRESETS))
+@pytest.mark.parametrize("arch_name", ["vck190_nsllm", "a800"])
+def test_mixer_presets_run_on_the_fpga_and_the_gpu(name, arch_name) -> None:
+    workload = load_workload(resolve_config_path(name, "workload"))
+    mixer, state_bytes = MIXER_PRESETS[name]
+    graph = build_model_graph(workload)
+    assert graph.state_bytes == state_bytes
+    kinds = set(graph.block_mixers)
+    assert kinds == ({"linear", "softmax"} if mixer == "hybrid" else {mixer})
+    arch = load_architecture(resolve_config_path(arch_name, "architecture"))
+    result = run_system(arch, workload, n_tokens=1, fidelity="analytic")
+    assert result.metrics["tokens_per_s"] > 0
