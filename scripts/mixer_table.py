@@ -36,8 +36,8 @@ def _mib(nbytes: float) -> str:
 
 def table(tokens: int, fidelity: str, context: int) -> str:
     lines = [
-        f"| workload | mixer | architecture | tokens/s | mJ/token | state MiB | KV KiB/token "
-        f"| bottleneck |",
+        "| workload | mixer | architecture | tokens/s | mJ/token | state MiB | KV KiB/token "
+        "| bottleneck |",
         "|---|---|---|---:|---:|---:|---:|---|",
     ]
     for name in WORKLOADS:
