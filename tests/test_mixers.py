@@ -188,3 +188,10 @@ def test_mixer_presets_run_on_the_fpga_and_the_gpu(name, arch_name) -> None:
     arch = load_architecture(resolve_config_path(arch_name, "architecture"))
     result = run_system(arch, workload, n_tokens=1, fidelity="analytic")
     assert result.metrics["tokens_per_s"] > 0
+
+
+def test_a_model_without_the_new_mixers_keeps_its_config_dump(tiny_workload) -> None:
+    blocks = tiny_workload.model_dump(mode="json")["blocks"]
+    assert not {"gated_recurrence", "selective_ssm", "mixer_pattern"} & set(blocks)
+    hgrn = variant(tiny_workload, HGRN).model_dump(mode="json")["blocks"]
+    assert hgrn["gated_recurrence"] == {"channels": 48, "state_bits": 16}

@@ -104,6 +104,17 @@ class BlockConfig(StrictModel):
         "e.g. {blocks: '0-3', sites: {attn_in: {levels: 32}}}",
     )
 
+    @model_serializer(mode="wrap")
+    def _plain_blocks_dump_as_before(self, handler, info):
+        """Unset recurrent mixers and an empty pattern stay out of the JSON dump, so a model
+        without them keeps its config hash (and every stored sweep point)."""
+        data = handler(self)
+        if info.mode == "json" and isinstance(data, dict):
+            for key in ("gated_recurrence", "selective_ssm", "mixer_pattern"):
+                if not getattr(self, key):
+                    data.pop(key, None)
+        return data
+
     def site_levels(self, site: str, block: int) -> int:
         """Levels L of `site` in block `block`, after the block-range overrides."""
         levels = self.sites[site].levels
