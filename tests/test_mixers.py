@@ -14,7 +14,9 @@ from conftest import variant
 from pydantic import ValidationError
 from test_gpu import TINY_GPU
 
+from neurosim.cli.app import main
 from neurosim.components.dram import bytes_moved
+from neurosim.errors import CapabilityError
 from neurosim.simulate.gpu import GpuArchitecture, decode_shape, token_cost
 from neurosim.simulate.run import prepare, simulate
 from neurosim.simulate.systems import (
@@ -195,3 +197,16 @@ def test_a_model_without_the_new_mixers_keeps_its_config_dump(tiny_workload) -> 
     assert not {"gated_recurrence", "selective_ssm", "mixer_pattern"} & set(blocks)
     hgrn = variant(tiny_workload, HGRN).model_dump(mode="json")["blocks"]
     assert hgrn["gated_recurrence"] == {"channels": 48, "state_bits": 16}
+
+
+def test_cli_attention_flag_runs_one_mixer_in_every_block_of_a_hybrid(capsys) -> None:
+
+    assert main(["run", "vck190_nsllm", "spikingbrain-7b-hybrid", "--tokens", "1",
+                 "--fidelity", "analytic", "--attention", "linear"]) == 0
+    hybrid = load_workload(resolve_config_path("spikingbrain-7b-hybrid", "workload"))
+    arch = load_architecture(resolve_config_path("sram_cim", "architecture"))
+    small = variant(hybrid, {"blocks.count": 2})
+    with pytest.raises(CapabilityError, match="mixer_pattern"):  # softmax blocks, no engine
+        run_system(arch, small, n_tokens=1, fidelity="analytic")
+    out = run_system(arch, small, n_tokens=1, fidelity="analytic", attention="linear")
+    assert out.metrics["tokens_per_s"] > 0
