@@ -340,6 +340,11 @@ def gen_attention_curve(curve: str) -> Callable[[], str]:
     return render
 
 
+def gen_mixer_presets() -> str:
+    """scripts/mixer_table.py: the token-mixer presets on the VCK190 and the A800."""
+    return lines_of(tables(run("scripts/mixer_table.py"))[0])
+
+
 def attention_figure(curve: str) -> Callable[[], None]:
     """Copies the chart the curve's table was rendered with to docs/img/."""
     def draw() -> None:
@@ -676,6 +681,7 @@ GENERATORS: dict[str, Generator] = {
     "fidelity-table": Generator(gen_fidelity_table, slow=True),
     "snn-example": Generator(gen_snn_example),
     "benchmark": Generator(gen_benchmark, timing=True, slow=True),
+    "mixer-presets": Generator(gen_mixer_presets),
     "context-curve": Generator(gen_attention_curve("context"), figures=attention_figure("context")),
     "batch-curve": Generator(gen_attention_curve("batch"), figures=attention_figure("batch")),
     "prefill-curve": Generator(gen_attention_curve("prefill"), figures=attention_figure("prefill")),

@@ -12,10 +12,11 @@ def add_run_shape_options(p: argparse.ArgumentParser) -> None:
     """--attention, --context-tokens, --prompt-tokens and --batch."""
     p.add_argument(
         "--attention",
-        choices=("linear", "softmax"),
+        choices=("linear", "softmax", "hgrn", "ssm"),
         default=None,
-        help="token mixer: linear (a recurrent state per head) or softmax (a KV cache); "
-        "default: the workload's. Chips run softmax on their attention_engine",
+        help="token mixer of every block: linear (a recurrent state per head), softmax (a KV "
+        "cache), hgrn (a gated recurrence) or ssm (a selective state space model); default: "
+        "the workload's (a hybrid's pattern). Chips run softmax on their attention_engine",
     )
     p.add_argument(
         "--context-tokens",

@@ -161,6 +161,10 @@ _BY_NAME: dict[str, Range] = {
     "macs_per_cycle": Range(1, 2**20, "", "multiply-accumulates per cycle per unit"),
     "exps_per_cycle": Range(1e-6, 2**20, "", "exponentials per cycle per unit (below 1: several "
                             "cycles each)"),
+    "channels": Range(1, 2**20, "", "hidden channels of a gated recurrence"),
+    "d_inner": Range(1, 2**20, "", "inner channels of a selective SSM"),
+    "d_state": Range(1, 4096, "", "state size per inner channel of a selective SSM"),
+    "d_conv": Range(1, 64, "", "conv1d width of a selective SSM (Mamba uses 4)"),
     "value_dim": Range(1, 65536, "", "per-head value width"),
     "norms": Range(0, 64, "", "normalisation layers per block"),
     "vocab": Range(1, 2**24, "", "vocabularies of real LLMs are below 1M tokens"),

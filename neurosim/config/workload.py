@@ -43,8 +43,36 @@ class LinearAttentionConfig(StrictModel):
     state_bits: int = Field(gt=0, le=64)
 
 
+class GatedRecurrenceConfig(StrictModel):
+    """HGRN-style gated linear recurrence (MatMul-free LM): one state value per channel,
+    h_t = f_t * h_{t-1} + (1 - f_t) * c_t, the gates coming out of the block's linears."""
+
+    channels: int = Field(gt=0, description="hidden channels, one state value each")
+    state_bits: int = Field(gt=0, le=64)
+
+
+class SelectiveSsmConfig(StrictModel):
+    """Mamba-style selective state space model: a d_inner x d_state state per block, a
+    causal conv1d of width d_conv, per-token discretisation, scan update and readout."""
+
+    d_inner: int = Field(gt=0, description="inner channels (expanded width)")
+    d_state: int = Field(gt=0, description="state size per inner channel")
+    d_conv: int = Field(ge=1, description="conv1d width (keeps d_conv - 1 past inputs)")
+    state_bits: int = Field(gt=0, le=64)
+
+
+MIXERS = ("linear", "softmax", "hgrn", "ssm")
+MixerKind = Literal["linear", "softmax", "hgrn", "ssm"]
+MIXER_SECTION = {
+    "linear": ("linear_attention", "(heads, key_dim, value_dim, state_bits)"),
+    "softmax": ("softmax_attention", "(heads, kv_heads, head_dim, kv_bits)"),
+    "hgrn": ("gated_recurrence", "(channels, state_bits)"),
+    "ssm": ("selective_ssm", "(d_inner, d_state, d_conv, state_bits)"),
+}
+
+
 class BlockConfig(StrictModel):
-    """One repeated block: token mixer (linear attention) and channel mixer."""
+    """One repeated block: token mixer (attention or a recurrence) and channel mixer."""
 
     count: int = Field(gt=0)
     sites: dict[str, SiteConfig] = Field(min_length=1)
@@ -53,10 +81,21 @@ class BlockConfig(StrictModel):
     softmax_attention: SoftmaxAttentionConfig | None = Field(
         default=None, description="softmax attention's heads and KV cache format"
     )
-    attention: Literal["linear", "softmax"] | None = Field(
+    gated_recurrence: GatedRecurrenceConfig | None = Field(
+        default=None, description="HGRN-style gated linear recurrence (mixer hgrn)"
+    )
+    selective_ssm: SelectiveSsmConfig | None = Field(
+        default=None, description="Mamba-style selective state space model (mixer ssm)"
+    )
+    attention: MixerKind | None = Field(
         default=None,
-        description="token mixer the run uses; none: linear if linear_attention is given, "
-        "else softmax if softmax_attention is given",
+        description="token mixer the run uses (linear, softmax, hgrn or ssm); none: linear "
+        "if linear_attention is given, else softmax if softmax_attention is given",
+    )
+    mixer_pattern: list[MixerKind] = Field(
+        default_factory=list,
+        description="hybrid models: the mixer of block b is mixer_pattern[b % len], e.g. "
+        "[linear, linear, linear, softmax]; empty: every block uses `attention`",
     )
     norms: int = Field(ge=0, description="normalisation layers per block (element-wise work)")
     overrides: list[BlockRangeConfig] = Field(
@@ -64,6 +103,17 @@ class BlockConfig(StrictModel):
         description="site levels that differ in a block range, later entries win: "
         "e.g. {blocks: '0-3', sites: {attn_in: {levels: 32}}}",
     )
+
+    @model_serializer(mode="wrap")
+    def _plain_blocks_dump_as_before(self, handler, info):
+        """Unset recurrent mixers and an empty pattern stay out of the JSON dump, so a model
+        without them keeps its config hash (and every stored sweep point)."""
+        data = handler(self)
+        if info.mode == "json" and isinstance(data, dict):
+            for key in ("gated_recurrence", "selective_ssm", "mixer_pattern"):
+                if not getattr(self, key):
+                    data.pop(key, None)
+        return data
 
     def site_levels(self, site: str, block: int) -> int:
         """Levels L of `site` in block `block`, after the block-range overrides."""
@@ -83,18 +133,24 @@ class BlockConfig(StrictModel):
             return "linear"
         return "softmax" if self.softmax_attention is not None else None
 
+    def mixer_of(self, block: int) -> str | None:
+        """The token mixer of block `block`: the pattern's entry, else `attention_kind`."""
+        if self.mixer_pattern:
+            return self.mixer_pattern[block % len(self.mixer_pattern)]
+        return self.attention_kind
+
     @model_validator(mode="after")
     def _attention_described(self) -> BlockConfig:
-        section = {"linear": self.linear_attention, "softmax": self.softmax_attention}
-        if self.attention is not None and section[self.attention] is None:
-            raise ValueError(
-                f"attention: {self.attention} attention needs blocks.{self.attention}_attention "
-                + (
-                    "(heads, kv_heads, head_dim, kv_bits)"
-                    if self.attention == "softmax"
-                    else "(heads, key_dim, value_dim, state_bits)"
+        if self.attention is not None:
+            section, keys = MIXER_SECTION[self.attention]
+            if getattr(self, section) is None:
+                raise ValueError(
+                    f"attention: {self.attention} attention needs blocks.{section} {keys}"
                 )
-            )
+        for i, kind in enumerate(self.mixer_pattern):
+            section, keys = MIXER_SECTION[kind]
+            if getattr(self, section) is None:
+                raise ValueError(f"mixer_pattern[{i}]: mixer {kind} needs blocks.{section} {keys}")
         return self
 
     @model_validator(mode="after")

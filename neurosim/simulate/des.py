@@ -91,7 +91,7 @@ class DesTokenRunner:
             ]
             yield simpy.AllOf(env, procs)
             if work.extra_ps[g]:
-                state_bits = self.planner.state_fetch_bytes * 8 * work.state_copies
+                state_bits = int(self.planner.group_state_fetch_bytes[g]) * 8 * work.state_copies
                 half = int(work.extra_ps[g]) // 2
                 if rec is not None:
                     rec.label = ("state", g, -1, -1, -1)
@@ -343,9 +343,10 @@ class DesTokenRunner:
         """Neuron updates and state updates unit c performs at the end of group g, for
         `vectors` token vectors."""
         pl = self.planner
-        if pl.graph.groups[g].attention is not None and pl.placement.state_resident and c == 0:
-            self.system.onchip.read(pl.state_block_bytes * 8 * vectors)
-            self.system.onchip.write(pl.state_block_bytes * 8 * vectors)
+        if pl.graph.groups[g].state is not None and pl.placement.state_resident and c == 0:
+            state_bits = int(pl.group_state_bytes[g]) * 8 * vectors
+            self.system.onchip.read(state_bits)
+            self.system.onchip.write(state_bits)
         return (
             int(pl.neuron_updates_gc[g, c]) * vectors,
             int(pl.state_updates_gc[g, c]) * vectors,

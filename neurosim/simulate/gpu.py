@@ -56,6 +56,7 @@ from neurosim.units import (
     format_quantity,
     parse_quantity,
 )
+from neurosim.workload.mixers import mixer_state
 from neurosim.workload.model import ModelGraph, build_model_graph
 from neurosim.workload.spikes import SpikeSource, SyntheticSpikeSource
 
@@ -97,7 +98,7 @@ LINEAR_ATTENTION_FLOPS_PER_STATE_ELEMENT = 5
 """Gated linear attention, per state element and token: decay multiply (1), k^T v
 outer-product multiply-add (2), q S read-out multiply-add (2)."""
 
-AttentionKind = Literal["linear", "softmax"]
+AttentionKind = Literal["linear", "softmax", "hgrn", "ssm", "hybrid"]
 
 # --------------------------------------------------------------------------- config
 
@@ -290,11 +291,34 @@ class DecodeShape:
     k_width: int = 0
     v_width: int = 0
     state_elements_per_layer: int = 0
+    softmax_layers: int = -1  # layers with a KV cache; -1: all when attention is softmax
+    state_elements: int = -1  # recurrent-state values of all layers; -1: layers x per layer
+    state_flops: float = -1.0  # recurrent mixers' FLOPs per token; -1: linear attention's
+
+    @property
+    def kv_layers(self) -> int:
+        """Layers that keep a KV cache."""
+        if self.softmax_layers >= 0:
+            return self.softmax_layers
+        return self.layers if self.attention == "softmax" else 0
+
+    @property
+    def total_state_elements(self) -> int:
+        """Recurrent-state values of all layers of one sequence."""
+        if self.state_elements >= 0:
+            return self.state_elements
+        return 0 if self.attention == "softmax" else self.layers * self.state_elements_per_layer
 
     @property
     def kv_elements_per_token(self) -> int:
         """K and V values cached per context token, all layers (softmax only)."""
-        return self.layers * (self.k_width + self.v_width)
+        return self.kv_layers * (self.k_width + self.v_width)
+
+    def state_flops_per_token(self) -> float:
+        """FLOPs of the recurrent mixers (state update and readout) for one token vector."""
+        if self.state_flops >= 0:
+            return self.state_flops
+        return float(self.total_state_elements * LINEAR_ATTENTION_FLOPS_PER_STATE_ELEMENT)
 
     def attention_flops(self, attended: int) -> float:
         """Attention FLOPs of one token over all layers (`attended` keys for softmax).
@@ -303,14 +327,10 @@ class DecodeShape:
         2·n·q_width·v_width/k_width (GQA-safe); exp/max/sum are omitted (~1 % at
         head_dim 128). Linear: LINEAR_ATTENTION_FLOPS_PER_STATE_ELEMENT per state element.
         """
-        if self.attention == "linear":
-            return float(
-                self.layers
-                * self.state_elements_per_layer
-                * LINEAR_ATTENTION_FLOPS_PER_STATE_ELEMENT
-            )
+        if self.kv_layers == 0:
+            return self.state_flops_per_token()
         n = attended
-        return self.layers * (2.0 * n * self.q_width * (1.0 + self.v_width / self.k_width))
+        return self.kv_layers * (2.0 * n * self.q_width * (1.0 + self.v_width / self.k_width))
 
 
 def _softmax_widths(workload: Workload) -> tuple[int, int, int]:
@@ -330,11 +350,16 @@ def _softmax_widths(workload: Workload) -> tuple[int, int, int]:
 def decode_shape(
     workload: Workload, attention: str | None = None, graph: ModelGraph | None = None
 ) -> DecodeShape:
-    """Sizes of one decode step; `attention` None picks linear iff the workload has one."""
-    if attention not in (None, "linear", "softmax"):
-        raise ValueError(f"unknown attention {attention!r}; known: linear, softmax, None")
+    """Sizes of one decode step; `attention` None runs the workload's mixers (linear iff
+    it has one; a hybrid's pattern)."""
+    if attention not in (None, "linear", "softmax", "hgrn", "ssm"):
+        raise ValueError(
+            f"unknown attention {attention!r}; known: linear, softmax, hgrn, ssm, None"
+        )
     la = workload.blocks.linear_attention
     kind: AttentionKind = attention or workload.blocks.attention_kind or "softmax"
+    if attention is None and workload.blocks.mixer_pattern:
+        kind = "hybrid"
     if kind == "linear" and la is None:
         raise ConfigError.single(
             f"workload {workload.name}",
@@ -357,8 +382,25 @@ def decode_shape(
     }
     if kind == "linear":
         shape["state_elements_per_layer"] = la.heads * la.key_dim * la.value_dim
-    else:
+    elif kind == "softmax":
         shape["q_width"], shape["k_width"], shape["v_width"] = _softmax_widths(workload)
+    else:
+        blocks = workload.blocks
+        mixers = [kind] * blocks.count if kind != "hybrid" else list(map(
+            blocks.mixer_of, range(blocks.count)))
+        states = [mixer_state(blocks, m) for m in mixers]
+        shape["softmax_layers"] = mixers.count("softmax")
+        if shape["softmax_layers"]:
+            shape["q_width"], shape["k_width"], shape["v_width"] = _softmax_widths(workload)
+        shape["state_elements"] = sum(st.elements for st in states if st is not None)
+        shape["state_flops"] = float(sum(
+            st.elements * LINEAR_ATTENTION_FLOPS_PER_STATE_ELEMENT if st.kind == "linear"
+            else st.ops_per_token
+            for st in states if st is not None
+        ))
+        shape["state_elements_per_layer"] = max(
+            (st.elements for st in states if st is not None), default=0
+        )
     return DecodeShape(**shape)
 
 
@@ -438,19 +480,21 @@ def token_cost(
         raise ValueError(f"batch and queries must be >= 1; got {batch}, {queries}")
     elem = arch.bytes_per_element
     vectors = batch * queries
-    if shape.attention == "softmax":
+    attended, att_read, att_write = 0, 0.0, 0.0
+    if shape.kv_layers:
         attended = batch * (queries * position + queries * (queries + 1) // 2)
         kv_bytes = shape.kv_elements_per_token * arch.kv_cache_bits / 8
         att_read = batch * (position + queries) * kv_bytes
         att_write = vectors * kv_bytes
-    else:
-        attended = 0
-        state = shape.layers * shape.state_elements_per_layer * arch.recurrent_state_bits / 8
-        att_read, att_write = batch * state, batch * state
+    if shape.total_state_elements or not shape.kv_layers:
+        state = shape.total_state_elements * arch.recurrent_state_bits / 8
+        att_read, att_write = att_read + batch * state, att_write + batch * state
     linear_flops = 2.0 * shape.linear_weights * vectors
     attention_flops = shape.attention_flops(attended)
-    if shape.attention == "linear":
+    if not shape.kv_layers:
         attention_flops *= vectors
+    elif shape.total_state_elements:
+        attention_flops += shape.state_flops_per_token() * vectors
     weight_bytes = arch.linear_weight_bytes(shape)
     act_read = float(shape.activation_reads * elem * vectors)
     act_write = float(shape.activation_writes * elem * vectors)
@@ -512,13 +556,13 @@ def memory_footprint(
     """
     elem = arch.bytes_per_element
     parts = {"weights": arch.stored_weight_bytes(shape)}
-    if shape.attention == "softmax":
+    if shape.kv_layers:
         parts["kv_cache"] = (
             batch * context_tokens * shape.kv_elements_per_token * arch.kv_cache_bits / 8
         )
-    else:
+    if shape.total_state_elements or not shape.kv_layers:
         parts["recurrent_state"] = (
-            batch * shape.layers * shape.state_elements_per_layer * arch.recurrent_state_bits / 8
+            batch * shape.total_state_elements * arch.recurrent_state_bits / 8
         )
     parts["activations"] = float(2 * shape.widest_activation * elem * vectors)
     parts["framework"] = float(arch.framework_memory_bytes)
@@ -528,7 +572,7 @@ def memory_footprint(
 
 def _max_context(arch: GpuArchitecture, shape: DecodeShape) -> int | None:
     """Longest context whose KV cache still fits (softmax); None for linear attention."""
-    if shape.attention != "softmax":
+    if not shape.kv_layers:
         return None
     rest = memory_footprint(arch, shape, 0)["total"]
     per_token = shape.kv_elements_per_token * arch.kv_cache_bits / 8
@@ -672,7 +716,7 @@ def _result(
         prefill_s=prefill.time_s if prefill is not None else 0.0,
         prompt_tokens=prompt_tokens,
     )
-    att = "kv_cache" if shape.attention == "softmax" else "state"
+    att = "kv_cache" if shape.kv_layers else "state"
     traffic = {
         "dram_read": total("read_bytes") / n,
         "dram_write": total("write_bytes") / n,

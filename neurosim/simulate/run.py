@@ -107,7 +107,8 @@ def kv_placement(
         return None
     if prep.arch.attention_engine is None:
         raise CapabilityError(
-            f"{files}: the workload runs softmax attention (blocks.attention / --attention), "
+            f"{files}: the workload runs softmax attention (blocks.attention, "
+            "blocks.mixer_pattern or --attention), "
             f"but the architecture has no unit that can: {prep.arch.compute.kind} units have no "
             "multipliers or exponentials; describe the units that score, normalise and sum "
             "in an attention_engine section, or run the workload's linear attention"

@@ -168,7 +168,8 @@ def run_system(
             context_tokens=context_tokens, progress=progress, batch=batch,
             prompt_tokens=prompt_tokens,
         )
-    if attention is not None and attention != workload.blocks.attention_kind:
+    blocks = workload.blocks
+    if attention is not None and (attention != blocks.attention_kind or blocks.mixer_pattern):
         workload = with_attention(workload, attention, workload_source)
         prepared = None
     return simulate(
@@ -181,8 +182,11 @@ def run_system(
 
 
 def with_attention(workload: Workload, attention: str, source: str | None = None) -> Workload:
-    """The workload running `attention` ("linear" or "softmax") as its token mixer; a
-    ConfigError naming the workload when it does not describe that attention."""
+    """The workload running `attention` (linear, softmax, hgrn or ssm) in every block (a
+    hybrid's pattern is dropped); a ConfigError naming the workload when it does not
+    describe that mixer."""
     return with_overrides(
-        workload, {"blocks.attention": attention}, source=source or f"workload {workload.name}"
+        workload,
+        {"blocks.attention": attention, "blocks.mixer_pattern": []},
+        source=source or f"workload {workload.name}",
     )

@@ -401,17 +401,23 @@ class WorkPlanner:
 
     def _plan_state_and_embedding(self) -> None:
         g = self.graph
-        att = g.linear_attention
-        self.state_block_bytes = (
-            0 if att is None else g.state_elements_per_block * att.state_bits // 8
+        # recurrent state of each group's block (0 for groups without one)
+        self.group_state_bytes = np.array(
+            [0 if grp.state is None else grp.state.bytes for grp in g.groups], dtype=np.int64
         )
+        self.state_block_bytes = int(self.group_state_bytes.max(initial=0))
         emb = g.workload.embedding
         self.embedding_row_bytes = g.embedding_row_bytes
         channels = self.arch.dram_channels
         self.embedding_fetch_bytes = (
             bytes_moved(channels[0], self.embedding_row_bytes) if channels else 0
         )
-        self.state_fetch_bytes = bytes_moved(channels[0], self.state_block_bytes) if channels else 0
+        self.group_state_fetch_bytes = np.array(
+            [bytes_moved(channels[0], int(b)) if channels and b else 0
+             for b in self.group_state_bytes],
+            dtype=np.int64,
+        )
+        self.state_fetch_bytes = int(self.group_state_fetch_bytes.max(initial=0))
         head_tiles = self.placement.tile_group == len(g.groups) - 1
         head_resident = g.head_on_chip and bool(self.placement.tile_resident[head_tiles].all())
         on_host = "embedding" in self.arch.host.runs  # the host looks the row up
@@ -470,7 +476,6 @@ class WorkPlanner:
         self.state_updates = 0
         self.state_onchip_bytes = 0
         channels = arch.dram_channels
-        state_ps = int(self._dram_ps(0, np.array([self.state_block_bytes]))[0]) if channels else 0
         # neuron updates and fill/drain of every (group, unit) at once
         nu = np.bincount(self.global_owner, minlength=n_groups * self.cores)
         nu = nu.reshape(n_groups, self.cores) * self.group_T[:, None]
@@ -484,28 +489,29 @@ class WorkPlanner:
         self.fill_drain_ps = epilogue.copy()
         self.state_lanes = lanes
         epilogue += arch.compute.neuron_update_cycles(nu) * self.cycle_ps
-        ops = 2 * self.graph.state_elements_per_block
-        shares: dict[bytes, np.ndarray] = {}  # state ops per unit, by destination set
+        shares: dict[tuple[bytes, int], np.ndarray] = {}  # state ops per unit
         for g, group in enumerate(groups):
-            if group.attention is not None:
+            if group.state is not None:
+                ops = group.state.ops_per_token
                 self.state_updates += ops
                 dests = self.group_dests[g]
-                share = shares.get(dests.tobytes())
+                share = shares.get((dests.tobytes(), ops))
                 if share is None:
                     share = np.zeros(self.cores, dtype=np.int64)
                     share[dests] = ops // dests.size
                     share[dests[: ops % dests.size]] += 1
-                    shares[dests.tobytes()] = share
+                    shares[(dests.tobytes(), ops)] = share
                 self.state_updates_gc[g] = share
                 epilogue[g] += (-(-share // lanes)) * self.cycle_ps
                 if p.state_resident:
-                    self.state_onchip_bytes += self.state_block_bytes
-                else:
-                    extra[g] = 2 * state_ps
+                    self.state_onchip_bytes += int(self.group_state_bytes[g])
+                elif channels:
+                    nbytes = np.array([self.group_state_bytes[g]])
+                    extra[g] = 2 * int(self._dram_ps(0, nbytes)[0])
         self.epilogue = epilogue
         self._epilogues: dict[int, np.ndarray] = {1: epilogue}
         self.extra = extra
-        self.blocks_with_state = int(sum(1 for g in groups if g.attention is not None))
+        self.blocks_with_state = int(sum(1 for g in groups if g.state is not None))
 
     def _sparse_fetch_bytes(self, token: TokenSpikes, counts_raw: np.ndarray) -> np.ndarray:
         """Per tile: bytes read from DRAM when only the rows of active inputs are fetched."""
@@ -605,8 +611,9 @@ class WorkPlanner:
         read_bytes, write_bytes = dict(fetch[5]), dict.fromkeys(fetch[5], 0)
         ch0 = arch.dram_channels[0].name if arch.dram_channels else ""
         if not p.state_resident:
-            read_bytes[ch0] += self.blocks_with_state * self.state_fetch_bytes * sequences
-            write_bytes[ch0] += self.blocks_with_state * self.state_fetch_bytes * sequences
+            state_bytes = int(self.group_state_fetch_bytes.sum()) * sequences
+            read_bytes[ch0] += state_bytes
+            write_bytes[ch0] += state_bytes
         prologue = 0
         if self.embedding_from_dram:
             rows = n_vectors * self.embedding_fetch_bytes

@@ -63,13 +63,15 @@ def attended_pairs(context: int, queries: int) -> int:
 
 
 def kv_shape(workload: Workload) -> KvShape | None:
-    """The KV shape when the workload runs softmax attention, else None."""
+    """The KV shape of the blocks that run softmax attention (all of them, or a hybrid's
+    softmax blocks), else None."""
     blocks = workload.blocks
-    if blocks.attention_kind != "softmax":
+    layers = sum(blocks.mixer_of(b) == "softmax" for b in range(blocks.count))
+    if not layers:
         return None
     att = blocks.softmax_attention
     return KvShape(
-        layers=blocks.count,
+        layers=layers,
         heads=att.heads,
         kv_heads=att.kv_heads,
         head_dim=att.head_dim,

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from neurosim.config.per_layer import EMBEDDING, LM_HEAD, weight_bytes
 from neurosim.config.workload import CodingConfig, LinearAttentionConfig, Workload
+from neurosim.workload.mixers import MixerState, mixer_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ class Group:
     levels: int
     timesteps: int
     linears: tuple[Linear, ...]
-    attention: LinearAttentionConfig | None
+    state: MixerState | None  # the block's recurrent state, updated after this group
 
     @property
     def out_features(self) -> int:
@@ -123,27 +124,37 @@ class ModelGraph:
         return blocks.linear_attention if blocks.attention_kind == "linear" else None
 
     @property
+    def block_mixers(self) -> tuple[str | None, ...]:
+        """The token mixer of every block (a hybrid's pattern, else the run's attention)."""
+        blocks = self.workload.blocks
+        return tuple(blocks.mixer_of(b) for b in range(blocks.count))
+
+    @property
     def softmax_groups(self) -> tuple[int, ...]:
-        """Index of each block's attention-input group when the run uses softmax attention
-        (its queries, keys and values come out of that group's linears), else empty."""
-        if self.workload.blocks.attention_kind != "softmax":
-            return ()
-        per_block = (len(self.groups) - 1) // self.workload.blocks.count
-        return tuple(b * per_block for b in range(self.workload.blocks.count))
+        """Index of the attention-input group of every block that runs softmax attention
+        (its queries, keys and values come out of that group's linears)."""
+        per_block = self._groups_per_block
+        return tuple(b * per_block for b, m in enumerate(self.block_mixers) if m == "softmax")
+
+    @property
+    def _groups_per_block(self) -> int:
+        blocks = self.workload.blocks
+        return (len(self.groups) - (1 if self.head_on_chip else 0)) // blocks.count
+
+    @property
+    def block_states(self) -> tuple[MixerState, ...]:
+        """The recurrent state of every block that keeps one (not softmax blocks)."""
+        return tuple(g.state for g in self.groups if g.state is not None)
 
     @property
     def state_elements_per_block(self) -> int:
-        """Recurrent-state elements of one block's linear attention (0 without one)."""
-        att = self.linear_attention
-        return 0 if att is None else att.heads * att.key_dim * att.value_dim
+        """Recurrent-state elements of the largest block state (0 without one)."""
+        return max((s.elements for s in self.block_states), default=0)
 
     @property
     def state_bytes(self) -> int:
         """Recurrent state of all blocks, in bytes."""
-        att = self.linear_attention
-        if att is None:
-            return 0
-        return self.workload.blocks.count * self.state_elements_per_block * att.state_bits // 8
+        return sum(s.bytes for s in self.block_states)
 
 
 def build_model_graph(workload: Workload, head_on_host: bool = False) -> ModelGraph:
@@ -151,7 +162,8 @@ def build_model_graph(workload: Workload, head_on_host: bool = False) -> ModelGr
     `head_on_host` the head is kept apart (`host_head`) instead of being the last group."""
     blocks = workload.blocks
     scheme = workload.coding.scheme
-    linear = blocks.linear_attention if blocks.attention_kind == "linear" else None
+    states = {kind: mixer_state(blocks, kind) for kind in set(map(blocks.mixer_of,
+                                                                   range(blocks.count)))}
     site_order: list[str] = []
     for lin in blocks.linears:
         if lin.site not in site_order:
@@ -178,7 +190,7 @@ def build_model_graph(workload: Workload, head_on_host: bool = False) -> ModelGr
                     levels=levels,
                     timesteps=timesteps_for(levels, scheme),
                     linears=linears,
-                    attention=linear if pos == 0 else None,
+                    state=states[blocks.mixer_of(b)] if pos == 0 else None,
                 )
             )
     head = workload.head
@@ -194,7 +206,7 @@ def build_model_graph(workload: Workload, head_on_host: bool = False) -> ModelGr
             levels=head.site.levels,
             timesteps=timesteps_for(head.site.levels, scheme),
             linears=(lm_head,),
-            attention=None,
+            state=None,
         )
     )
     return ModelGraph(workload=workload, groups=tuple(groups))
