@@ -407,8 +407,9 @@ def gen_accuracy_bench() -> str:
     peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
     metrics = report["metrics"]
     rows = ["| command | wall s | peak RSS GB | agreement | perplexity |", "|---|---|---|---|---|",
-            f"| `.venv/bin/neurosim accuracy architectures/reram_cim.yaml --tokens 64` | {wall:.1f} | "
-            f"{peak_gb:.2f} | {metrics['agreement']:.3f} | {metrics['perplexity']:.4g} |"]
+            "| `.venv/bin/neurosim accuracy architectures/reram_cim.yaml --tokens 64` | "
+            f"{wall:.1f} | {peak_gb:.2f} | {metrics['agreement']:.3f} | "
+            f"{metrics['perplexity']:.4g} |"]
     return lines_of(rows) + "\n" + machine_note()
 
 

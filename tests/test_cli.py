@@ -371,3 +371,16 @@ def test_console_script_validate() -> None:
     for text in ("compute:", "on-chip memory:", "interconnect:"):
         assert text in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_published_figures_of_another_workload_are_not_compared(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The VCK190's published figures are for nsllm-1.5b: a run of another workload says
+    so instead of printing an error against them."""
+    other = Path(__file__).resolve().parents[1] / "workloads" / "smollm2-135m.yaml"
+    argv = ["run", str(ARCH), str(other), "--tokens", "1", "--fidelity", "analytic"]
+    assert main([*argv, "--quiet", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "not compared: the published figures are for workload nsllm-1.5b" in out
+    assert "throughput (tokens/s)" not in out.split("Published comparison")[1]

@@ -137,6 +137,12 @@ def published_table(r: Result) -> str:
     """Our estimate beside the published figures, with the error of each."""
     p = r.published
     lines = [f"Published comparison ({p['source']})", "-" * 40]
+    if p.get("workload") and p["workload"] != r.workload:
+        lines.append(
+            f"  not compared: the published figures are for workload {p['workload']}, "
+            f"this run is {r.workload}"
+        )
+        return "\n".join(lines)
     lines.append(f"  {'metric':<28}{'ours':>12}{'published':>12}{'error':>10}")
     for m in (METRICS[k] for k in p if k in METRICS):
         d = _DECIMALS.get(m.unit, 4)
@@ -148,9 +154,5 @@ def published_table(r: Result) -> str:
         lines.append(
             f"  note: the published power is {p['power_kind']} power; ours (chip + DRAM) has no "
             "regulator, fan or host power, so it is a lower bound"
-        )
-    if p.get("workload") and p["workload"] != r.workload:
-        lines.append(
-            f"  note: published figures are for workload {p['workload']}, not {r.workload}"
         )
     return "\n".join(lines)
