@@ -621,6 +621,14 @@ def gen_snn_example() -> str:
     return lines_of(rows)
 
 
+def gen_gpu_validation() -> str:
+    return run("scripts/gpu_validation.py")
+
+
+def gen_gpu_modes() -> str:
+    return run("scripts/gpu_validation.py", "--modes")
+
+
 def gen_fidelity_table() -> str:
     return lines_of(tables(run("scripts/fidelity_table.py", "--tokens", "2"))[0])
 
@@ -655,6 +663,8 @@ GENERATORS: dict[str, Generator] = {
     "timeline-bench": Generator(gen_timeline_bench, timing=True, slow=True),
     "fidelity-table": Generator(gen_fidelity_table, slow=True),
     "snn-example": Generator(gen_snn_example),
+    "gpu-validation": Generator(gen_gpu_validation),
+    "gpu-modes": Generator(gen_gpu_modes),
     "benchmark": Generator(gen_benchmark, timing=True, slow=True),
     "context-curve": Generator(gen_attention_curve("context"), figures=attention_figure("context")),
     "batch-curve": Generator(gen_attention_curve("batch"), figures=attention_figure("batch")),
