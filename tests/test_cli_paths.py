@@ -118,7 +118,7 @@ def test_every_command_refuses_wrong_paths_before_any_work(tmp_path, capsys) -> 
         (["run", "vck19_nsllm", "nsllm-1.5b"], "did you mean 'vck190_nsllm'?"),
         (["run", "nsllm-1.5b", "vck190_nsllm"], "did you swap the arguments?"),
         (["run", "vck190_nsllm", "loihi"], "did you swap the arguments?"),
-        (["validate", "no_such_preset"], "workload presets: nsllm-1.5b"),
+        (["validate", "no_such_preset"], "workload presets: llama-2-7b, llama-3.1-8b, nsllm-1.5b"),
         (["compare", "vck190_nsllm", "--workload", "a800"], "not a workload"),
     ],
 )
