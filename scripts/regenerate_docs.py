@@ -647,6 +647,14 @@ def gen_snn_example() -> str:
     return lines_of(rows)
 
 
+def gen_gpu_validation() -> str:
+    return run("scripts/gpu_validation.py")
+
+
+def gen_gpu_modes() -> str:
+    return run("scripts/gpu_validation.py", "--modes")
+
+
 def gen_fidelity_table() -> str:
     return lines_of(tables(run("scripts/fidelity_table.py", "--tokens", "2"))[0])
 
@@ -681,6 +689,8 @@ GENERATORS: dict[str, Generator] = {
     "timeline-bench": Generator(gen_timeline_bench, timing=True, slow=True),
     "fidelity-table": Generator(gen_fidelity_table, slow=True),
     "snn-example": Generator(gen_snn_example),
+    "gpu-validation": Generator(gen_gpu_validation),
+    "gpu-modes": Generator(gen_gpu_modes),
     "benchmark": Generator(gen_benchmark, timing=True, slow=True),
     "mixer-presets": Generator(gen_mixer_presets),
     "context-curve": Generator(gen_attention_curve("context"), figures=attention_figure("context")),

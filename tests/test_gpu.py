@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import NSLLM_WORKLOAD, REPO, variant
+from pydantic import ValidationError
 
 from neurosim.config.loader import load_config, load_yaml_with_lines, resolve_extends
 from neurosim.config.provenance import unsourced_numbers
@@ -87,9 +88,8 @@ def _tokens(result, n):
 def test_memory_bound_token_time_and_energy(gpu, tiny_workload):
     r = simulate_gpu(gpu, tiny_workload, n_tokens=3)
     _tokens(r, 3)
-    compute_s = FLOPS / (1e12 * 0.5)  # 1.20064e-7 s
-    hbm_s = HBM_BYTES / (1e9 * 0.5)  # 1.26736e-4 s
-    t = max(compute_s, hbm_s) + OVERHEAD_S  # 1.36736e-4 s
+    hbm_s = HBM_BYTES / (1e9 * 0.5)  # 1.26736e-4 s, above 1.20064e-7 s of compute
+    t = max(hbm_s, OVERHEAD_S)  # 1.26736e-4 s: the 10 us of launches hide under the GPU
     assert r.latencies_s == [pytest.approx(t, **EXACT)] * 3
     assert r.metrics["tokens_per_s"] == pytest.approx(1 / t, **EXACT)
     assert r.bottleneck == "hbm"
@@ -120,7 +120,7 @@ def test_compute_bound_token(tiny_workload):
     arch = GpuArchitecture(**{**TINY_GPU, "peak_flops": {"fp16": 1e8}})
     r = simulate_gpu(arch, tiny_workload, n_tokens=2)
     compute_s = FLOPS / (1e8 * 0.5)  # 1.20064e-3 s, above the 1.26736e-4 s of HBM time
-    t = compute_s + OVERHEAD_S
+    t = max(compute_s, OVERHEAD_S)
     assert r.latencies_s == [pytest.approx(t, **EXACT)] * 2
     assert r.bottleneck == "compute"
     assert r.metrics["dynamic_energy_per_token_j"] == pytest.approx(E_FLOP + E_HBM, **EXACT)
@@ -128,10 +128,62 @@ def test_compute_bound_token(tiny_workload):
     assert r.utilization["max compute"] == pytest.approx(FLOPS / 1e8 / t, **EXACT)
 
 
+def test_host_and_gpu_streams_overlap_plus_gaps_and_sync(tiny_workload):
+    # host 10 kernels x 20 us = 200 us; GPU 126.736 us of HBM + 10 x 5 us gaps = 176.736 us
+    arch = GpuArchitecture(**{**TINY_GPU, "kernel_overhead_s": "20 us", "kernel_gap_s": "5 us",
+                              "sync_overhead_s": "7 us"})
+    r = simulate_gpu(arch, tiny_workload, n_tokens=1)
+    assert r.latencies_s == [pytest.approx(200e-6 + 7e-6, **EXACT)]
+    assert r.bottleneck == "per-token overhead"
+    steps = r.placement["time_per_token_s"]
+    assert steps["gpu_stream"] == pytest.approx(HBM_BYTES / 5e8 + 50e-6, **EXACT)
+    assert steps["kernel_gaps"] == pytest.approx(50e-6, **EXACT)
+    assert steps["sync"] == pytest.approx(7e-6, **EXACT)
+    # a slower host step hides nothing more; a faster one (2 us x 10) hides under the GPU
+    fast = GpuArchitecture(**{**TINY_GPU, "kernel_overhead_s": "2 us", "kernel_gap_s": "5 us",
+                              "sync_overhead_s": "7 us"})
+    r = simulate_gpu(fast, tiny_workload, n_tokens=1)
+    assert r.latencies_s == [pytest.approx(HBM_BYTES / 5e8 + 50e-6 + 7e-6, **EXACT)]
+    assert r.bottleneck == "hbm"
+
+
+def test_graph_execution_launches_once_per_step(tiny_workload):
+    # eager: 10 kernels x 1 ms of host time; graph: one 30 us launch, the GPU sets the pace
+    graph = GpuArchitecture(**{**TINY_GPU, "kernel_overhead_s": "1 ms", "execution": "graph",
+                               "graph_launch_s": "30 us"})
+    r = simulate_gpu(graph, tiny_workload, n_tokens=1)
+    assert r.placement["time_per_token_s"]["per_token_overhead"] == pytest.approx(30e-6, **EXACT)
+    assert r.latencies_s == [pytest.approx(HBM_BYTES / 5e8, **EXACT)]
+    assert r.bottleneck == "hbm"
+    slow_launch = GpuArchitecture(**{**TINY_GPU, "execution": "graph", "graph_launch_s": "1 ms"})
+    r = simulate_gpu(slow_launch, tiny_workload, n_tokens=1)
+    assert r.latencies_s == [pytest.approx(1e-3, **EXACT)]
+    assert r.bottleneck == "per-token overhead"
+
+
+def test_gemm_efficiency_grows_with_vectors_per_step(tiny_workload):
+    # 1e8 peak: compute_efficiency 0.1 per vector, capped at gemm_efficiency 0.25
+    base = {**TINY_GPU, "peak_flops": {"fp16": 1e8}, "compute_efficiency": 0.1,
+            "kernel_overhead_s": 0}
+    arch = GpuArchitecture(**{**base, "gemm_efficiency": 0.25})
+    fixed = GpuArchitecture(**base)
+    shape = decode_shape(tiny_workload)
+    one = token_cost(arch, shape, 0, batch=1)
+    assert one.compute_s == pytest.approx(FLOPS / (1e8 * 0.1), **EXACT)
+    two = token_cost(arch, shape, 0, batch=2)  # 2 vectors: 0.2 of peak
+    assert two.compute_s == pytest.approx(two.flops / (1e8 * 0.2), **EXACT)
+    eight = token_cost(arch, shape, 0, batch=8)  # 0.8 capped at 0.25
+    assert eight.compute_s == pytest.approx(eight.flops / (1e8 * 0.25), **EXACT)
+    assert token_cost(fixed, shape, 0, batch=8).compute_s == pytest.approx(
+        eight.flops / (1e8 * 0.1), **EXACT)
+    with pytest.raises(ValidationError, match="gemm_efficiency"):
+        GpuArchitecture(**{**base, "gemm_efficiency": 0.05})
+
+
 def test_overhead_bound_token(tiny_workload):
     arch = GpuArchitecture(**{**TINY_GPU, "kernel_overhead_s": "1 ms"})
     r = simulate_gpu(arch, tiny_workload, n_tokens=1)
-    t = HBM_BYTES / 5e8 + 10 * 1e-3
+    t = 10 * 1e-3  # the host stream (10 kernels x 1 ms) hides the 0.127 ms of GPU work
     assert r.latencies_s == [pytest.approx(t, **EXACT)]
     assert r.bottleneck == "per-token overhead"
     assert r.placement["time_per_token_s"]["per_token_overhead"] == pytest.approx(1e-2, **EXACT)

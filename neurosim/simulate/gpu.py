@@ -13,10 +13,23 @@ Per token at context position ``p`` (tokens already in the cache):
   (softmax, grows with ``p``) or recurrent state read and write (linear, fixed) +
   activations (rule: every linear reads its input vector and writes its output vector
   once, unfused, at the precision; plus one embedding row).
-* **Time.** ``max(FLOPs / (peak x compute_efficiency), bytes / (bandwidth x hbm_efficiency))
-  + kernels x kernel_overhead_s``: host-side launch and framework dispatch are added, not
-  overlapped (an upper bound on time). If the dynamic power would exceed ``tdp_w -
-  idle_power_w`` the token is stretched to that power (the GPU throttles).
+* **Time: two overlapped streams.** The host issues a step's kernels ahead of the GPU,
+  which runs them from its queue, so a step takes the longer of the two streams plus the
+  per-step synchronisation (the sampled token is copied back before the next step can be
+  issued)::
+
+      host = kernels x kernel_overhead_s      (execution: eager, one launch per framework op)
+           = graph_launch_s                   (execution: graph, one replay of a captured graph)
+      gpu  = max(FLOPs / (peak x efficiency), bytes / (bandwidth x hbm_efficiency))
+             + kernels x kernel_gap_s        (device-side launch and ramp of each kernel)
+      step = max(host, gpu) + sync_overhead_s
+
+  The step is "host-bound" when the host stream is the longer one (the CPU-bound regime of
+  small-batch eager decode), else compute- or HBM-bound. ``efficiency`` is
+  ``compute_efficiency`` for one token vector per step; with V vectors (batch x prompt
+  tokens) it grows to ``min(gemm_efficiency, V x compute_efficiency)``, as more vectors
+  fill the tensor-core tiles (no ``gemm_efficiency``: fixed). If the dynamic power would exceed
+  ``tdp_w - idle_power_w`` the step is stretched to that power (the GPU throttles).
 * **Prices.** The run counts FLOPs and HBM bits read and written on a ledger (so
   ``neurosim reprice`` works on GPU results): FLOPs x ``energy_per_flop_j`` + HBM bits x
   ``hbm_energy_j_per_bit`` (dynamic) + ``idle_power_w`` x time (static). Kernel launches
@@ -72,6 +85,7 @@ __all__ = [
     "TokenCost",
     "decode_shape",
     "gpu_result_table",
+    "host_time_per_step",
     "gpu_summary_lines",
     "is_gpu_config",
     "load_gpu_architecture",
@@ -164,6 +178,13 @@ class GpuArchitecture(StrictModel):
     compute_efficiency: PositiveFraction = Field(
         description="achievable fraction of peak for batch-1 matrix-vector work"
     )
+    gemm_efficiency: PositiveFraction | None = Field(
+        default=None,
+        description="achievable fraction of peak for matrix-matrix work: with V token vectors "
+        "per step (batch x queries) the fraction is min(gemm_efficiency, V x "
+        "compute_efficiency), as more vectors fill the tensor-core tiles; None: "
+        "compute_efficiency at every V",
+    )
     hbm_bandwidth_bytes_per_s: PositiveBytesPerSecond
     hbm_efficiency: PositiveFraction = Field(description="sustained / peak HBM bandwidth")
     memory_capacity_bytes: PositiveBytes
@@ -173,8 +194,27 @@ class GpuArchitecture(StrictModel):
     )
     kernels_per_layer: int = Field(ge=0, description="kernel launches per block per token")
     kernels_other: int = Field(ge=0, description="launches per token outside the blocks")
+    execution: Literal["eager", "graph"] = Field(
+        default="eager",
+        description="eager: the host launches every kernel (kernel_overhead_s each); graph: "
+        "the step is a captured CUDA graph or a fused runtime, launched once (graph_launch_s)",
+    )
     kernel_overhead_s: NonNegativeSeconds = Field(
-        description="host launch + framework dispatch time per kernel, not overlapped"
+        description="host time per kernel in eager execution (framework dispatch + launch); "
+        "overlapped with the GPU's execution"
+    )
+    graph_launch_s: NonNegativeSeconds = Field(
+        default=0.0, description="host time per step in graph execution (one graph replay)"
+    )
+    kernel_gap_s: NonNegativeSeconds = Field(
+        default=0.0,
+        description="GPU-side time per kernel beyond its work (device launch latency, ramp "
+        "and tail), paid in both modes",
+    )
+    sync_overhead_s: NonNegativeSeconds = Field(
+        default=0.0,
+        description="per-step host-device synchronisation (token copy-back before the next "
+        "step is issued), not overlapped",
     )
     framework_memory_bytes: NonNegativeBytes = Field(
         description="CUDA context, library workspaces and allocator slack"
@@ -208,6 +248,12 @@ class GpuArchitecture(StrictModel):
                 raise ValueError(
                     f"precision '{self.precision}' has no {table} entry (given: {given})"
                 )
+        if self.gemm_efficiency is not None and self.gemm_efficiency < self.compute_efficiency:
+            raise ValueError(
+                f"gemm_efficiency ({self.gemm_efficiency:g}) must be at least "
+                f"compute_efficiency ({self.compute_efficiency:g}): more vectors per weight "
+                "never use the tensor cores less"
+            )
         if self.tdp_w <= self.idle_power_w:
             raise ValueError(
                 f"tdp_w ({self.tdp_w:g} W) must exceed idle_power_w ({self.idle_power_w:g} W)"
@@ -243,8 +289,15 @@ class GpuArchitecture(StrictModel):
 
     @property
     def sustained_ops_per_s(self) -> float:
-        """Peak times compute efficiency."""
+        """Peak times compute efficiency (one token vector per step)."""
         return self.peak_ops_per_s * self.compute_efficiency
+
+    def sustained_ops_per_s_for(self, vectors: int) -> float:
+        """Peak times the efficiency of a step multiplying `vectors` token vectors."""
+        if self.gemm_efficiency is None:
+            return self.sustained_ops_per_s
+        fraction = min(self.gemm_efficiency, vectors * self.compute_efficiency)
+        return self.peak_ops_per_s * fraction
 
     @property
     def sustained_bandwidth_bytes_per_s(self) -> float:
@@ -424,6 +477,8 @@ class TokenCost:
     compute_s: float
     hbm_s: float
     overhead_s: float
+    kernel_gap_s: float
+    sync_s: float
     power_cap_s: float
     flop_energy_j: float
     hbm_read_energy_j: float
@@ -452,9 +507,14 @@ class TokenCost:
         return self.read_bytes + self.write_bytes
 
     @property
+    def gpu_s(self) -> float:
+        """The GPU stream: roofline time plus the per-kernel device-side gaps."""
+        return max(self.compute_s, self.hbm_s) + self.kernel_gap_s
+
+    @property
     def time_s(self) -> float:
-        """Token latency."""
-        return max(self.compute_s, self.hbm_s) + self.overhead_s + self.power_cap_s
+        """Step latency: the longer of the host and GPU streams, plus sync and throttling."""
+        return max(self.overhead_s, self.gpu_s) + self.sync_s + self.power_cap_s
 
     @property
     def dynamic_energy_j(self) -> float:
@@ -502,21 +562,23 @@ def token_cost(
     write = att_write + act_write
     flops = linear_flops + attention_flops
     kernels = shape.layers * arch.kernels_per_layer + arch.kernels_other
-    compute_s = flops / arch.sustained_ops_per_s
+    compute_s = flops / arch.sustained_ops_per_s_for(vectors)
     hbm_s = (read + write) / arch.sustained_bandwidth_bytes_per_s
-    overhead_s = kernels * arch.kernel_overhead_s
+    overhead_s = host_time_per_step(arch, kernels)
+    gap_s = kernels * arch.kernel_gap_s
     prices = price_table(arch)
     e_flop = flops * prices[(GPU_COMPONENT, "flop")]
     e_read = read * 8 * prices[(HBM_COMPONENT, "read_bit")]
     e_write = write * 8 * prices[(HBM_COMPONENT, "write_bit")]
-    base_s = max(compute_s, hbm_s) + overhead_s
+    gpu_s = max(compute_s, hbm_s) + gap_s
+    base_s = max(overhead_s, gpu_s) + arch.sync_overhead_s
     dynamic_j = e_flop + e_read + e_write
     cap_s = 0.0
     if base_s <= 0 or dynamic_j / base_s > arch.dynamic_power_limit_w:
         cap_s = dynamic_j / arch.dynamic_power_limit_w - base_s
     if cap_s > 0:
         bottleneck = "power (TDP)"
-    elif overhead_s > max(compute_s, hbm_s):
+    elif overhead_s > gpu_s:
         bottleneck = "per-token overhead"
     else:
         bottleneck = "compute" if compute_s >= hbm_s else "hbm"
@@ -535,6 +597,8 @@ def token_cost(
         compute_s=compute_s,
         hbm_s=hbm_s,
         overhead_s=overhead_s,
+        kernel_gap_s=gap_s,
+        sync_s=arch.sync_overhead_s,
         power_cap_s=max(cap_s, 0.0),
         flop_energy_j=e_flop,
         hbm_read_energy_j=e_read,
@@ -542,6 +606,13 @@ def token_cost(
         static_energy_j=arch.idle_power_w * total_s,
         bottleneck=bottleneck,
     )
+
+
+def host_time_per_step(arch: GpuArchitecture, kernels: int) -> float:
+    """Host time to issue one step: a launch per kernel (eager) or one graph replay."""
+    if arch.execution == "graph":
+        return arch.graph_launch_s
+    return kernels * arch.kernel_overhead_s
 
 
 def memory_footprint(
@@ -751,6 +822,9 @@ def _result(
             "compute": compute_s / n,
             "hbm": hbm_s / n,
             "per_token_overhead": overhead_s / n,
+            "kernel_gaps": total("kernel_gap_s") / n,
+            "gpu_stream": total("gpu_s") / n,
+            "sync": total("sync_s") / n,
             "power_cap_stretch": total("power_cap_s") / n,
             "total": elapsed / n,
         },
@@ -803,8 +877,15 @@ def gpu_summary_lines(arch: GpuArchitecture) -> list[str]:
         f"  gpu: {arch.precision} peak {arch.peak_ops_per_s / 1e12:g} TOPS x "
         f"{arch.compute_efficiency:g}; HBM {arch.hbm_bandwidth_bytes_per_s / 1e9:g} GB/s x "
         f"{arch.hbm_efficiency:g}, {format_quantity(arch.memory_capacity_bytes, 'bytes')}",
-        f"  per-token overhead: ({arch.kernels_per_layer} x layers + {arch.kernels_other}) "
-        f"kernels x {format_quantity(arch.kernel_overhead_s, 'time')}",
+        f"  execution: {arch.execution}; ({arch.kernels_per_layer} x layers + "
+        f"{arch.kernels_other}) kernels per step; host "
+        + (
+            f"{format_quantity(arch.graph_launch_s, 'time')} per graph launch"
+            if arch.execution == "graph"
+            else f"{format_quantity(arch.kernel_overhead_s, 'time')} per kernel"
+        )
+        + f", overlapped with the GPU; GPU {format_quantity(arch.kernel_gap_s, 'time')} "
+        f"per kernel; sync {format_quantity(arch.sync_overhead_s, 'time')} per step",
         f"  power: idle {arch.idle_power_w:g} W, TDP {arch.tdp_w:g} W; "
         f"{format_quantity(arch.flop_energy_j, 'energy')}/op, "
         f"{format_quantity(arch.hbm_energy_j_per_bit, 'energy_per_bit')} HBM",
