@@ -384,3 +384,20 @@ def test_published_figures_of_another_workload_are_not_compared(
     out = capsys.readouterr().out
     assert "not compared: the published figures are for workload nsllm-1.5b" in out
     assert "throughput (tokens/s)" not in out.split("Published comparison")[1]
+
+
+def test_a_batch_run_does_not_overwrite_the_plain_runs_results(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default results folder names the run shape, so `--batch 2` writes beside the
+    plain decode's folder instead of over it."""
+    monkeypatch.chdir(tmp_path)
+    argv = ["run", str(ARCH), str(WORKLOAD), "--tokens", "1", "--fidelity", "analytic", "--quiet"]
+    assert main(argv) == 0
+    assert main([*argv, "--batch", "2", "--prompt-tokens", "4"]) == 0
+    capsys.readouterr()
+    names = sorted(p.name for p in (tmp_path / "results").iterdir())
+    assert names == [
+        "vck190_nsllm__nsllm-1.5b__analytic__s0",
+        "vck190_nsllm__nsllm-1.5b__analytic__s0__p4__b2",
+    ], names

@@ -20,7 +20,12 @@ from neurosim.cli.paths import (
     workload_file,
     workload_or_network,
 )
-from neurosim.cli.run_shape import add_run_shape_options, check_run_shape, run_shape_kwargs
+from neurosim.cli.run_shape import (
+    add_run_shape_options,
+    check_run_shape,
+    run_shape_kwargs,
+    run_shape_suffix,
+)
 from neurosim.cli.snn import add_network_options, is_network, run_network
 from neurosim.cli.sweep import SWEEP_COMMANDS, add_sweep_commands, run_sweep_command
 from neurosim.cli.trace import add_trace_commands, run_trace_command
@@ -419,6 +424,7 @@ def _run(args) -> int:
             bar.close()
     out = args.out or Path("results") / (
         f"{arch.name}__{workload.name}__{result.fidelity}__s{args.seed}"
+        + run_shape_suffix(args)
         + (f"__trace-{args.trace.stem}" if args.trace is not None else "")
         + (f"__set-{result.config_hash[:8]}" if args.overrides else "")
         + ("__partial" if interrupted else "")

@@ -64,3 +64,18 @@ def run_shape_kwargs(args) -> dict:
         "batch": args.batch,
         "workload_source": str(args.workload),
     }
+
+
+def run_shape_suffix(args) -> str:
+    """What the default results folder adds for a run shape other than the plain decode
+    (`__softmax`, `__ctx4096`, `__p1024`, `__b8`), so such runs do not overwrite it."""
+    parts = []
+    if args.attention is not None:
+        parts.append(args.attention)
+    if args.context_tokens is not None:
+        parts.append(f"ctx{args.context_tokens}")
+    if args.prompt_tokens:
+        parts.append(f"p{args.prompt_tokens}")
+    if args.batch != 1:
+        parts.append(f"b{args.batch}")
+    return "".join(f"__{part}" for part in parts)
