@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from neurosim.config.run_shape import MIXERS, RUN_OPTIONS
 from neurosim.errors import UsageError
 
 
@@ -12,7 +13,7 @@ def add_run_shape_options(p: argparse.ArgumentParser) -> None:
     """--attention, --context-tokens, --prompt-tokens and --batch."""
     p.add_argument(
         "--attention",
-        choices=("linear", "softmax", "hgrn", "ssm"),
+        choices=MIXERS,
         default=None,
         help="token mixer of every block: linear (a recurrent state per head), softmax (a KV "
         "cache), hgrn (a gated recurrence) or ssm (a selective state space model); default: "
@@ -42,17 +43,14 @@ def add_run_shape_options(p: argparse.ArgumentParser) -> None:
 
 
 def check_run_shape(args) -> None:
-    """Refuse impossible values before any work (exit 2)."""
-    if args.context_tokens is not None and args.context_tokens < 0:
-        raise UsageError(f"--context-tokens must be >= 0; got {args.context_tokens}")
-    if args.prompt_tokens < 0:
-        raise UsageError(f"--prompt-tokens must be >= 0; got {args.prompt_tokens}")
-    if not 1 <= args.batch <= 4096:
-        raise UsageError(f"--batch must be between 1 and 4096; got {args.batch}")
-    if args.prompt_tokens > 2**20 or (args.context_tokens or 0) > 2**24:
-        raise UsageError(
-            "--prompt-tokens must be at most 1,048,576 and --context-tokens at most 16,777,216"
-        )
+    """Refuse impossible values before any work (exit 2), as a sweep's `run.` paths do."""
+    for option in RUN_OPTIONS.values():
+        value = getattr(args, option.name)
+        if value is not None:
+            try:
+                option.check(value, option.flag)
+            except ValueError as err:
+                raise UsageError(str(err)) from None
 
 
 def run_shape_kwargs(args) -> dict:

@@ -343,6 +343,7 @@ def _export(args) -> int:
 def _point(args) -> int:
     import yaml
 
+    from neurosim.config.run_shape import RUN_OPTIONS
     from neurosim.sweep import Store
 
     with Store(args.db) as store:
@@ -359,6 +360,9 @@ def _point(args) -> int:
     command = (
         f"neurosim run {arch_path} {wl_path} --seed {opts['seed']} --tokens {opts['tokens']} "
         f"--fidelity {opts['fidelity']}"
+    )
+    command += "".join(  # the run shape, where it is not a plain decode
+        f" {option.flag} {opts[name]}" for name, option in RUN_OPTIONS.items() if name in opts
     )
     values = ", ".join(f"{k}={v}" for k, v in row["params"].items())
     for path, part in ((arch_path, "architecture"), (wl_path, "workload")):
@@ -391,7 +395,8 @@ def _pareto(args) -> int:
     if len(set(metrics)) != len(metrics):
         raise UsageError(f"the objectives must differ; got {', '.join(metrics)}")
     params = list(frame.attrs.get("axes", []))
-    fixed_cols = {"key", "status", "index", "seed", "tokens", "wall_s", "version", "error"}
+    fixed_cols = {"key", "status", "index", "seed", "tokens", "batch", "prompt_tokens",
+                  "wall_s", "version", "error"}
     numeric = [c for c in frame.columns if c not in fixed_cols and c not in params]
     numeric = [c for c in numeric if frame[c].dtype.kind in "if"]
     for m in metrics:

@@ -171,6 +171,9 @@ _BY_NAME: dict[str, Range] = {
     "mean_active_count": Range(1, 65536, "", "a count is below the levels L <= 65536"),
     "neuron_spread": Range(0, 10, "", "sigma of a log-normal rate factor"),
     "context_tokens": Range(0, 2**24, "", "16M tokens of context"),
+    # the run shape (neurosim run --batch / --prompt-tokens, a sweep's run.batch / ...)
+    "batch": Range(1, 4096, "", "sequences decoded together"),
+    "prompt_tokens": Range(0, 2**20, "", "1M prompt tokens per sequence"),
     "tokens_per_s": Range(0, 1e9, "tokens/s", "a published decode rate"),
     "junction_temp_c": Range(-55, 150, "C", "junctions of working silicon"),
     "peak_flops": Range(1e6, 1e18, "ops/s", "an exa-op/s GPU does not exist"),

@@ -168,10 +168,9 @@ def run_system(
             context_tokens=context_tokens, progress=progress, batch=batch,
             prompt_tokens=prompt_tokens,
         )
-    blocks = workload.blocks
-    if attention is not None and (attention != blocks.attention_kind or blocks.mixer_pattern):
-        workload = with_attention(workload, attention, workload_source)
-        prepared = None
+    mixed = chip_workload(workload, attention, workload_source)
+    if mixed is not workload:
+        workload, prepared = mixed, None
     return simulate(
         arch, workload, n_tokens=n_tokens, seed=seed, fidelity=fidelity, contention=contention,
         source=source, progress=progress, arch_source=arch_source, prepared=prepared,
@@ -179,6 +178,15 @@ def run_system(
         workload_source=workload_source,
         recorder=recorder,
     )
+
+
+def chip_workload(workload: Workload, attention: str | None, source: str | None = None) -> Workload:
+    """The workload a chip runs for the token mixer `attention` (None: the workload's own):
+    `workload` itself when every block already runs it, else :func:`with_attention`."""
+    blocks = workload.blocks
+    if attention is None or (attention == blocks.attention_kind and not blocks.mixer_pattern):
+        return workload
+    return with_attention(workload, attention, source)
 
 
 def with_attention(workload: Workload, attention: str, source: str | None = None) -> Workload:

@@ -107,6 +107,8 @@ def _row(task: Task | Skipped, outcome: dict[str, Any] | None = None) -> dict[st
         "seed": task.seed,
         "fidelity": task.fidelity,
         "tokens": task.tokens,
+        "batch": task.run["batch"],
+        "prompt_tokens": task.run["prompt_tokens"],
         "finished_at": now(),
     }
     if isinstance(task, Skipped):
@@ -135,6 +137,7 @@ def _item(task: Task, reuse: bool, accuracy: Any = None) -> WorkItem:
         arch_key,
         workload_key,
         accuracy,
+        task.run,
     )
 
 

@@ -3,8 +3,12 @@
 A point is one run: a base architecture, a base workload, one value per axis and a seed.
 Its key is the hash of its resolved configs and run options (the same hash a chip's
 `Result.config_hash` carries), so a point is recognised whatever the order or the spec
-that produced it. A point whose values make an invalid config is a :class:`Skipped` with
-the validation message as its reason.
+that produced it. The run shape (`run.` paths) enters the options as `neurosim run` puts
+it there: only what differs from a plain batch-1 decode, so a study without `run.` paths
+keeps the keys it always had. On a chip a `run.attention` becomes the workload's mixer
+(as `run_system` does it), so the stored workload is the one that ran. A point whose
+values make an invalid config is a :class:`Skipped` with the validation message as its
+reason.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ from typing import Any
 import numpy as np
 
 from neurosim.config.overrides import split_path, with_overrides
+from neurosim.config.run_shape import RUN_OPTIONS
 from neurosim.errors import ConfigError
 from neurosim.results.record import config_hash
+from neurosim.simulate.gpu import GpuArchitecture
+from neurosim.simulate.systems import chip_workload
 from neurosim.sweep.spec import AxisPlan, Study
 from neurosim.workload.spikes import synthetic_label
 
@@ -54,6 +61,7 @@ class Task:
     base_architecture: str = ""
     base_workload: str = ""
     config: dict = field(default_factory=dict, repr=False)
+    run: dict[str, Any] = field(default_factory=dict)  # run_system keywords: batch, ...
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,29 @@ class Skipped:
     base_architecture: str
     base_workload: str
     reason: str
+    run: dict[str, Any] = field(default_factory=dict)
+
+
+def run_shape(values: dict[str, Any]) -> dict[str, Any]:
+    """Every run-shape option: the given values over the defaults of a plain decode."""
+    return {name: values.get(name, option.default) for name, option in RUN_OPTIONS.items()}
+
+
+def shape_options(run: dict[str, Any], workload: Any, gpu: bool) -> dict[str, Any]:
+    """The run shape's part of a point's options: what differs from a plain batch-1 decode
+    of `workload`, as `simulate.run` enters it in a chip's config hash (a GPU also keeps
+    its token mixer, which a chip has in its workload)."""
+    out: dict[str, Any] = {}
+    if run["batch"] != 1:
+        out["batch"] = run["batch"]
+    if run["prompt_tokens"] != 0:
+        out["prompt_tokens"] = run["prompt_tokens"]
+    context = run["context_tokens"]
+    if context is not None and (gpu or context != workload.context_tokens):
+        out["context_tokens"] = context
+    if gpu and run["attention"] is not None:
+        out["attention"] = run["attention"]
+    return out
 
 
 def latin_hypercube(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
@@ -165,7 +196,8 @@ class _Resolver:
         }
 
     def overrides(self, point: Point) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {"architecture": {}, "workload": {}}
+        """Path -> value for the architecture, the workload and the run shape."""
+        out: dict[str, dict[str, Any]] = {"architecture": {}, "workload": {}, "run": {}}
         for target, path, value in self.study.fixed:
             out[target][path] = value
         base_index = {"architecture": point.architecture, "workload": point.workload}
@@ -199,16 +231,23 @@ class _Resolver:
             "spikes": synthetic_label(point.seed),
         }
         over = self.overrides(point)
+        given_run = over.pop("run")
+        run = run_shape(given_run)
         try:
             arch = with_overrides(arch_base.model, over["architecture"], source=arch_base.label)
         except ConfigError as err:
             reason = _reason(err, "architecture")
         else:
+            gpu = isinstance(arch, GpuArchitecture)
             try:
                 wl = with_overrides(wl_base.model, over["workload"], source=wl_base.label)
+                if not gpu:  # a chip runs the mixer as its workload's (run_system does so)
+                    wl = chip_workload(wl, run["attention"], wl_base.label)
+                    run["attention"] = None
             except ConfigError as err:
                 reason = _reason(err, "workload")
             else:
+                options |= shape_options(run, wl, gpu)
                 arch_dump = arch.model_dump(mode="json")
                 wl_dump = wl.model_dump(mode="json")
                 return Task(
@@ -223,11 +262,14 @@ class _Resolver:
                     base_architecture=arch_base.label,
                     base_workload=wl_base.label,
                     config={"architecture": arch_dump, "workload": wl_dump, "options": options},
+                    run=run,
                 )
         extra = {
             "invalid": json.loads(json.dumps(over, default=str)),
             **options,
         }
+        if given_run:  # only then: a study without run paths keeps its keys
+            extra["run"] = given_run
         key = config_hash(
             self.json_dumps["architecture"][point.architecture],
             self.json_dumps["workload"][point.workload],
@@ -243,6 +285,7 @@ class _Resolver:
             arch_base.label,
             wl_base.label,
             reason,
+            run_shape(given_run),
         )
 
 

@@ -1,7 +1,8 @@
 """Find swept axes that can change nothing, and the keys that shadow them.
 
 An axis is *live* when two of its values give different *effective* configs: the resolved
-architecture and workload with what the simulator never reads taken out. Unread are the
+architecture and workload with what the simulator never reads taken out, and the run
+options (the run shape: batch, prompt, context). Unread are the
 documentation keys (`description`, `provenance`, `published`) and shadowed defaults: a
 workload's ``spikes.synthetic.default`` once every site has its own statistics under
 ``spikes.synthetic.sites``. An axis is probed on every base, in combinations of the other
@@ -99,6 +100,7 @@ def _outcome(item: Task | Skipped) -> str:
     if isinstance(item, Skipped):
         return "skipped: " + item.reason
     eff = {t: effective_config(t, item.config[t]) for t in ("architecture", "workload")}
+    eff["options"] = item.config["options"]  # the run shape (batch, prompt, ...) among them
     return json.dumps(eff, sort_keys=True, default=str)
 
 
@@ -135,7 +137,7 @@ def _explain(study: Study, axis: AxisPlan, point: Point, resolver: _Resolver) ->
     task = resolver.resolve(point)
     reasons = []
     for target, inner in axis.targets:
-        dump = task.config[target] if isinstance(task, Task) else {}
+        dump = task.config.get(target, {}) if isinstance(task, Task) else {}
         for rule in UNREAD:
             prefix = ".".join(rule.path)
             if rule.target == target and (inner == prefix or inner.startswith(prefix + ".")):

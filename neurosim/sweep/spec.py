@@ -1,11 +1,13 @@
 """Sweep specs: the YAML schema of a study and its checks against the base configs.
 
 A spec names base architecture(s) and workload(s), the values held ``fixed`` for a fair
-comparison, the swept ``axes`` (dotted paths into the architecture, or into the workload
-with a ``workload.`` prefix), a strategy with a point budget, the fidelity, the seeds, the
-tokens per point and the metrics to record. :func:`load_spec` validates all of it and
-returns a :class:`Study` whose axes hold concrete values; every problem is a
-:class:`~neurosim.errors.ConfigError` naming the spec file, the line and the key.
+comparison, the swept ``axes`` (dotted paths into the architecture, into the workload
+with a ``workload.`` prefix, or a run-shape option with a ``run.`` prefix: ``run.batch``,
+``run.prompt_tokens``, ``run.attention``, ``run.context_tokens``), a strategy with a point
+budget, the fidelity, the seeds, the tokens per point and the metrics to record.
+:func:`load_spec` validates all of it and returns a :class:`Study` whose axes hold concrete
+values; every problem is a :class:`~neurosim.errors.ConfigError` naming the spec file, the
+line and the key.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from neurosim.config.loader import (
     validate,
 )
 from neurosim.config.overrides import split_path
+from neurosim.config.run_shape import RUN_OPTIONS, check_run_value, unknown_run_option
 from neurosim.errors import ConfigError, ConfigIssue
 from neurosim.results.metrics import METRICS
 from neurosim.simulate.systems import (
@@ -212,9 +215,14 @@ class SweepSpec(StrictModel):
     )
     workload: str | list[str] = Field(description="base workload file(s), relative to this file")
     fixed: dict[str, Any] = Field(
-        default_factory=dict, description="path -> value held for every point"
+        default_factory=dict,
+        description="path -> value held for every point: an architecture path, "
+        "`workload.PATH`, or a run-shape option (`run.batch`, `run.prompt_tokens`, "
+        "`run.attention`, `run.context_tokens`)",
     )
-    axes: dict[str, Axis] = Field(default_factory=dict)
+    axes: dict[str, Axis] = Field(
+        default_factory=dict, description="name (the path, unless `paths` or `set`) -> axis"
+    )
     strategy: Strategy = Strategy()
     budget: int | None = Field(
         default=None, gt=0, description="most points (rows) the study may run"
@@ -273,7 +281,7 @@ class AxisPlan:
     """An axis made concrete: its targets and candidate values (or a distribution)."""
 
     name: str
-    targets: tuple[tuple[str, str], ...]  # (architecture | workload, path inside it)
+    targets: tuple[tuple[str, str], ...]  # (architecture | workload | run, path inside it)
     values: tuple[Any, ...] = ()  # candidates (pick: selections; set: a value per target)
     labels: tuple[Any, ...] = ()  # what a point records (set: a mapping path -> label)
     distribution: str | None = None  # uniform | loguniform (continuous axes only)
@@ -300,6 +308,13 @@ class Study:
     workloads: tuple[Base, ...]
     fixed: tuple[tuple[str, str, Any], ...]  # (target, path, value)
     axes: tuple[AxisPlan, ...]
+
+    @property
+    def run_options(self) -> tuple[str, ...]:
+        """The run-shape options (`run.` paths) the study fixes or sweeps."""
+        names = [p for t, p, _ in self.fixed if t == "run"]
+        names += [p for a in self.axes for t, p in a.targets if t == "run"]
+        return tuple(dict.fromkeys(names))
 
 
 # --------------------------------------------------------------------------- loading
@@ -366,8 +381,10 @@ def _load_bases(spec: SweepSpec, spec_path: Path, errors: _Errors, key: str) -> 
 
 
 def _target(path: str) -> tuple[str, str]:
-    """'workload.weights.bits' -> ('workload', 'weights.bits'); bare paths are architecture."""
+    """'workload.weights.bits' -> ('workload', 'weights.bits'), 'run.batch' -> ('run',
+    'batch'); bare paths are architecture."""
     for prefix, target in (
+        ("run.", "run"),
         ("workload.", "workload"),
         ("architecture.", "architecture"),
         ("arch.", "architecture"),
@@ -406,8 +423,14 @@ def _lookup(data: Any, path: str) -> tuple[Any, str | None]:
 def _check_path(
     study_bases: dict[str, tuple[Base, ...]], name: str, errors: _Errors, key_path: tuple
 ) -> tuple[str, str] | None:
-    """Resolve a dotted spec path to (target, inner path), checked against every base."""
+    """Resolve a dotted spec path to (target, inner path), checked against every base (a
+    `run.` path against the run-shape options)."""
     target, inner = _target(name)
+    if target == "run":
+        if inner not in RUN_OPTIONS:
+            errors.add(key_path, unknown_run_option(inner))
+            return None
+        return target, inner
     ok = True
     for base in study_bases[target]:
         _, reason = _lookup(base.model.model_dump(mode="python"), inner)
@@ -418,6 +441,8 @@ def _check_path(
                 wl = study_bases["workload"]
                 if wl and _lookup(wl[0].model.model_dump(mode="python"), inner)[1] is None:
                     hint = f" (did you mean workload.{inner}?)"
+                elif inner in RUN_OPTIONS:
+                    hint = f" (did you mean run.{inner}?)"
             errors.add(key_path, f"unknown path in {target} {base.label}: {reason}{hint}")
     return (target, inner) if ok else None
 
@@ -486,6 +511,9 @@ def _check_pick(
 ) -> None:
     """Each selection names items that exist in the base list at every target path."""
     for target, inner in targets:
+        if target == "run":
+            errors.add(kp, f"`pick` selects items of a config list; run.{inner} is a run option")
+            continue
         for base in bases[target]:
             items, _ = _lookup(base.model.model_dump(mode="python"), inner)
             if not isinstance(items, list):
@@ -613,6 +641,7 @@ def load_spec(path: str | Path) -> Study:
             if target in seen:
                 errors.add(("axes", plan.name), f"{target[1]} is also swept by {seen[target]}")
             seen[target] = plan.name
+    _check_run_shape(spec, fixed, axes, errors)
     errors.raise_if_any()
     study = Study(
         spec,
@@ -631,6 +660,50 @@ def load_spec(path: str | Path) -> Study:
         errors.add(("axes", dead.name), f"this axis can change nothing: {dead.reason}")
     errors.raise_if_any()
     return study
+
+
+def _check_run_shape(
+    spec: SweepSpec, fixed: list, axes: list[AxisPlan], errors: _Errors
+) -> None:
+    """Every value given to a `run.` path is one `neurosim run` accepts for its option,
+    and the cached context is set in one place only."""
+    for target, name, value in fixed:
+        if target == "run":
+            _check_run_value(name, value, errors, ("fixed", f"run.{name}"))
+    for plan in axes:
+        for i, (target, name) in enumerate(plan.targets):
+            if target != "run":
+                continue
+            kp = ("axes", plan.name)
+            if plan.distribution is not None:
+                option = RUN_OPTIONS[name]
+                if option.choices:
+                    errors.add(kp, f"run.{name} takes one of {', '.join(option.choices)}; "
+                               "give `values` or `distribution: choice`")
+                elif not plan.integer:
+                    errors.add(kp, f"run.{name} takes whole numbers; add `integer: true`")
+                else:
+                    for end in (plan.low, plan.high):
+                        _check_run_value(name, int(round(end)), errors, kp)
+                continue
+            for value in plan.values:
+                _check_run_value(name, value[i] if plan.zipped else value, errors, kp)
+    paths = [(t, p) for t, p, _ in fixed] + [tp for a in axes for tp in a.targets]
+    if ("run", "context_tokens") in paths and ("workload", "context_tokens") in paths:
+        where = ("fixed",) if any(p == "context_tokens" for _, p, _ in fixed) else ("axes",)
+        errors.add(
+            where,
+            "both run.context_tokens and workload.context_tokens are set; set the cached "
+            "context once: run.context_tokens (as `neurosim run --context-tokens`, which also "
+            "overrides a GPU preset's own context_tokens) or workload.context_tokens",
+        )
+
+
+def _check_run_value(name: str, value: Any, errors: _Errors, key_path: tuple) -> None:
+    try:
+        check_run_value(name, value, f"run.{name}")
+    except ValueError as err:
+        errors.add(key_path, str(err))
 
 
 def _check_strategy(study: Study, errors: _Errors) -> None:

@@ -3,8 +3,9 @@
 Only the coordinating process writes, each finished point in its own transaction, in WAL
 mode, so a killed sweep loses nothing it had stored and a re-run skips every stored
 point. A row holds the point's key (hash of its resolved config), status (done, skipped
-or failed), swept values, seed, version, the resolved config, every metric, the energy
-breakdown, the traffic and the placement as JSON, plus one REAL column per recorded metric.
+or failed), swept values, seed, run shape (batch, prompt tokens), version, the resolved
+config, every metric, the energy breakdown, the traffic and the placement as JSON, plus one
+REAL column per recorded metric.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ _COLUMNS = (
     ("result_hash", "TEXT"),
     ("wall_s", "REAL"),
     ("finished_at", "REAL"),
+    ("batch", "INTEGER"),  # the run shape (added later: an older database has NULL)
+    ("prompt_tokens", "INTEGER"),
 )
 _NAMES = tuple(name for name, _ in _COLUMNS)
 _JSON = ("params", "config", "metrics", "energy", "traffic", "utilization", "placement")
@@ -224,6 +227,8 @@ class Store:
                 "seed": r["seed"],
                 "fidelity": r["fidelity"],
                 "tokens": r["tokens"],
+                "batch": _or(r.get("batch"), 1),
+                "prompt_tokens": _or(r.get("prompt_tokens"), 0),
                 "version": r["version"],
                 "bottleneck": r["bottleneck"],
                 "error": r["error"],
@@ -266,6 +271,11 @@ def _one_type_per_column(frame):
     return frame
 
 
+def _or(value: Any, default: Any) -> Any:
+    """`value`, or `default` for a row stored before the column existed."""
+    return default if value is None else value
+
+
 def _real(v: Any) -> float | None:
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
@@ -276,8 +286,9 @@ def now() -> float:
 
 
 def load_study(path: str | Path, status: str | None = "done"):
-    """A study's points as a pandas DataFrame: identifiers, one column per axis (named
-    as in the spec), every metric, ``traffic_*_bytes_per_token`` and
+    """A study's points as a pandas DataFrame: identifiers (the run shape's ``batch`` and
+    ``prompt_tokens`` among them), one column per axis (named as in the spec; a swept
+    ``run.batch`` too), every metric, ``traffic_*_bytes_per_token`` and
     ``energy_*_j_per_token`` columns (as `Result.flat()`); ``status=None`` gives every
     point, skipped and failed ones included (with their `error`)."""
     with Store(path) as store:

@@ -18,7 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,21 @@ class WorkItem:
     arch_key: str = ""  # hash of the resolved architecture alone ("" = do not reuse)
     workload_key: str = ""  # hash of the resolved workload alone
     accuracy: Any = None  # (arch, workload, seed) -> extra metrics, e.g. perplexity; picklable
+    run: dict[str, Any] = field(default_factory=dict)  # run_system's batch, prompt_tokens, ...
+
+    @property
+    def batch(self) -> int:
+        """Sequences decoded together (1 unless the point sets `run.batch`)."""
+        return self.run.get("batch", 1)
+
+    @property
+    def drawn_tokens(self) -> int:
+        """Spike tokens the run draws: each step's vectors, at most the sampled number."""
+        from neurosim.simulate.run import MAX_SAMPLED_VECTORS, run_steps
+
+        context = self.run.get("context_tokens") or 0  # the count does not depend on it
+        steps = run_steps(self.tokens, self.batch, self.run.get("prompt_tokens", 0), context)
+        return sum(min(step.vectors, MAX_SAMPLED_VECTORS) for step in steps)
 
 
 class _Lru:
@@ -104,14 +119,15 @@ class Reuse:
         )
 
     def prepare(self, item: WorkItem):
-        """`simulate.run.prepare(arch, workload)`, built from the cached graph and routes."""
+        """`simulate.run.prepare(arch, workload, batch=...)`, built from the cached graph
+        and routes."""
         from neurosim.mapping.placement import place
         from neurosim.simulate.run import Prepared, host_work_of, routing_for
         from neurosim.simulate.work import WorkPlanner
 
         def make() -> Prepared:
             graph = self.graph(item)
-            placement = place(item.arch, graph)
+            placement = place(item.arch, graph, sequences=item.batch)
             routing = self._counted(
                 self.routes,
                 (item.arch_key, placement.chips),
@@ -119,19 +135,22 @@ class Reuse:
             )
             planner = WorkPlanner(item.arch, graph, placement, routing)
             host = host_work_of(item.arch, graph)
-            return Prepared(item.arch, item.workload, graph, placement, planner, host)
+            return Prepared(item.arch, item.workload, graph, placement, planner, host, item.batch)
 
-        return self._counted(self.prepared, (item.arch_key, item.workload_key), make)
+        key = (item.arch_key, item.workload_key, item.batch)
+        return self._counted(self.prepared, key, make)
 
     def source(self, item: WorkItem, graph):
-        """The point's synthetic spikes, drawn once per (workload, seed, tokens)."""
+        """The point's synthetic spikes, drawn once per (workload, seed, tokens drawn)."""
         from neurosim.workload.spikes import SyntheticSpikeSource
+
+        drawn = item.drawn_tokens
 
         def make() -> _Replay:
             src = SyntheticSpikeSource(graph, item.seed)
-            return _Replay(list(src.tokens(item.tokens)), src.label)
+            return _Replay(list(src.tokens(drawn)), src.label)
 
-        key = (item.workload_key, head_on_host(item.arch), item.seed, item.tokens)
+        key = (item.workload_key, head_on_host(item.arch), item.seed, drawn)
         return self._counted(self.spikes, key, make)
 
 
@@ -148,7 +167,7 @@ def _simulate(item: WorkItem):
     from neurosim.simulate.gpu import GpuArchitecture
     from neurosim.simulate.systems import run_system
 
-    options = {"n_tokens": item.tokens, "seed": item.seed, "fidelity": item.fidelity}
+    options = {"n_tokens": item.tokens, "seed": item.seed, "fidelity": item.fidelity, **item.run}
     if not item.arch_key or isinstance(item.arch, GpuArchitecture):
         return run_system(item.arch, item.workload, **options)
     prep = _REUSE.prepare(item)
