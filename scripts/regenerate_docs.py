@@ -511,6 +511,29 @@ def gen_vck190_front() -> str:
          "mJ/token": lambda p: f"{p['energy_per_token_j'] * 1e3:.1f}"})
 
 
+def gen_sweep_batch_prompt() -> str:
+    """docs/sweeps.md: the run shape as sweep axes, VCK190 beside A800 (a study of 42
+    analytic points, about 13 s on 2 cores)."""
+    import io
+
+    import pandas as pd
+
+    frame = pd.read_csv(io.StringIO(study_csv("batch_prompt_vck190_vs_a800")))
+    rows = ["| system | batch | decode tokens/s | TPOT ms | mJ/token | TTFT ms, 128-token prompt "
+            "| TTFT ms, 1,024-token prompt |", "|---|---|---|---|---|---|---|"]
+    for (arch, batch), points in frame.groupby(["architecture", "run.batch"], sort=False):
+        by_prompt = points.set_index("run.prompt_tokens")
+        plain = by_prompt.loc[0]
+        rows.append(
+            f"| {arch} | {batch} | {plain['decode_tokens_per_s']:.1f} "
+            f"| {plain['time_per_output_token_s'] * 1e3:.2f} "
+            f"| {plain['energy_per_token_j'] * 1e3:.1f} "
+            f"| {by_prompt.loc[128, 'time_to_first_token_s'] * 1e3:.1f} "
+            f"| {by_prompt.loc[1024, 'time_to_first_token_s'] * 1e3:.1f} |"
+        )
+    return lines_of(rows) + f"\n{len(frame)} points.\n"
+
+
 def write_energy_figure() -> None:
     _, files = compare_run()
     for name in ("energy__nsllm-1.5b.png", "compare__nsllm-1.5b.csv"):
@@ -708,6 +731,9 @@ GENERATORS: dict[str, Generator] = {
         "area_m2", "--label", "compute.cols", "adc.count", "adc.bits")),
     "sweep-reram-accuracy-front": Generator(gen_reram_accuracy_front, slow=True),
     "sweep-pcm-accuracy-front": Generator(gen_pcm_accuracy_front, slow=True),
+    "sweep-batch-prompt": Generator(gen_sweep_batch_prompt, figures=pareto_figure(
+        "batch_prompt_vck190_vs_a800", "--x", "time_per_output_token_s", "--y",
+        "decode_tokens_per_s", "--color", "run.batch", "--label", "run.batch")),
     "sweep-vck190-front": Generator(gen_vck190_front, slow=True, figures=pareto_figure(
         "vck190_dram_clock_bits", "--x", "latency_mean_s", "--y", "energy_per_token_j",
         "--color", "dram_interfaces", "--label", "compute.clock_hz", "workload.weights.bits")),

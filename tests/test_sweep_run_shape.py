@@ -240,3 +240,18 @@ def test_a_database_from_before_the_run_shape_resumes_and_reads(tmp_path):
     assert list(frame["batch"]) == [1, 1] and list(frame["prompt_tokens"]) == [0, 0]
     again = run_study(load_spec(spec), db, jobs=1)
     assert again.progress.stored_before == 2 and again.progress.pending == 0
+
+
+def test_a_swept_run_option_is_a_pareto_objective_and_colour(tmp_path, capsys):
+    spec = write_spec(tmp_path, "axes:\n  run.batch: [1, 2, 4]\ntokens: 1\n")
+    db = tmp_path / "s.db"
+    run_study(load_spec(spec), db, jobs=1)
+    assert main(["pareto", db, "--x", "run.batch", "--y", "decode_tokens_per_s",
+                 "--color", "run.batch", "--out", tmp_path / "front", "--formats", "png"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("run.batch"))
+    assert header.split().count("run.batch") == 1  # the swept objective shown once
+    front = (tmp_path / "front.csv").read_text().splitlines()
+    assert front[0].split(",").count("run.batch") == 1
+    assert len(front) == 4  # throughput grows with the batch: every point is on the front
+    assert (tmp_path / "front.png").stat().st_size > 0

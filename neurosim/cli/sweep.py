@@ -427,7 +427,8 @@ def _pareto(args) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     on = front[front["on_front"]].sort_values(metrics)
     lead = ["key", "base_architecture", "architecture", "base_workload", "seed"]
-    cols = lead + params + metrics
+    objectives_only = [m for m in metrics if m not in params]  # an objective may be swept
+    cols = lead + params + objectives_only
     rest = [c for c in front.columns if c not in cols and c != "on_front"]
     csv_path = out.with_suffix(".csv")
     on[cols + rest].to_csv(csv_path, index=False)
@@ -451,11 +452,12 @@ def _pareto(args) -> int:
     shown = on.head(20)
     show_params = [p for p in params if front[p].astype(str).nunique() > 1]
     multi_arch = front["architecture"].nunique() > 1
-    head = (["architecture"] if multi_arch else []) + show_params + metrics + ["key"]
+    shown_metrics = [m for m in metrics if m not in show_params]
+    head = (["architecture"] if multi_arch else []) + show_params + shown_metrics + ["key"]
     rows = [
         [str(r["architecture"])] * multi_arch
         + [format_value(r[p], p) for p in show_params]
-        + [format_value(r[m], m) for m in metrics]
+        + [format_value(r[m], m) for m in shown_metrics]
         + [r["key"]]
         for _, r in shown.iterrows()
     ]

@@ -8,7 +8,15 @@ import math
 from neurosim.results.metrics import METRICS
 from neurosim.units import format_quantity
 
-__all__ = ["dimension_of", "format_value", "metric_title"]
+__all__ = ["RUN_TITLES", "dimension_of", "format_value", "metric_title"]
+
+RUN_TITLES = {
+    "batch": "batch (sequences decoded together)",
+    "prompt_tokens": "prompt tokens per sequence",
+    "context_tokens": "context tokens cached before the prompt",
+    "attention": "token mixer",
+}
+"""Readable titles of the run-shape options a sweep may vary (`run.batch`, ...)."""
 
 # field-name suffix -> dimension of neurosim.units, longest first
 _SUFFIXES = (
@@ -64,7 +72,9 @@ def metric_title(metric: str, sense: str | None = None) -> str:
     """Readable title of a metric (from the registry; the unit is added when values carry
     none of their own), with which way is better when `sense` is given."""
     m = METRICS.get(metric)
-    if m is None:
+    if metric.startswith("run.") and metric[4:] in RUN_TITLES:
+        text = RUN_TITLES[metric[4:]]
+    elif m is None:
         text = metric.replace("_", " ")
     else:
         text = m.label if m.dimension is None and m.unit else m.title
