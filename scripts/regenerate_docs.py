@@ -511,6 +511,20 @@ def gen_vck190_front() -> str:
          "mJ/token": lambda p: f"{p['energy_per_token_j'] * 1e3:.1f}"})
 
 
+def gen_run_options() -> str:
+    """docs/sweeps.md: the run-shape options a spec sets with `run.` paths, from the one
+    definition `neurosim run` checks its flags with."""
+    from neurosim.config.run_shape import RUN_OPTIONS
+
+    rows = ["| path | `neurosim run` option | default | accepted |", "|---|---|---|---|"]
+    for name, option in RUN_OPTIONS.items():
+        default = "the workload's (`null`)" if option.default is None else str(option.default)
+        accepted = (", ".join(f"`{c}`" for c in option.choices) if option.choices
+                    else f"whole numbers {option.range.describe()}")
+        rows.append(f"| `run.{name}` | `{option.flag}` | {default} | {accepted} |")
+    return lines_of(rows)
+
+
 def gen_sweep_batch_prompt() -> str:
     """docs/sweeps.md: the run shape as sweep axes, VCK190 beside A800 (a study of 42
     analytic points, about 13 s on 2 cores)."""
@@ -731,6 +745,7 @@ GENERATORS: dict[str, Generator] = {
         "area_m2", "--label", "compute.cols", "adc.count", "adc.bits")),
     "sweep-reram-accuracy-front": Generator(gen_reram_accuracy_front, slow=True),
     "sweep-pcm-accuracy-front": Generator(gen_pcm_accuracy_front, slow=True),
+    "sweep-run-options": Generator(gen_run_options),
     "sweep-batch-prompt": Generator(gen_sweep_batch_prompt, figures=pareto_figure(
         "batch_prompt_vck190_vs_a800", "--x", "time_per_output_token_s", "--y",
         "decode_tokens_per_s", "--color", "run.batch", "--label", "run.batch")),

@@ -145,7 +145,9 @@ def _explain(study: Study, axis: AxisPlan, point: Point, resolver: _Resolver) ->
                 if why is not None:
                     reasons.append(f"{inner} changes nothing: {why}")
     if not reasons:
-        reasons.append("every value gives the same resolved architecture and workload")
+        reasons.append(
+            "every value gives the same resolved architecture, workload and run options"
+        )
     return "; ".join(reasons)
 
 
