@@ -255,3 +255,12 @@ def test_a_swept_run_option_is_a_pareto_objective_and_colour(tmp_path, capsys):
     assert front[0].split(",").count("run.batch") == 1
     assert len(front) == 4  # throughput grows with the batch: every point is on the front
     assert (tmp_path / "front.png").stat().st_size > 0
+
+
+def test_a_mixer_the_workload_does_not_describe_is_a_skipped_point(tmp_path):
+    spec = write_spec(tmp_path, "axes:\n  run.attention: [linear, softmax]\ntokens: 1\n")
+    plan = plan_study(load_spec(spec))
+    assert [t.params["run.attention"] for t in plan.tasks] == ["linear"]
+    (skipped,) = plan.skipped
+    assert skipped.params == {"run.attention": "softmax"}
+    assert "invalid workload" in skipped.reason and "softmax_attention" in skipped.reason
