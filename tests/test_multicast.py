@@ -149,6 +149,9 @@ def test_older_neuron_cores_setting_still_loads(tmp_path):
     # one setting: the spiking-network path reads the interconnect's
     net = with_overrides(arch, {"interconnect.multicast": "none"})
     assert net.neuron_cores.multicast == "none"
+    # and --set with the older key changes that one setting
+    net = with_overrides(net, {"neuron_cores.multicast": "tree"})
+    assert net.interconnect.multicast == "tree" and net.neuron_cores.multicast == "tree"
 
 
 def test_two_settings_that_disagree_name_both_keys(tmp_path):

@@ -189,7 +189,7 @@ def test_one_spike_over_a_2x2_mesh_unicast_and_multicast():
                 "compute.count": 4,
                 "interconnect.topology": {"kind": "mesh", "width": 2, "height": 2},
                 "neuron_cores.cores_per_unit": 1,
-                "interconnect.multicast": mode,
+                "neuron_cores.multicast": mode,
             },
         )
         pl = place_network(net, arch)
