@@ -83,6 +83,38 @@ def test_one_spike_over_a_2x2_mesh(tiny_arch, tiny_workload, multicast, expected
         assert r.energy_per_token_j["interconnect.bit_hop"] == pytest.approx(hops * per_bit_hop)
 
 
+@pytest.mark.parametrize(
+    ("multicast", "on_chip", "chip_link"),
+    [
+        # 4 copies on each chip's 2x2 mesh (as above, chip 1's from its gateway, node 0)
+        # and one chip-link copy per unit of chip 1
+        ("none", 4 + 4, 4),
+        ("tree", 3 + 3, 1),  # the union: each chip's 3 links and the chip link, once each
+    ],
+)
+def test_one_spike_over_two_chips(tiny_arch, tiny_workload, multicast, on_chip, chip_link):
+    arch = variant(
+        _mesh_2x2(tiny_arch, multicast),
+        {
+            "chips": {
+                "count": 2,
+                "topology": "mesh",
+                "gateway_node": 0,
+                "link_bandwidth_bytes_per_s": "1 GB/s",
+                "link_latency_s": "100 ns",
+                "energy_j_per_bit": "10 pJ/bit",
+                "static_power_w": 0.0,
+            }
+        },
+    )
+    prep = prepare(arch, tiny_workload)
+    assert prep.placement.chips == 2 and prep.planner.group_dests[0].size == 8
+    work = prep.planner.plan(_OneSpike(prep.graph).token())
+    msg = arch.interconnect.spike_message_bits
+    assert work.counts[("interconnect", "bit_hop")] == on_chip * msg
+    assert work.counts[("chip_link", "bit")] == chip_link * msg
+
+
 @pytest.fixture(scope="module")
 def smollm():
     return load_workload(SMOLLM)
