@@ -183,6 +183,30 @@ class Architecture(StrictModel):
         min_length=1, description="dotted key path -> source, or 'assumption: reasoning'"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_multicast_setting(cls, data):
+        """`interconnect.multicast` is the setting; `neuron_cores.multicast` (where it was
+        first given) is still read, must agree with it, and is filled in from it."""
+        if not isinstance(data, dict) or data.get("neuron_cores") is None:
+            return data
+        net, cores = data.get("interconnect"), data["neuron_cores"]
+        given, legacy = _multicast_given(net), _multicast_given(cores)
+        if {given, legacy} - {None, "none", "tree"}:
+            return data  # reported at the key given, with the accepted values
+        if given is not None and legacy is not None and given != legacy:
+            raise ValueError(
+                f"interconnect.multicast, neuron_cores.multicast: {given!r} and {legacy!r} "
+                "disagree; give the setting once, as interconnect.multicast (it applies to "
+                "LLM tokens and spiking networks alike)"
+            )
+        value = given or legacy or "none"
+        return {
+            **data,
+            "interconnect": _with_multicast(net, value),
+            "neuron_cores": _with_multicast(cores, value),
+        }
+
     @model_validator(mode="after")
     def _fits_topology(self) -> Architecture:
         nodes = self.interconnect.topology.nodes
@@ -243,12 +267,22 @@ class Architecture(StrictModel):
             raise ValueError("fpga: " + "; ".join(f"{m} [{key}]" for key, m in parts))
 
     @model_serializer(mode="wrap")
-    def _without_absent_neuron_cores(self, handler):
-        """An architecture without per-core limits dumps (and hashes) as it did before
-        the section existed, so its result and sweep-point keys do not change."""
+    def _as_before_new_fields(self, handler, info):
+        """An architecture dumps (and hashes) as it did before fields it does not use
+        existed, so its result and sweep-point keys do not change: no absent
+        `neuron_cores`, and in JSON (what hashes are taken of) no `interconnect.multicast`
+        at its default. `neuron_cores.multicast` only mirrors `interconnect.multicast`, so
+        it is never dumped: `--set` edits the one place that decides."""
         data = handler(self)
-        if isinstance(data, dict) and data.get("neuron_cores", 0) is None:
+        if not isinstance(data, dict):
+            return data
+        if data.get("neuron_cores", 0) is None:
             del data["neuron_cores"]
+        net, cores = data.get("interconnect"), data.get("neuron_cores")
+        if isinstance(cores, dict):
+            cores.pop("multicast", None)
+        if info.mode == "json" and isinstance(net, dict) and net.get("multicast") == "none":
+            del net["multicast"]
         return data
 
     @property
@@ -262,3 +296,21 @@ class Architecture(StrictModel):
         if self.interconnect.core_nodes is not None:
             return list(self.interconnect.core_nodes)
         return list(range(self.compute.count))
+
+
+def _multicast_given(section) -> str | None:
+    """The multicast setting a raw or validated section gives explicitly (None if none)."""
+    if isinstance(section, dict):
+        return section.get("multicast")
+    if isinstance(section, StrictModel) and "multicast" in section.model_fields_set:
+        return section.multicast
+    return None
+
+
+def _with_multicast(section, value: str):
+    """`section` (raw or validated) with its multicast setting `value`."""
+    if isinstance(section, dict):
+        return {**section, "multicast": value}
+    if isinstance(section, StrictModel):
+        return section.model_copy(update={"multicast": value})
+    return section

@@ -674,7 +674,7 @@ def gen_snn_example() -> str:
         placement = place_network(net, arch)
         r = cost_network(arch, net, raster, placement)
         rows.append(f"| {name} | {placement.cores} | {placement.chips} | "
-                    f"{arch.neuron_cores.multicast} | "
+                    f"{arch.interconnect.multicast} | "
                     f"{1e9 * r.metrics['energy_per_timestep_j']:.4g} | "
                     f"{1e6 * r.metrics['latency_per_timestep_s']:.4g} | {r.bottleneck} |")
     spikes = int(r.metrics["spikes_total"])
@@ -682,6 +682,11 @@ def gen_snn_example() -> str:
     rows += ["", f"Same raster on every chip: {spikes:,} spikes and {events:,} synaptic events "
              "over 100 timesteps (Poisson input at 200 Hz, seed 0)."]
     return lines_of(rows)
+
+
+def gen_multicast_table() -> str:
+    """scripts/multicast_table.py: presets that multicast, unicast (before) against tree."""
+    return run("scripts/multicast_table.py")
 
 
 def gen_gpu_validation() -> str:
@@ -726,6 +731,7 @@ GENERATORS: dict[str, Generator] = {
     "timeline-bench": Generator(gen_timeline_bench, timing=True, slow=True),
     "fidelity-table": Generator(gen_fidelity_table, slow=True),
     "snn-example": Generator(gen_snn_example),
+    "multicast-table": Generator(gen_multicast_table),
     "gpu-validation": Generator(gen_gpu_validation),
     "gpu-modes": Generator(gen_gpu_modes),
     "benchmark": Generator(gen_benchmark, timing=True, slow=True),

@@ -3,7 +3,7 @@ first come first served, by every message (chip-to-chip links included)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import Field
@@ -48,6 +48,13 @@ class InterconnectConfig(StrictModel):
         default=0.0, description="synchronisation closing every timestep (tick) on one chip"
     )
     static_power_w: NonNegativeWatts = Field(description="per chip: all routers and links")
+    multicast: Literal["none", "tree"] = Field(
+        default="none",
+        description="how a spike reaches several destinations, on every path (LLM tokens and "
+        "imported spiking networks): none: one message per destination, routed on its own; "
+        "tree: one packet per spike, copied where the routes to its destinations branch, so "
+        "it crosses each link of their union once",
+    )
 
     def fabric_cost(self, device, ports: int) -> dict[str, float]:
         """Fabric of `ports` NoC ports: an AXI interface each on a hardened NoC, a share of

@@ -2,9 +2,10 @@
 
 A preset's compute unit may stand for several physical cores (`cores_per_unit`); a
 spiking network is placed core by core under the vendor's per-core limits, and its
-spikes leave a core either as one message per destination core (`multicast: none`,
-source-routed unicast) or as one packet copied where the routes to its destinations
-branch (`multicast: tree`).
+spikes leave a core as the interconnect delivers them (`interconnect.multicast`: one
+message per destination core, or one packet copied where the routes to its destinations
+branch). `multicast` here is the older place of that setting: still read, it must agree
+with `interconnect.multicast`, and the architecture fills it in from there.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ class NeuronCoreLimits(StrictModel):
     synapse_memory_bytes: PositiveBytes = Field(description="per core: synaptic memory")
     synapse_bits: int = Field(description="bits one stored synapse occupies in that memory")
     routes_per_core: int = Field(
-        description="per core: outgoing routes (multicast none: one per neuron and destination "
-        "core; multicast tree: one per distinct set of destination cores)"
+        description="per core: outgoing routes (interconnect.multicast none: one per neuron "
+        "and destination core; tree: one per distinct set of destination cores)"
     )
-    multicast: Literal["none", "tree"] = Field(
-        description="none: one message per destination core, routed on its own; tree: one "
-        "packet per spike, copied where the dimension-order routes to its destinations branch"
+    multicast: Literal["none", "tree"] | None = Field(
+        default=None,
+        description="older place of interconnect.multicast (give it there): if given, it "
+        "must agree; when loaded, it always equals interconnect.multicast",
     )
 
     analog_speedup: float | None = Field(

@@ -422,12 +422,42 @@ def resolve_extends(
         raise ConfigError.single(path, "extends", message, ref_line)
     child = {key: value for key, value in data.items() if key != "extends"}
     child_lines = {key: line for key, line in lines.items() if key[:1] != ("extends",)}
+    child, child_lines = _renamed_keys_moved(child, child_lines)
+    base_data, base_lines = _renamed_keys_moved(base_data, base_lines)
     locations: dict[KeyPath, tuple[Path, int]] = {}
     merged = _deep_merge(
         base_data, child, (), (base_lines, base_path, child_lines, path), locations
     )
     _drop_replaced_provenance(base_data, child, merged)
     return merged, SourceMap(path, locations)
+
+
+RENAMED_KEYS: dict[KeyPath, KeyPath] = {
+    ("neuron_cores", "multicast"): ("interconnect", "multicast"),
+}
+"""Older key path -> where the setting lives now (the validator still reads the old one)."""
+
+
+def _renamed_keys_moved(
+    data: dict, lines: Mapping[KeyPath, int]
+) -> tuple[dict, dict[KeyPath, int]]:
+    """`data` with each setting given under an older key moved to its new key (unless the
+    file gives both), before a preset is merged: the file's own value then overrides the
+    preset's, whichever key the preset uses."""
+    moved, where = dict(data), dict(lines)
+    for (old_sec, old_key), (new_sec, new_key) in RENAMED_KEYS.items():
+        old, new = moved.get(old_sec), moved.get(new_sec, {})
+        if not (isinstance(old, dict) and old_key in old and isinstance(new, dict)):
+            continue
+        if new_key in new:
+            continue  # both given: the validator says whether they agree
+        moved[old_sec] = {k: v for k, v in old.items() if k != old_key}
+        moved[new_sec] = {**new, new_key: old[old_key]}
+        line = where.pop((old_sec, old_key), None)
+        if line is not None:
+            where[(new_sec, new_key)] = line
+            where.setdefault((new_sec,), line)
+    return moved, where
 
 
 def _drop_replaced_provenance(base: dict, child: dict, merged: dict) -> None:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from neurosim.config.loader import RENAMED_KEYS, validate
 from neurosim.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
@@ -29,6 +30,7 @@ def with_overrides(model: M, overrides: dict[str, Any], source: str = "overrides
     data = model.model_dump(mode="python")
     for path, value in overrides.items():
         parts = split_path(path)
+        parts = list(RENAMED_KEYS.get(tuple(parts), parts))  # an older key sets the new one
         node: Any = data
         for i, part in enumerate(parts):
             where = ".".join(str(p) for p in parts[:i])
@@ -51,8 +53,6 @@ def with_overrides(model: M, overrides: dict[str, Any], source: str = "overrides
     try:
         return type(model).model_validate(data)
     except ValidationError as err:
-        from neurosim.config.loader import validate
-
         validate(type(model), data, source)
         raise ConfigError.single(source, "", str(err)) from None
 

@@ -299,9 +299,12 @@ class WorkPlanner:
 
         The units holding a group's weights receive its site's spikes; the site's neurons
         are owned, in even slices, by the units that computed the previous group (the
-        first site by unit 0, which looks up the embedding).
+        first site by unit 0, which looks up the embedding). Each spike crosses a link once
+        per destination routed over it (`interconnect.multicast: none`) or once if any
+        destination is (`tree`: the packet is copied where the routes branch).
         """
         p, n_groups = self.placement, len(self.graph.groups)
+        tree = self.arch.interconnect.multicast == "tree"
         tile_position = np.repeat(np.arange(n_groups), np.diff(p.group_tiles))
         holds = np.zeros((n_groups, self.cores), dtype=bool)
         holds[tile_position, p.tile_core] = True
@@ -335,7 +338,8 @@ class WorkPlanner:
                 for i in np.argsort(owners):
                     used = np.flatnonzero(m[i])
                     links_parts.append(used)
-                    uses_parts.append(m[i, used])
+                    # tree multicast: one copy of the packet on each link of the union
+                    uses_parts.append(np.minimum(m[i, used], 1) if tree else m[i, used])
                 nnz += int(lengths.sum())
                 lat = np.zeros(self.cores, dtype=np.int64)
                 lat[owners] = route_latency_ps(
