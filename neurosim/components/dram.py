@@ -41,6 +41,11 @@ class DramChannelConfig(StrictModel):
     write_energy_j_per_bit: NonNegativeJoulesPerBit = Field(description="writing one bit")
     static_power_w: NonNegativeWatts = Field(description="per channel: background power")
     attach_node: int = Field(ge=0, description="interconnect node of the memory controller")
+    channels_per_controller: int = Field(
+        default=1,
+        description="channels sharing one hard memory controller (FPGA fit check): 1 for a "
+        "DDR or LPDDR interface, 2 for the pseudo channels of UltraScale+ HBM2 (UG1393)",
+    )
 
     @model_validator(mode="after")
     def _efficiency_positive(self) -> DramChannelConfig:
@@ -59,9 +64,9 @@ class DramChannelConfig(StrictModel):
         return f"dram.{self.name}"
 
     def fabric_cost(self, device) -> dict[str, float]:
-        """One hard memory controller and the fabric of its AXI port."""
+        """Its share of a hard memory controller and the fabric of its AXI port."""
         return {
-            "memory_controllers": 1.0,
+            "memory_controllers": 1.0 / self.channels_per_controller,
             "lut": float(AXI_PORT_LUTS),
             "ff": float(AXI_PORT_FFS),
         }
