@@ -651,6 +651,10 @@ def gen_gpu_validation() -> str:
     return run("scripts/gpu_validation.py")
 
 
+def gen_accelerator_validation() -> str:
+    return run("scripts/accelerator_validation.py")
+
+
 def gen_gpu_modes() -> str:
     return run("scripts/gpu_validation.py", "--modes")
 
@@ -691,6 +695,7 @@ GENERATORS: dict[str, Generator] = {
     "snn-example": Generator(gen_snn_example),
     "gpu-validation": Generator(gen_gpu_validation),
     "gpu-modes": Generator(gen_gpu_modes),
+    "accelerator-validation": Generator(gen_accelerator_validation),
     "benchmark": Generator(gen_benchmark, timing=True, slow=True),
     "mixer-presets": Generator(gen_mixer_presets),
     "context-curve": Generator(gen_attention_curve("context"), figures=attention_figure("context")),
