@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, model_serializer, model_validator
 
 from neurosim.config.base import StrictModel
 from neurosim.engine import PS_PER_S, ReservationTable, SimContext, seconds_to_ps
@@ -46,6 +46,15 @@ class DramChannelConfig(StrictModel):
         description="channels sharing one hard memory controller (FPGA fit check): 1 for a "
         "DDR or LPDDR interface, 2 for the pseudo channels of UltraScale+ HBM2 (UG1393)",
     )
+
+    @model_serializer(mode="wrap")
+    def _one_controller_each_dumps_as_before(self, handler, info):
+        """A channel with its own controller leaves `channels_per_controller` out of the JSON
+        dump, so its config hash (and every stored sweep point) is what it was before."""
+        data = handler(self)
+        if info.mode == "json" and self.channels_per_controller == 1 and isinstance(data, dict):
+            data.pop("channels_per_controller", None)
+        return data
 
     @model_validator(mode="after")
     def _efficiency_positive(self) -> DramChannelConfig:
