@@ -693,6 +693,10 @@ def gen_gpu_validation() -> str:
     return run("scripts/gpu_validation.py")
 
 
+def gen_accelerator_validation() -> str:
+    return run("scripts/accelerator_validation.py")
+
+
 def gen_gpu_modes() -> str:
     return run("scripts/gpu_validation.py", "--modes")
 
@@ -734,6 +738,7 @@ GENERATORS: dict[str, Generator] = {
     "multicast-table": Generator(gen_multicast_table),
     "gpu-validation": Generator(gen_gpu_validation),
     "gpu-modes": Generator(gen_gpu_modes),
+    "accelerator-validation": Generator(gen_accelerator_validation),
     "benchmark": Generator(gen_benchmark, timing=True, slow=True),
     "mixer-presets": Generator(gen_mixer_presets),
     "context-curve": Generator(gen_attention_curve("context"), figures=attention_figure("context")),

@@ -17,6 +17,7 @@ from neurosim.architecture import Architecture
 from neurosim.config.base import StrictModel
 from neurosim.config.bounds import ANY_FINITE, Range, has_number
 from neurosim.config.loader import load_yaml_with_lines, resolve_extends, validate
+from neurosim.config.repeat import expand_repeats
 from neurosim.config.workload import Workload
 from neurosim.errors import ConfigError
 from neurosim.simulate.gpu import GpuArchitecture
@@ -113,8 +114,9 @@ def _set(data: Any, path: tuple, value: Any) -> Any:
 
 def _merged(path: Path) -> Any:
     data, lines = load_yaml_with_lines(path)
-    merged, _ = resolve_extends(path, data, lines, (path.parent,))
-    return merged
+    merged, source_map = resolve_extends(path, data, lines, (path.parent,))
+    expanded, _ = expand_repeats(merged, source_map.locations, source_map.path)
+    return expanded  # as load_config sees it: repeated list items written out
 
 
 def _model_for(data: dict) -> type[StrictModel]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, model_serializer, model_validator
 
 from neurosim.config.base import StrictModel
 from neurosim.engine import PS_PER_S, ReservationTable, SimContext, seconds_to_ps
@@ -41,6 +41,20 @@ class DramChannelConfig(StrictModel):
     write_energy_j_per_bit: NonNegativeJoulesPerBit = Field(description="writing one bit")
     static_power_w: NonNegativeWatts = Field(description="per channel: background power")
     attach_node: int = Field(ge=0, description="interconnect node of the memory controller")
+    channels_per_controller: int = Field(
+        default=1,
+        description="channels sharing one hard memory controller (FPGA fit check): 1 for a "
+        "DDR or LPDDR interface, 2 for the pseudo channels of UltraScale+ HBM2 (UG1393)",
+    )
+
+    @model_serializer(mode="wrap")
+    def _one_controller_each_dumps_as_before(self, handler, info):
+        """A channel with its own controller leaves `channels_per_controller` out of the JSON
+        dump, so its config hash (and every stored sweep point) is what it was before."""
+        data = handler(self)
+        if info.mode == "json" and self.channels_per_controller == 1 and isinstance(data, dict):
+            data.pop("channels_per_controller", None)
+        return data
 
     @model_validator(mode="after")
     def _efficiency_positive(self) -> DramChannelConfig:
@@ -59,9 +73,9 @@ class DramChannelConfig(StrictModel):
         return f"dram.{self.name}"
 
     def fabric_cost(self, device) -> dict[str, float]:
-        """One hard memory controller and the fabric of its AXI port."""
+        """Its share of a hard memory controller and the fabric of its AXI port."""
         return {
-            "memory_controllers": 1.0,
+            "memory_controllers": 1.0 / self.channels_per_controller,
             "lut": float(AXI_PORT_LUTS),
             "ff": float(AXI_PORT_FFS),
         }

@@ -167,6 +167,7 @@ _BY_NAME: dict[str, Range] = {
     "d_conv": Range(1, 64, "", "conv1d width of a selective SSM (Mamba uses 4)"),
     "value_dim": Range(1, 65536, "", "per-head value width"),
     "norms": Range(0, 64, "", "normalisation layers per block"),
+    "channels_per_controller": Range(1, 64, "", "DRAM channels behind one memory controller"),
     "vocab": Range(1, 2**24, "", "vocabularies of real LLMs are below 1M tokens"),
     "mean_active_count": Range(1, 65536, "", "a count is below the levels L <= 65536"),
     "neuron_spread": Range(0, 10, "", "sigma of a log-normal rate factor"),

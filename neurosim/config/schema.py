@@ -145,11 +145,45 @@ def json_schema(models: Sequence[type[BaseModel]], title: str, extends: bool = T
                 "description": "a preset name or relative path whose values this file "
                 "changes (one level only)",
             }
+    _allow_repeat(schema, defs)
     for d in defs.values():
         d.pop("_done", None)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = title
     return schema
+
+
+_REPEAT_KEYS = {
+    "repeat": {
+        "description": "this list item stands for that many items: a count, or "
+        "{count: N, start: S}; {i} in its strings becomes the instance number",
+    },
+    "vary": {
+        "type": "object",
+        "description": "per-instance values of a repeated item: key -> list, one per instance",
+    },
+}
+
+
+def _allow_repeat(node: Any, defs: dict) -> None:
+    """Items of lists of sections may carry `repeat:` and `vary:` (neurosim.config.repeat),
+    which the loader expands before validating."""
+    if isinstance(node, list):
+        for n in node:
+            _allow_repeat(n, defs)
+        return
+    if not isinstance(node, dict):
+        return
+    ref = node.get("items", {}).get("$ref", "") if node.get("type") == "array" else ""
+    target = defs.get(ref.rsplit("/", 1)[-1]) if ref.startswith("#/$defs/") else None
+    if target is not None and "properties" in target:
+        for key, spec in _REPEAT_KEYS.items():
+            target["properties"].setdefault(key, spec)
+    for key, value in node.items():
+        if key != "$defs":
+            _allow_repeat(value, defs)
+    for value in node.get("$defs", {}).values():
+        _allow_repeat(value, defs)
 
 
 # --------------------------------------------------------------------------- reference
