@@ -110,6 +110,9 @@ class PublishedFigures(StrictModel):
     """Published measurements the model is checked against (never used as inputs)."""
 
     tokens_per_s: float | None = Field(default=None, gt=0, description="published throughput")
+    energy_per_token_j: float | None = Field(
+        default=None, gt=0, description="published energy per decoded token of the whole system"
+    )
     dynamic_power_w: float | None = Field(
         default=None, gt=0, description="published dynamic power of the whole system"
     )
