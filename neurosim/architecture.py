@@ -113,6 +113,9 @@ class PublishedFigures(StrictModel):
     energy_per_token_j: float | None = Field(
         default=None, gt=0, description="published energy per decoded token of the whole system"
     )
+    time_per_output_token_s: float | None = Field(
+        default=None, gt=0, description="published mean decode step of each sequence (TPOT)"
+    )
     dynamic_power_w: float | None = Field(
         default=None, gt=0, description="published dynamic power of the whole system"
     )
