@@ -110,6 +110,12 @@ class PublishedFigures(StrictModel):
     """Published measurements the model is checked against (never used as inputs)."""
 
     tokens_per_s: float | None = Field(default=None, gt=0, description="published throughput")
+    energy_per_token_j: float | None = Field(
+        default=None, gt=0, description="published energy per decoded token of the whole system"
+    )
+    time_per_output_token_s: float | None = Field(
+        default=None, gt=0, description="published mean decode step of each sequence (TPOT)"
+    )
     dynamic_power_w: float | None = Field(
         default=None, gt=0, description="published dynamic power of the whole system"
     )
@@ -123,6 +129,17 @@ class PublishedFigures(StrictModel):
     )
     workload: str | None = Field(default=None, description="workload the figures are for")
     source: str = Field(min_length=1, description="where the figures are published")
+
+    @model_serializer(mode="wrap")
+    def _older_blocks_dump_as_before(self, handler, info):
+        """Unset energy and TPOT figures stay out of the JSON dump, so a published block
+        without them keeps its config hash (and every stored sweep point)."""
+        data = handler(self)
+        if info.mode == "json" and isinstance(data, dict):
+            for key in ("energy_per_token_j", "time_per_output_token_s"):
+                if getattr(self, key) is None:
+                    data.pop(key, None)
+        return data
 
     @model_validator(mode="after")
     def _power_with_kind(self) -> PublishedFigures:

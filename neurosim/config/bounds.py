@@ -133,6 +133,8 @@ _BY_CLASS_FIELD: dict[str, Range] = {
     "FpgaResources.memory_controllers": Range(0, 1024, "", "hard DRAM/HBM controllers"),
     "FpgaResources.transceivers": Range(0, 4096, "", "multi-gigabit transceivers"),
     "PublishedFigures.power_w": Range(0, 1e6, "W", "a published power figure"),
+    "PublishedFigures.energy_per_token_j": Range(0, 1e4, "J", "per decoded token"),
+    "PublishedFigures.time_per_output_token_s": Range(0, 1e3, "s", "per decoded token"),
 }
 
 # Then the field's name, in any class.

@@ -129,7 +129,7 @@ def placement_table(pl: dict) -> str:
     return _rows_to_text(rows, "Placement")
 
 
-_DECIMALS = {"tokens/s": 1, "W": 3, "J": 4}
+_DECIMALS = {"tokens/s": 1, "W": 3, "J": 4, "s": 5}
 """Decimals the published comparison shows, by the metric's unit."""
 
 
