@@ -36,7 +36,7 @@ METRICS: dict[str, tuple[str, float]] = {
 }
 """Metric a paper reports -> (neurosim metric registry key, scale to the paper's unit)."""
 
-KINDS = ("FPGA", "neuromorphic chip", "IMC chip")
+KINDS = ("FPGA", "neuromorphic chip", "IMC chip", "near-memory digital chip")
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,31 @@ MEASUREMENTS: tuple[Measurement, ...] = (
         "channel; the authors' model takes 819.2 GB/s as GiB/s (+7 %) and still needs "
         "about 10 % fewer bytes than dense INT8, the U280 row's gap again",
         prompt_tokens=128, decode_tokens=512),
+    Measurement(
+        "loihi2-matmulfree-llm", "Intel Loihi 2 (MatMul-free LM; chip count UNCONFIRMED)",
+        "neuromorphic chip", "on-chip SRAM only", "loihi2_matmulfree",
+        "matmulfree-lm-370m-loihi2", "mJ/token", 405.0,
+        "most of our energy is static power over a token time set by cross-chip spike "
+        "traffic; 12x below the measurement, the per-chip power of a real Loihi 2 board "
+        "(static, I/O, microcode neuron programs) is what the Hala Point-derived preset "
+        "lacks; without a published token rate power and time cannot be separated",
+        decode_tokens=16),
+    Measurement(
+        "loihi2-matmulfree-llm-shipped", "Intel Loihi 2 (same measurement, shipped pair)",
+        "neuromorphic chip", "on-chip SRAM only", "loihi2", "matmulfree-lm-370m",
+        "mJ/token", 405.0,
+        "the shipped representation (1.58-bit packed weights, binary spike trains) needs 5 "
+        "chips instead of 21: the chip count, set by the 8-bit weights the real deployment "
+        "stores, drives static energy",
+        decode_tokens=16),
+    Measurement(
+        "northpole-llm", "IBM NorthPole (96 cards of a 288-card rack)",
+        "near-memory digital chip", "on-chip SRAM only", "northpole_rack",
+        "granite-3.3-8b-northpole", "ms/token", 2.8,
+        "each layer is split over all 96 cards, so every activation goes to every card; the "
+        "measured system pipelines layers over cards and 2.8 ms over 96 cards (~29 us per "
+        "card) says card hops and runtime latency, not MACs, set its TPOT",
+        batch=28, decode_tokens=1, context_tokens=2048),
 )
 
 
