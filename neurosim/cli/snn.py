@@ -117,7 +117,10 @@ def run_network(args, load_architecture) -> int:
             "spinnaker2, brainscales2) have one"
         )
     net = load_nir(args.workload)
-    raster = simulate(net, _inputs(args, net), args.timesteps, args.dt)
+    delivery = arch.neuron_cores.spike_delivery
+    raster = simulate(
+        net, _inputs(args, net), args.timesteps, args.dt, delivery == "next_timestep"
+    )
     placement = place_network(net, arch)
     run = cost_network(arch, net, raster, placement)
     limits = arch.neuron_cores
@@ -128,7 +131,8 @@ def run_network(args, load_architecture) -> int:
     )
     print(
         f"placement on {arch.name}: {placement.cores} cores on {placement.chips} chip(s) "
-        f"({placement.cores_per_chip} cores per chip), multicast: {limits.multicast}"
+        f"({placement.cores_per_chip} cores per chip), multicast: {limits.multicast}, "
+        f"spike delivery: {delivery.replace('_', ' ')}"
     )
     print("  per-core use, max / mean:")
     for k, v in util.items():
