@@ -157,3 +157,19 @@ def test_spike_costs_out_of_range_are_config_errors():
     arch = load_architecture(REPO / "architectures" / "loihi.yaml")
     with pytest.raises(ConfigError, match="message_in_latency_s.*between 0 and 0.001 s"):
         with_overrides(arch, {"neuron_cores.message_in_latency_s": 2.0}, source="test")
+
+
+def test_cli_prints_messages_per_timestep(tmp_path, capsys):
+    from neurosim.cli.app import main
+
+    path = tmp_path / "net.nir"
+    nir.write(str(path), _two_layers(2, 2))
+    spikes = tmp_path / "in.npz"
+    np.savez(spikes, x=np.ones((4, 1)))
+    code = main(["run", "loihi", str(path), "--input", str(spikes), "--timesteps", "4",
+                 "--out", str(tmp_path / "res")])  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 0, text
+    # one core: A's 2 spikes reach it (2 messages) and the input's 1 message arrives
+    assert "messages per timestep      2 sent, 3 received (none multicast)" in text
+    assert "spike delivery: same timestep" in text

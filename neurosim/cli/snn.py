@@ -160,6 +160,9 @@ def run_network(args, load_architecture) -> int:
         f"{k} {format_quantity(float(v.mean()), 'time')}" for k, v in run.phases_s.items()
     )
     print(f"  {'mean phases per timestep':<26} {phases}")
+    sent, got = (run.ledger.get("neuron_core", e) for e in ("message_out", "message_in"))
+    print(f"  {'messages per timestep':<26} {sent / args.timesteps:.4g} sent, "
+          f"{got / args.timesteps:.4g} received ({limits.multicast} multicast)")  # fmt: skip
     out = args.out or Path("results") / f"{arch.name}__{net.name}__snn__s{args.seed}"
     out.mkdir(parents=True, exist_ok=True)
     record = {
