@@ -689,6 +689,28 @@ def gen_multicast_table() -> str:
     return run("scripts/multicast_table.py")
 
 
+def gen_snn_bench() -> str:
+    """scripts/bench_snn.py: the 100k-neuron, 10M-synapse network for 1,000 timesteps."""
+    note = machine_note()  # the load before the run, not the run's own
+    found = tables(run("scripts/bench_snn.py"))
+    if not found:
+        raise GenerationError("scripts/bench_snn.py printed no table")
+    return lines_of(found[0]) + "\n" + note
+
+
+def gen_sanafe_bench() -> str:
+    """scripts/bench_sanafe.py: the head-to-head with SANA-FE, which must be importable
+    (`pip install sanafe==2.2.9`, or its directory on PYTHONPATH)."""
+    note = machine_note()
+    text = run("scripts/bench_sanafe.py")
+    found = tables(text)
+    lines = text.splitlines()
+    if len(found) < 2 or not lines:
+        raise GenerationError(f"scripts/bench_sanafe.py printed no two tables:\n{text[:1500]}")
+    notes = [line for line in lines if line.startswith("neurosim spikes per population")]
+    return lines_of([lines[0], "", *found[0], "", *notes, "", *found[1]]) + "\n" + note
+
+
 def gen_gpu_validation() -> str:
     return run("scripts/gpu_validation.py")
 
@@ -740,6 +762,8 @@ GENERATORS: dict[str, Generator] = {
     "gpu-modes": Generator(gen_gpu_modes),
     "accelerator-validation": Generator(gen_accelerator_validation),
     "benchmark": Generator(gen_benchmark, timing=True, slow=True),
+    "snn-bench": Generator(gen_snn_bench, timing=True, slow=True),
+    "sanafe-bench": Generator(gen_sanafe_bench, timing=True, slow=True),
     "mixer-presets": Generator(gen_mixer_presets),
     "context-curve": Generator(gen_attention_curve("context"), figures=attention_figure("context")),
     "batch-curve": Generator(gen_attention_curve("batch"), figures=attention_figure("batch")),

@@ -117,7 +117,10 @@ def run_network(args, load_architecture) -> int:
             "spinnaker2, brainscales2) have one"
         )
     net = load_nir(args.workload)
-    raster = simulate(net, _inputs(args, net), args.timesteps, args.dt)
+    delivery = arch.neuron_cores.spike_delivery
+    raster = simulate(
+        net, _inputs(args, net), args.timesteps, args.dt, delivery == "next_timestep"
+    )
     placement = place_network(net, arch)
     run = cost_network(arch, net, raster, placement)
     limits = arch.neuron_cores
@@ -128,7 +131,8 @@ def run_network(args, load_architecture) -> int:
     )
     print(
         f"placement on {arch.name}: {placement.cores} cores on {placement.chips} chip(s) "
-        f"({placement.cores_per_chip} cores per chip), multicast: {limits.multicast}"
+        f"({placement.cores_per_chip} cores per chip), multicast: {limits.multicast}, "
+        f"spike delivery: {delivery.replace('_', ' ')}"
     )
     print("  per-core use, max / mean:")
     for k, v in util.items():
@@ -156,6 +160,9 @@ def run_network(args, load_architecture) -> int:
         f"{k} {format_quantity(float(v.mean()), 'time')}" for k, v in run.phases_s.items()
     )
     print(f"  {'mean phases per timestep':<26} {phases}")
+    sent, got = (run.ledger.get("neuron_core", e) for e in ("message_out", "message_in"))
+    print(f"  {'messages per timestep':<26} {sent / args.timesteps:.4g} sent, "
+          f"{got / args.timesteps:.4g} received ({limits.multicast} multicast)")  # fmt: skip
     out = args.out or Path("results") / f"{arch.name}__{net.name}__snn__s{args.seed}"
     out.mkdir(parents=True, exist_ok=True)
     record = {

@@ -74,6 +74,8 @@ def _short(value: int | float) -> str:
 _TIME = Range(0, 1.0, "s", "no per-event time or per-token overhead of real hardware is longer")
 _UNITS = Range(1, MAX_UNITS, "", "the simulator routes every pair of units")
 _SIZE_2_20 = Range(1, 2**20, "", "over a million is no real layer or array dimension")
+_SPIKE_J = Range(0, 1e-6, "J", "one spike or message in a core: real cores spend pJ to nJ")
+_SPIKE_S = Range(0, 1e-3, "s", "one spike or message in a core: real cores take ns to us")
 
 # Checked first: a class and its field.
 _BY_CLASS_FIELD: dict[str, Range] = {
@@ -114,6 +116,12 @@ _BY_CLASS_FIELD: dict[str, Range] = {
     "NeuronCoreLimits.synapse_bits": Range(1, 64, "bits", "one stored synapse"),
     "NeuronCoreLimits.routes_per_core": Range(1, 2**24, "", "routing entries of one core"),
     "NeuronCoreLimits.analog_speedup": Range(1e-3, 1e9, "", "acceleration of analog time"),
+    "NeuronCoreLimits.spike_energy_j": _SPIKE_J,
+    "NeuronCoreLimits.message_out_energy_j": _SPIKE_J,
+    "NeuronCoreLimits.message_in_energy_j": _SPIKE_J,
+    "NeuronCoreLimits.spike_latency_s": _SPIKE_S,
+    "NeuronCoreLimits.message_out_latency_s": _SPIKE_S,
+    "NeuronCoreLimits.message_in_latency_s": _SPIKE_S,
     "CellConfig.programming_sigma": Range(0, 1, "", "a fraction of G_max"),
     "CellConfig.drift_nu": Range(0, 1, "", "measured PCM/ReRAM exponents are below ~0.1"),
     "CellConfig.drift_nu_sigma": Range(0, 1, "", "spread of the drift exponent"),

@@ -18,7 +18,8 @@ def price_table(arch: Architecture) -> dict[tuple[str, str], float]:
     """Joules per event for every (component, event kind) the architecture can emit:
     each section prices its own events."""
     sections = [arch.compute, arch.onchip_memory, arch.interconnect, *arch.dram_channels, arch.host]
-    sections += [s for s in (arch.adc, arch.chips, arch.attention_engine) if s is not None]
+    optional = (arch.adc, arch.chips, arch.attention_engine, arch.neuron_cores)
+    sections += [s for s in optional if s is not None]
     table: dict[tuple[str, str], float] = {}
     for section in sections:
         table |= section.prices()
@@ -64,6 +65,7 @@ _SECTION = {
     "host": "host.cpu",
     "host_link": "host.link",
     "attention": "attention_engine.energy",
+    "neuron_core": "neuron_cores",
 }
 
 

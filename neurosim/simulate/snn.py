@@ -3,9 +3,11 @@
 From the functional raster and the placement, every timestep (a bulk-synchronous tick):
 
 1. compute: each core processes the synaptic events of the spikes that reach it and
-   updates all its neurons; the slowest core sets the phase (the preset's unit
-   throughput, `compute.lanes` synops and `compute.neuron_updates_per_cycle` updates per
-   cycle, shared by its `neuron_cores.cores_per_unit` cores);
+   updates all its neurons (the preset's unit throughput, `compute.lanes` synops and
+   `compute.neuron_updates_per_cycle` updates per cycle, shared by its
+   `neuron_cores.cores_per_unit` cores), and spends `neuron_cores.spike_latency_s` per
+   spike it generates, `message_out_latency_s` per message it sends and
+   `message_in_latency_s` per message it receives; the slowest core sets the phase;
 2. spikes: every active neuron sends one message per destination core (`multicast:
    none`) or one packet copied along the union of its dimension-order routes (`tree`);
    the busiest link's serialisation plus the longest route's latency set the phase;
@@ -19,6 +21,9 @@ dt / speedup, spikes are routed digitally meanwhile (the longer of the two), no 
 
 Events are counted on the same ledger as the LLM path and priced by `results.pricing`:
 `compute/synop` per synaptic event, `compute/neuron_update` per neuron per timestep,
+`neuron_core/spike`, `neuron_core/message_out` and `neuron_core/message_in` per spike
+generated and message sent or received (multicast none: one message per destination
+core; tree: one per spike, received once by every destination core), and
 `interconnect/bit_hop` and `chip_link/bit` per message bit and link.
 """
 
@@ -31,6 +36,7 @@ import numpy as np
 
 from neurosim.architecture import Architecture
 from neurosim.components.interconnect import link_parameters, route_latency_ps
+from neurosim.components.neuron_core import COMPONENT as SPIKE_COMPONENT
 from neurosim.components.routing import CHIP_LINK, build_routing, chip_topology
 from neurosim.engine import PS_PER_S
 from neurosim.ledger import Ledger
@@ -74,13 +80,31 @@ class SnnRun:
 
 
 @numba.njit(cache=True)
-def _core_events(indptr_t, active, dest_ptr, dest_core, dest_syn, events):  # pragma: no cover
-    """events[t, core] += synapses reached on that core by the active neurons of step t."""
+def _core_events(
+    indptr_t, active, dest_ptr, dest_core, dest_syn, events, received
+):  # pragma: no cover
+    """events[t, core] += synapses reached on that core by the active neurons of step t;
+    received[t, core] += messages (one per active neuron with synapses there)."""
     for t in range(indptr_t.size - 1):
         for a in range(indptr_t[t], indptr_t[t + 1]):
             j = active[a]
             for k in range(dest_ptr[j], dest_ptr[j + 1]):
                 events[t, dest_core[k]] += dest_syn[k]
+                received[t, dest_core[k]] += 1
+
+
+@numba.njit(cache=True)
+def _source_counts(
+    indptr_t, active, core_of, messages, spiking, spikes, sent
+):  # pragma: no cover
+    """At each active neuron's core in step t: spikes[t, core] += 1 (spiking populations)
+    and sent[t, core] += the messages the neuron sends."""
+    for t in range(indptr_t.size - 1):
+        for a in range(indptr_t[t], indptr_t[t + 1]):
+            j = active[a]
+            c = core_of[j]
+            spikes[t, c] += spiking
+            sent[t, c] += messages[j]
 
 
 @numba.njit(cache=True)
@@ -183,6 +207,9 @@ def cost_network(
     tree = limits.multicast == "tree"
     bits = arch.interconnect.spike_message_bits
     events = np.zeros((T, placement.cores), dtype=np.int64)
+    spikes_out = np.zeros((T, placement.cores), dtype=np.int64)
+    sent = np.zeros((T, placement.cores), dtype=np.int64)
+    received = np.zeros((T, placement.cores), dtype=np.int64)
     msgs = np.zeros((T, fabric.routing.n_links))
     path_ps = np.zeros(T)
     host = fabric.gateway
@@ -190,8 +217,9 @@ def cost_network(
         ptr, dest = placement.dest_indptr[i], placement.dest_core[i]
         if dest.size:
             _core_events(
-                raster.indptr[i], raster.active[i], ptr, dest, placement.dest_synapses[i], events
-            )
+                raster.indptr[i], raster.active[i], ptr, dest, placement.dest_synapses[i],
+                events, received,
+            )  # fmt: skip
         cores = placement.core_of[i]
         src_nodes = (
             np.full(pop.size, host, np.int64) if cores is None else fabric.node_of_core[cores]
@@ -201,6 +229,13 @@ def cost_network(
         )
         if reads_out and cores is not None:  # outputs go to the host as well
             ptr, dest = _with_host(ptr, dest, fabric.host_core)
+        if cores is not None:
+            fan_out = np.diff(ptr)
+            messages = np.minimum(fan_out, 1) if tree else fan_out
+            _source_counts(
+                raster.indptr[i], raster.active[i], cores, messages, int(pop.spiking),
+                spikes_out, sent,
+            )  # fmt: skip
         class_of, links, latency = _fan_out_classes(fabric, src_nodes, ptr, dest, tree)
         if links is not None:
             _link_loads(
@@ -210,6 +245,7 @@ def cost_network(
     per_core_lanes = cfg.lanes / limits.cores_per_unit
     per_core_updates = cfg.neuron_updates_per_cycle / limits.cores_per_unit
     core_s = (events / per_core_lanes + placement.neurons[None, :] / per_core_updates) * cycle_s
+    core_s = core_s + limits.spike_busy_s(spikes_out, sent, received)
     compute_s = core_s.max(axis=1) if placement.cores else np.zeros(T)
     link_s = msgs * bits * fabric.ps_per_bit[None, :] / PS_PER_S
     spikes_s = (link_s.max(axis=1) if link_s.size else np.zeros(T)) + path_ps / PS_PER_S
@@ -229,6 +265,9 @@ def cost_network(
     placed_events = int(events.sum())
     ledger.add("compute", "synop", placed_events)
     ledger.add("compute", "neuron_update", int(placement.neurons.sum()) * T)
+    ledger.add(SPIKE_COMPONENT, "spike", int(spikes_out.sum()))
+    ledger.add(SPIKE_COMPONENT, "message_out", int(sent.sum()))
+    ledger.add(SPIKE_COMPONENT, "message_in", int(received.sum()))
     chip_link = fabric.routing.link_class == CHIP_LINK
     on_chip_bits = float(msgs[:, ~chip_link].sum()) * bits
     ledger.add("interconnect", "bit_hop", round(on_chip_bits))

@@ -2,8 +2,10 @@
 
 Each timestep, populations are evaluated in the network's order. A population's input
 current is its bias plus, for every projection into it, the weighted sum of the source's
-outputs (this timestep's, or the previous timestep's for a recurrent projection). The
-neuron equations of NIR are integrated with forward Euler over the timestep `dt`:
+outputs (this timestep's, or the previous timestep's for a recurrent projection, and
+for every projection when `next_timestep` is set: Loihi's cores integrate a spike in the
+timestep after it was sent). The neuron equations of NIR are integrated with forward
+Euler over the timestep `dt`:
 
 - LIF:      v += dt/tau (v_leak - v + r I);  spike if v > v_threshold, then v = v_reset
 - CubaLIF:  i += dt/tau_syn (w_in I - i);  v += dt/tau_mem (v_leak - v + r i);  spike, reset
@@ -195,9 +197,16 @@ def _check_inputs(net: SnnNetwork, inputs: dict[str, np.ndarray], timesteps: int
     return out
 
 
-def simulate(net: SnnNetwork, inputs: dict[str, np.ndarray], timesteps: int, dt: float) -> Raster:
+def simulate(
+    net: SnnNetwork,
+    inputs: dict[str, np.ndarray],
+    timesteps: int,
+    dt: float,
+    next_timestep: bool = False,
+) -> Raster:
     """Run the network for `timesteps` steps of `dt` seconds on `inputs` (name ->
-    array of shape (timesteps, *input shape)) and return its raster."""
+    array of shape (timesteps, *input shape)) and return its raster; with
+    `next_timestep`, every spike reaches its targets one timestep after it is fired."""
     if timesteps < 1:
         raise UsageError(f"--timesteps must be at least 1; got {timesteps}")
     if not dt > 0:
@@ -229,7 +238,7 @@ def simulate(net: SnnNetwork, inputs: dict[str, np.ndarray], timesteps: int, dt:
                     current[:] = pop.bias
                 for k in incoming[i]:
                     pr = net.projections[k]
-                    act, values = (prev if pr.delayed else now)[pr.source]
+                    act, values = (prev if pr.delayed or next_timestep else now)[pr.source]
                     events[k] += _accumulate(pr.indptr, pr.post, pr.weight, act, values, current)
                 if pop.kind == "output":
                     recorded[pop.name][t] = current
