@@ -21,6 +21,7 @@ metadata naming one process per resource kind and one thread per resource, plus
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,42 +179,79 @@ class TimelineRecorder:
             for r in self._records
         )
 
-    def _columns(self, step: int | None = None):
-        """The records as parallel lists, one entry per span: track id, start, end,
-        label, step; and each track's (kind, index), by track id."""
-        tracks: dict[tuple[str, int], int] = {}
-        track, start, end, labels, steps = [], [], [], [], []
-        for kind, index, s, e, label, st in self._records:
-            if step is not None and st != step:
-                continue
-            if isinstance(index, np.ndarray):  # several servers: e holds durations
-                keep = e > 0
-                index, e = index[keep], e[keep]
-                s = np.broadcast_to(s, keep.shape)[keep]
-                ids = [tracks.setdefault((kind, i), len(tracks)) for i in index.tolist()]
-                track += ids
-                start += s.tolist()
-                end += (s + e).tolist()
-                labels += [label] * len(ids)
-                steps += [st] * len(ids)
-            else:
-                track.append(tracks.setdefault((kind, index), len(tracks)))
-                start.append(s)
-                end.append(e)
-                labels.append(label)
-                steps.append(st)
-        return track, start, end, labels, steps, list(tracks)
+    def _table(self) -> _Table:
+        """The records as numpy columns, one row per span, in recording order."""
+        if not self._records:
+            empty = np.zeros(0, dtype=np.int64)
+            return _Table(empty, empty, empty, empty, empty, empty, [])
+        kinds, indices, starts, ends, labels, steps = zip(*self._records, strict=True)
+        n = len(kinds)
+        code = {k: i for i, k in enumerate(KINDS)}
+        rec_kind = np.array([code[k] for k in kinds], dtype=np.int64)
+        rec_step = np.array(steps, dtype=np.int64)
+        distinct_ids: dict[tuple, int] = {}  # equal labels share one name
+        rec_label = np.array(
+            [distinct_ids.setdefault(label, len(distinct_ids)) for label in labels],
+            dtype=np.int64,
+        )
+        distinct = list(distinct_ids)
+        many = np.array([type(x) is np.ndarray for x in indices], dtype=bool)
+        one = np.flatnonzero(~many).tolist()
+        grouped = np.flatnonzero(many).tolist()
+        counts = np.ones(n, dtype=np.int64)
+        if grouped:
+            sizes = np.array([indices[i].size for i in grouped], dtype=np.int64)
+            m_index = np.concatenate([indices[i] for i in grouped]).astype(np.int64)
+            m_start = np.concatenate([starts[i] for i in grouped]).astype(np.int64)
+            m_dur = np.concatenate([ends[i] for i in grouped]).astype(np.int64)
+            m_rec = np.repeat(grouped, sizes)
+            keep = m_dur > 0  # empty holds are not spans
+            m_index, m_start, m_dur, m_rec = m_index[keep], m_start[keep], m_dur[keep], m_rec[keep]
+            kept = np.bincount(m_rec, minlength=n)[grouped]
+            counts[grouped] = kept
+        offsets = np.cumsum(counts) - counts
+        total = int(counts.sum())
+        rows = np.empty(total, dtype=np.int64)  # the record of each span
+        index = np.empty(total, dtype=np.int64)
+        start = np.empty(total, dtype=np.int64)
+        end = np.empty(total, dtype=np.int64)
+        at = offsets[one]
+        rows[at] = one
+        index[at] = [indices[i] for i in one]
+        start[at] = [starts[i] for i in one]
+        end[at] = [ends[i] for i in one]
+        if grouped and m_rec.size:
+            # each grouped span goes to its record's offset plus its rank in the record
+            first_of = np.cumsum(kept) - kept
+            at = np.repeat(offsets[grouped] - first_of, kept) + np.arange(m_rec.size)
+            rows[at] = m_rec
+            index[at] = m_index
+            start[at] = m_start
+            end[at] = m_start + m_dur
+        return _Table(
+            rec_kind[rows], index, start, end, rec_label[rows], rec_step[rows], distinct
+        )
 
     def spans(self, step: int | None = None) -> list[Span]:
         """Every recorded span (of one step when `step` is given), in recording order."""
-        track, start, end, labels, steps, keys = self._columns(step)
-        tracks = self._track_info(keys)
-        describe = self._describer()
+        table = self._table()
+        sel = slice(None) if step is None else table.step == step
+        kind, index = table.kind[sel].tolist(), table.index[sel].tolist()
+        label, steps = table.label[sel].tolist(), table.step[sel].tolist()
+        start, end = table.start[sel].tolist(), table.end[sel].tolist()
+        names = self._names
+        tracks: dict[tuple[int, int], tuple[str, str]] = {}
+        described = self._described(table)
         out = []
-        for t, s, e, label, st in zip(track, start, end, labels, steps, strict=True):
-            kind, name, index = tracks[t]
-            activity, what = describe(label, st)
-            out.append(Span(kind, name, s, e, what, activity, st, index, label[2]))
+        for k, i, s, e, lab, st in zip(kind, index, start, end, label, steps, strict=True):
+            found = tracks.get((k, i))
+            if found is None:
+                found = tracks[(k, i)] = (names.kind(KINDS[k], i), names.track(KINDS[k], i))
+            activity, what = described[lab]
+            if activity == self.noun:
+                what = f"{activity} {st}"
+            out.append(Span(found[0], found[1], s, e, what, activity, st, i,
+                            table.labels[lab][2]))
         return out
 
     def fill_series(self) -> list[tuple[int, int]]:
@@ -221,65 +259,81 @@ class TimelineRecorder:
         return sorted(self._fill)
 
     def trace_events(self, metadata: dict) -> dict:
-        """The trace-event JSON object: spans, the fill counter, process and thread names."""
+        """The trace-event JSON object: spans, the fill counter, process and thread names.
+
+        Built column-wise: numpy works out every span's track, times and name, then one
+        pass makes the span objects (the only per-span Python work)."""
+        table = self._table()
         names = self._names
-        describe = self._describer()
         noun = self.noun
-        lookup: dict[tuple[str, int], tuple[int, int]] = {}
-        tracks: list[tuple[str, str, int]] = []  # (kind, display name, index) by tid - 1
-
-        def track(kind: str, index: int) -> tuple[int, int]:
-            """(pid, tid) of a resource, numbering tracks as they first appear."""
-            found = lookup.get((kind, index))
-            if found is None:
-                shown = names.kind(kind, index)
-                tracks.append((shown, names.track(kind, index), index))
-                found = lookup[(kind, index)] = (KINDS.index(shown) + 1, len(tracks))
-            return found
-
-        events: list[dict] = []
-        for kind, index, start, end, label, step in self._records:
-            activity, name = describe(label, step)
-            if isinstance(index, np.ndarray):  # several servers at once: end holds durations
-                keep = end > 0
-                starts = np.broadcast_to(start, keep.shape)[keep]
-                ts = np.round(starts / PS_PER_US, 6).tolist()
-                dur = np.round(end[keep] / PS_PER_US, 6).tolist()
-                ids = [lookup.get((kind, i)) or track(kind, i) for i in index[keep].tolist()]
-                events += [
-                    {"name": name, "cat": activity, "ph": "X", "ts": t, "dur": d,
-                     "pid": pt[0], "tid": pt[1]}
-                    for t, d, pt in zip(ts, dur, ids, strict=True)
-                ]
-                continue
-            pid, tid = lookup.get((kind, index)) or track(kind, index)
-            event = {"name": name, "cat": activity, "ph": "X", "ts": _us(start),
-                     "dur": _us(end - start), "pid": pid, "tid": tid}
-            if label[2] >= 0:
-                event["args"] = {noun: step, "tile": label[2]}
-            events.append(event)
+        # tracks: one per (kind, index) used, numbered by kind then index
+        width = int(table.index.max()) + 1 if table.index.size else 1
+        used = np.zeros(len(KINDS) * width, dtype=bool)
+        key = table.kind * width + table.index
+        used[key] = True
+        track_keys = np.flatnonzero(used)
+        tid_of = np.zeros(used.size, dtype=np.int64)
+        tid_of[track_keys] = np.arange(1, track_keys.size + 1)
+        tracks: list[tuple[str, str, int]] = []  # (shown kind, display name, index) by tid - 1
+        for k, i in zip(*np.divmod(track_keys, width), strict=True):
+            kind, i = KINDS[int(k)], int(i)
+            tracks.append((names.kind(kind, i), names.track(kind, i), i))
+        pid_of_track = np.array([0] + [KINDS.index(kind) + 1 for kind, _, _ in tracks])
+        tid = tid_of[key]
+        pid = pid_of_track[tid]
+        # names: one per label, the step spans named after their step
+        described = self._described(table)
+        label_name = np.array([what for _, what in described] or [""], dtype=object)
+        label_cat = np.array([activity for activity, _ in described] or [""], dtype=object)
+        name = label_name[table.label]
+        cat = label_cat[table.label]
+        is_step = cat == noun
+        if is_step.any():
+            name[is_step] = [f"{noun} {st}" for st in table.step[is_step].tolist()]
+        tile = np.array([lab[2] for lab in table.labels] or [-1], dtype=np.int64)[table.label]
+        ts = table.start / PS_PER_US  # exact: the nearest double to ps / 10^6
+        dur = (table.end - table.start) / PS_PER_US
+        # two passes, so that the many spans without args are made without a test each
+        bare = tile < 0
+        events: list[dict] = [
+            {"name": n, "cat": c, "ph": "X", "ts": t, "dur": d, "pid": p, "tid": q}
+            for n, c, t, d, p, q in zip(
+                name[bare].tolist(), cat[bare].tolist(), ts[bare].tolist(),
+                dur[bare].tolist(), pid[bare].tolist(), tid[bare].tolist(), strict=True,
+            )
+        ]
+        tiled = ~bare
+        events += [
+            {"name": n, "cat": c, "ph": "X", "ts": t, "dur": d, "pid": p, "tid": q,
+             "args": {noun: s, "tile": k}}
+            for n, c, t, d, p, q, k, s in zip(
+                name[tiled].tolist(), cat[tiled].tolist(), ts[tiled].tolist(),
+                dur[tiled].tolist(), pid[tiled].tolist(), tid[tiled].tolist(),
+                tile[tiled].tolist(), table.step[tiled].tolist(), strict=True,
+            )
+        ]
         pid_mem = KINDS.index("onchip_memory") + 1
-        for ps, used in self.fill_series():
+        for ps, in_use in self.fill_series():
             events.append(
                 {
                     "name": "stream buffer fill",
                     "ph": "C",
                     "ts": _us(ps),
                     "pid": pid_mem,
-                    "args": {"bytes in use": used},
+                    "args": {"bytes in use": in_use},
                 }
             )
         meta: list[dict] = []
         used_kinds = {kind for kind, _, _ in tracks} | ({"onchip_memory"} if self._fill else set())
         for kind in KINDS:
             if kind in used_kinds:
-                pid = KINDS.index(kind) + 1
-                meta.append(_meta("process_name", pid, None, {"name": PROCESS_NAMES[kind]}))
-                meta.append(_meta("process_sort_index", pid, None, {"sort_index": pid}))
-        for tid, (kind, name, index) in enumerate(tracks, start=1):
-            pid = KINDS.index(kind) + 1
-            meta.append(_meta("thread_name", pid, tid, {"name": name}))
-            meta.append(_meta("thread_sort_index", pid, tid, {"sort_index": index}))
+                p = KINDS.index(kind) + 1
+                meta.append(_meta("process_name", p, None, {"name": PROCESS_NAMES[kind]}))
+                meta.append(_meta("process_sort_index", p, None, {"sort_index": p}))
+        for t, (kind, shown, index) in enumerate(tracks, start=1):
+            p = KINDS.index(kind) + 1
+            meta.append(_meta("thread_name", p, t, {"name": shown}))
+            meta.append(_meta("thread_sort_index", p, t, {"sort_index": index}))
         other = dict(metadata)
         other.update(
             {
@@ -287,7 +341,7 @@ class TimelineRecorder:
                 "step": self.noun,
                 "step_cap": self.max_steps,
                 "event_cap": self.max_events,
-                "events": self.events,
+                "events": len(events) - len(self._fill),
                 "cut_short": self.cut_short,
                 "time_unit": "ts and dur in microseconds (holds are integer picoseconds)",
                 "cap_note": (
@@ -302,31 +356,39 @@ class TimelineRecorder:
 
     def write(self, path: Path, metadata: dict) -> Path:
         """Write the trace-event JSON file (see `trace_events`)."""
-        data = orjson.dumps(self.trace_events(metadata))  # ~10x the standard json's speed
+        # the span objects are young and many: a collection pass while they are built
+        # would walk them all (and the run's heap) for nothing, so the collector waits
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            data = orjson.dumps(self.trace_events(metadata))  # ~10x the standard json's speed
+        finally:
+            if was_enabled:
+                gc.enable()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         return path
 
-    def _track_info(self, keys: list[tuple[str, int]]) -> list[tuple[str, str, int]]:
-        """(kind, display name, index) of each (kind, index) in `keys`."""
+    def _described(self, table: _Table) -> list[tuple[str, str]]:
+        """(activity, span name) of each of the table's distinct labels."""
         names = self._names
-        return [(names.kind(kind, index), names.track(kind, index), index) for kind, index in keys]
+        return [
+            (label[0], label[0]) if label[0] == self.noun else names.describe(label)
+            for label in table.labels
+        ]
 
-    def _describer(self):
-        """`describe(label, step)` -> (activity, span name), remembered per label."""
-        names = self._names
-        cache: dict[int, tuple[str, str]] = {}
 
-        def describe(label: tuple, step: int) -> tuple[str, str]:
-            if label[0] in ("token", "timestep"):
-                return label[0], f"{label[0]} {step}"
-            # labels are kept alive by the recorder, so their ids are unique keys
-            found = cache.get(id(label))
-            if found is None:
-                found = cache[id(label)] = names.describe(label)
-            return found
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """Every recorded span as numpy columns (see `TimelineRecorder._table`)."""
 
-        return describe
+    kind: np.ndarray  # position in KINDS of the kind recorded (links not yet split)
+    index: np.ndarray
+    start: np.ndarray  # ps
+    end: np.ndarray  # ps
+    label: np.ndarray  # position in `labels`
+    step: np.ndarray
+    labels: list[tuple]
 
 
 def _us(ps: int) -> float:
