@@ -31,7 +31,7 @@ import orjson
 from neurosim.resources import Resource
 
 # resource kinds, in the order their processes are listed (pid = position + 1)
-KINDS = ("schedule", "dram", "compute", "adc", "link", "chip_link", "onchip_memory")
+KINDS = ("schedule", "dram", "compute", "adc", "link", "chip_link", "onchip_memory", "core")
 PROCESS_NAMES = {
     "schedule": "schedule (tokens, layers, spike phases)",
     "dram": "DRAM channels",
@@ -40,6 +40,7 @@ PROCESS_NAMES = {
     "link": "NoC links",
     "chip_link": "chip links",
     "onchip_memory": "on-chip memory",
+    "core": "neuron cores",
 }
 SCHEDULE_TRACKS = ("steps", "layers", "spike phases")  # indices of the schedule's tracks
 STEPS, LAYERS, PHASES = range(3)
@@ -104,6 +105,11 @@ class TimelineRecorder:
             self._tables.append(table)
         self._names = _Names(system, planner)
 
+    def use_names(self, names) -> None:
+        """Name tracks and spans with `names` (`kind`, `track`, `describe`, as `_Names`),
+        for a run with no built system (an imported spiking network)."""
+        self._names = names
+
     def detach(self) -> None:
         """Stop listening: later holds cost nothing."""
         for table in self._tables:
@@ -136,19 +142,25 @@ class TimelineRecorder:
 
     def held_many(self, table, servers, starts, durations) -> None:
         """A reservation table granted several servers at once (arrays)."""
+        if self.recording:
+            self.span_many(self._table_kind[id(table)], servers, starts, durations)
+
+    def span_many(self, kind: str, indices, starts, durations, label: tuple | None = None):
+        """Resources (`kind`, each of `indices`) busy from `starts` for `durations` ps
+        (arrays of one length) on `label` (default: the current `label`)."""
         if not self.recording:
             return
-        # the table hands over fresh arrays: keep them as they are (empty holds and the
-        # span cap are dealt with when reading, so this stays a few microseconds)
+        # fresh arrays are kept as they are (empty holds and the span cap are dealt with
+        # when reading, so this stays a few microseconds)
         room = self.max_events - self._count
-        if servers.size > room:
-            servers, starts, durations = servers[:room], starts[:room], durations[:room]
+        if indices.size > room:
+            indices, starts, durations = indices[:room], starts[:room], durations[:room]
             self.cut_short = True
             self.recording = False
         self._records.append(
-            (self._table_kind[id(table)], servers, starts, durations, self.label, self.step)
+            (kind, indices, starts, durations, self.label if label is None else label, self.step)
         )
-        self._count += servers.size
+        self._count += indices.size
 
     def span(self, kind: str, index: int, start: int, end: int, label: tuple | None = None):
         """Resource (`kind`, `index`) busy from `start` to `end` ps on `label` (default:
