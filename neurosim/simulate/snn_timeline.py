@@ -45,9 +45,15 @@ class SnnNames:
         a, b = self.links[index]
         return Resource.link(a, b, chip=bool(self.chip_links[index])).display
 
+    def describe_all(self, labels: list[tuple]) -> list[tuple[str, str]]:
+        """`describe` of each label."""
+        return [self.describe(label) for label in labels]
+
     def describe(self, label: tuple) -> tuple[str, str]:
         """(activity, span name): `synaptic events t3`, `spikes t3`, `barrier t3`."""
         activity, _, _, t0, _ = label
+        if activity == "timestep":  # the step itself: named after its number when written
+            return activity, activity
         return activity, f"{activity} t{t0}"
 
 

@@ -315,26 +315,32 @@ class TimelineRecorder:
             )
         ]
         tiled = ~bare
-        events += [
-            {"name": n, "cat": c, "ph": "X", "ts": t, "dur": d, "pid": p, "tid": q,
-             "args": {noun: s, "tile": k}}
-            for n, c, t, d, p, q, k, s in zip(
-                name[tiled].tolist(), cat[tiled].tolist(), ts[tiled].tolist(),
-                dur[tiled].tolist(), pid[tiled].tolist(), tid[tiled].tolist(),
-                tile[tiled].tolist(), table.step[tiled].tolist(), strict=True,
-            )
-        ]
+        if tiled.any():  # one args object per (label, step), shared by its spans
+            pair = table.label[tiled] * (int(table.step.max()) + 1) + table.step[tiled]
+            _, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+            args = np.array(
+                [{noun: s, "tile": k} for k, s in zip(
+                    tile[tiled][first].tolist(), table.step[tiled][first].tolist(), strict=True
+                )],
+                dtype=object,
+            )[inverse.ravel()]
+            events += [
+                {"name": n, "cat": c, "ph": "X", "ts": t, "dur": d, "pid": p, "tid": q,
+                 "args": a}
+                for n, c, t, d, p, q, a in zip(
+                    name[tiled].tolist(), cat[tiled].tolist(), ts[tiled].tolist(),
+                    dur[tiled].tolist(), pid[tiled].tolist(), tid[tiled].tolist(),
+                    args.tolist(), strict=True,
+                )
+            ]
         pid_mem = KINDS.index("onchip_memory") + 1
-        for ps, in_use in self.fill_series():
-            events.append(
-                {
-                    "name": "stream buffer fill",
-                    "ph": "C",
-                    "ts": _us(ps),
-                    "pid": pid_mem,
-                    "args": {"bytes in use": in_use},
-                }
-            )
+        fill = np.array(self.fill_series(), dtype=np.int64).reshape(-1, 2)
+        events += [
+            {"name": "stream buffer fill", "ph": "C", "ts": t, "pid": pid_mem,
+             "args": {"bytes in use": used}}
+            for t, used in zip((fill[:, 0] / PS_PER_US).tolist(), fill[:, 1].tolist(),
+                               strict=True)
+        ]
         meta: list[dict] = []
         used_kinds = {kind for kind, _, _ in tracks} | ({"onchip_memory"} if self._fill else set())
         for kind in KINDS:
@@ -382,12 +388,11 @@ class TimelineRecorder:
         return path
 
     def _described(self, table: _Table) -> list[tuple[str, str]]:
-        """(activity, span name) of each of the table's distinct labels."""
-        names = self._names
-        return [
-            (label[0], label[0]) if label[0] == self.noun else names.describe(label)
-            for label in table.labels
-        ]
+        """(activity, span name) of each of the table's distinct labels (a step's own
+        label is named after its step when written)."""
+        if not table.labels:
+            return []
+        return self._names.describe_all(table.labels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,11 +406,6 @@ class _Table:
     label: np.ndarray  # position in `labels`
     step: np.ndarray
     labels: list[tuple]
-
-
-def _us(ps: int) -> float:
-    """Picoseconds as microseconds, exact to the picosecond."""
-    return round(ps / PS_PER_US, 6)
 
 
 def _meta(name: str, pid: int, tid: int | None, args: dict) -> dict:
@@ -446,9 +446,29 @@ class _Names:
         a, b = self.routing.links[index]
         return Resource.link(a, b, chip=bool(self.routing.link_class[index])).display
 
+    def describe_all(self, labels: list[tuple]) -> list[tuple[str, str]]:
+        """`describe` of each label, worked out once per name: labels that differ only in
+        their tile, of one linear, share it."""
+        acts, groups, tiles, t0, t1 = (np.asarray(c) for c in zip(*labels, strict=True))
+        codes: dict[str, int] = {}
+        act = np.array([codes.setdefault(a, len(codes)) for a in acts.tolist()])
+        n_groups = len(self.groups)
+        linear = self.tile_linear[np.maximum(tiles, 0)].astype(np.int64)
+        what = np.where(tiles >= 0, n_groups + 1 + linear, groups + 1)  # 0: neither
+        columns = (act, what, t0 + 1, t1 + 1)
+        try:
+            key = np.ravel_multi_index(columns, tuple(int(c.max()) + 1 for c in columns))
+        except ValueError:  # too many combinations for one integer key: one by one
+            return [self.describe(label) for label in labels]
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        named = [self.describe(labels[i]) for i in first.tolist()]
+        return [named[i] for i in inverse.ravel().tolist()]
+
     def describe(self, label: tuple) -> tuple[str, str]:
         """(activity, span name) of a label (activity, group, tile, t0, t1)."""
         activity, g, k, t0, t1 = label
+        if activity in ("token", "timestep"):  # a step: named after its number when written
+            return activity, activity
         if k >= 0:
             what = self.linears[int(self.tile_linear[k])]
         elif g >= 0:
