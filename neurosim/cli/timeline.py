@@ -313,7 +313,7 @@ def _network_pictures(directory: Path, run, arch, recorder) -> list[Path]:
         steps = len({s.step for s in spans})
         path = directory / "timeline.png"
         heading = f"{title}: the first {steps} timestep(s)"
-        draw = lambda: token_timeline(spans, path, heading, noun="timestep").path  # noqa: E731
+        draw = lambda: token_timeline(spans, path, heading, noun="first timestep").path  # noqa: E731
         out.append(_write("the timeline picture", path, draw))
     if run.links and run.elapsed_s:
         link_busy = 100 * run.link_busy_s.sum(axis=0) / run.elapsed_s

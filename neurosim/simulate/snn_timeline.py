@@ -70,23 +70,26 @@ def record_timesteps(run: SnnRun, recorder: TimelineRecorder) -> None:
     compute_ps = _ps(run.phases_s["compute"])
     spikes_ps = _ps(run.phases_s["spikes"])
     sync_ps = _ps(run.phases_s["sync"])
-    activity_ps = {name: _ps(a) for name, a in run.core_activity_s.items()}
+    activity_s = run.core_activity_s
     link_ps = _ps(run.link_busy_s)
-    cores = next(iter(activity_ps.values())).shape[1] if activity_ps else 0
+    cores = next(iter(activity_s.values())).shape[1] if activity_s else 0
     for t in range(run.timesteps):
         t0 = int(bounds[t])
         recorder.begin_step(t0, noun="timestep")
         if not recorder.recording:
             break
         compute_end = t0 + int(compute_ps[t])
-        done = np.full(cores, t0, dtype=np.int64)  # where each core's work has got to
-        for name, busy in activity_ps.items():  # each core's work, one activity after another
+        # each core's work, one activity after another; boundaries rounded from the running
+        # sum, which adds up as the cost does, so the slowest core ends the phase exactly
+        done_s = np.zeros(cores)
+        for name, busy in activity_s.items():
+            upto_s = done_s + busy[t]
             used = np.flatnonzero(busy[t])
             if used.size:
-                start = done[used]
-                end = np.minimum(start + busy[t, used], compute_end)  # rounding: at most 1 ps
+                start = t0 + _ps(done_s[used])
+                end = np.minimum(t0 + _ps(upto_s[used]), compute_end)
                 recorder.span_many("core", used, start, end - start, (name, -1, -1, t, t + 1))
-                done[used] = end
+            done_s = upto_s
         spikes_start = t0 if analog else compute_end
         if link_ps.size:
             loaded = np.flatnonzero(link_ps[t])
