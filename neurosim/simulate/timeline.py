@@ -299,7 +299,7 @@ class TimelineRecorder:
         label_cat = np.array([activity for activity, _ in described] or [""], dtype=object)
         name = label_name[table.label]
         cat = label_cat[table.label]
-        is_step = cat == noun
+        is_step = np.array([a == noun for a, _ in described] or [False])[table.label]
         if is_step.any():
             name[is_step] = [f"{noun} {st}" for st in table.step[is_step].tolist()]
         tile = np.array([lab[2] for lab in table.labels] or [-1], dtype=np.int64)[table.label]
