@@ -1,4 +1,5 @@
-"""A static picture of one token's timeline, with its critical path.
+"""Static pictures of a timeline: one token's (or a few timesteps') holds with the
+critical path, and a spiking network's cores x timesteps heat map.
 
 Resources on the y-axis (the layers and spike phases, the DRAM channels, then the
 busiest compute units, ADC banks and links), time on the x-axis, each hold coloured by

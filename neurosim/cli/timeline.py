@@ -1,6 +1,7 @@
 """Where a run's time goes: `run --timeline FILE.json` (trace-event JSON for Perfetto or
 chrome://tracing), `--timeline-tokens`, `--timeline-spans`, and `--plots DIR` on `run`
-and `compare` (the link-utilisation map and, from the DES, one token's timeline)."""
+and `compare` (the link-utilisation map and, from the DES, one token's timeline); for an
+imported spiking network, `--timeline-timesteps` and a cores x timesteps heat map."""
 
 from __future__ import annotations
 
