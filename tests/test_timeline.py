@@ -121,6 +121,14 @@ def test_shared_adc_banks_get_tracks_matching_their_busy_time(
         )
 
 
+def test_the_fill_counter_keeps_the_last_value_of_each_instant():
+    rec = TimelineRecorder(1)
+    rec.begin_step(0)
+    for ps, used in [(5, 10), (5, 30), (2, 7), (5, 20), (9, 0)]:
+        rec.fill(ps, used)
+    assert rec.fill_series() == [(2, 7), (5, 20), (9, 0)]
+
+
 def test_recording_changes_no_result(tiny_arch, tiny_workload, tmp_path):
     plain = simulate(tiny_arch, tiny_workload, n_tokens=3, seed=1)
     recorded, _, _ = _record(tiny_arch, tiny_workload, tmp_path)

@@ -267,8 +267,14 @@ class TimelineRecorder:
         return out
 
     def fill_series(self) -> list[tuple[int, int]]:
-        """(ps, stream-buffer bytes in use) in time order."""
-        return sorted(self._fill)
+        """(ps, stream-buffer bytes in use) in time order, one per instant: the fill once
+        that instant's changes are done (a counter shows only that one)."""
+        if not self._fill:
+            return []
+        fill = np.array(self._fill, dtype=np.int64)
+        fill = fill[np.argsort(fill[:, 0], kind="stable")]  # same instant: recording order
+        last = np.append(fill[1:, 0] != fill[:-1, 0], True)
+        return [(t, used) for t, used in fill[last].tolist()]
 
     def trace_events(self, metadata: dict) -> dict:
         """The trace-event JSON object: spans, the fill counter, process and thread names.
