@@ -73,12 +73,11 @@ class SnnRun:
     link_utilisation_max: float = 0.0
     # the schedule behind the phases, for timelines: each core's busy time per timestep
     # by activity ((timesteps, cores) s each; an analog chip's cores emulate all along),
-    # each link's spike serialisation ((timesteps, links) s), the longest route's latency
+    # each link's spike serialisation ((timesteps, links) s)
     core_activity_s: dict[str, np.ndarray] = field(default_factory=dict)
     link_busy_s: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     links: list[tuple[int, int]] = field(default_factory=list)
     chip_links: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    spike_path_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def elapsed_s(self) -> float:
@@ -320,7 +319,6 @@ def cost_network(
         link_busy_s=link_s,
         links=fabric.routing.links,
         chip_links=chip_link,
-        spike_path_s=path_ps / PS_PER_S,
     )
 
 
