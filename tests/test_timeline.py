@@ -87,6 +87,7 @@ def test_trace_has_the_required_fields_and_named_tracks(tiny_arch, tiny_workload
     # spans say what was done: the layer, and the tile in args
     assert any(e["name"].startswith("fetch b0") and "tile" in e["args"] for e in spans)
     assert trace["otherData"]["recorded_steps"] == 3
+    assert trace["otherData"]["events"] == len(spans) == rec.events
 
 
 def test_span_totals_equal_the_reported_busy_time(tiny_arch, tiny_workload, tmp_path):

@@ -25,8 +25,8 @@ import gc
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 import numpy as np
-import orjson
 
 from neurosim.resources import Resource
 
@@ -311,34 +311,24 @@ class TimelineRecorder:
         tile = np.array([lab[2] for lab in table.labels] or [-1], dtype=np.int64)[table.label]
         ts = table.start / PS_PER_US  # exact: the nearest double to ps / 10^6
         dur = (table.end - table.start) / PS_PER_US
-        # two passes, so that the many spans without args are made without a test each
-        bare = tile < 0
-        events: list[dict] = [
-            {"name": n, "cat": c, "ph": "X", "ts": t, "dur": d, "pid": p, "tid": q}
-            for n, c, t, d, p, q in zip(
-                name[bare].tolist(), cat[bare].tolist(), ts[bare].tolist(),
-                dur[bare].tolist(), pid[bare].tolist(), tid[bare].tolist(), strict=True,
-            )
-        ]
-        tiled = ~bare
-        if tiled.any():  # one args object per (label, step), shared by its spans
+        # args: one object per (label, step) of a tile's work, shared by its spans; None
+        # (left out) for the rest
+        args = np.full(tile.size, None, dtype=object)
+        tiled = tile >= 0
+        if tiled.any():
             pair = table.label[tiled] * (int(table.step.max()) + 1) + table.step[tiled]
             _, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
-            args = np.array(
-                [{noun: s, "tile": k} for k, s in zip(
-                    tile[tiled][first].tolist(), table.step[tiled][first].tolist(), strict=True
-                )],
-                dtype=object,
-            )[inverse.ravel()]
-            events += [
-                {"name": n, "cat": c, "ph": "X", "ts": t, "dur": d, "pid": p, "tid": q,
-                 "args": a}
-                for n, c, t, d, p, q, a in zip(
-                    name[tiled].tolist(), cat[tiled].tolist(), ts[tiled].tolist(),
-                    dur[tiled].tolist(), pid[tiled].tolist(), tid[tiled].tolist(),
-                    args.tolist(), strict=True,
-                )
-            ]
+            shared = [{noun: s, "tile": k} for k, s in zip(
+                tile[tiled][first].tolist(), table.step[tiled][first].tolist(), strict=True
+            )]
+            args[tiled] = np.array(shared, dtype=object)[inverse.ravel()]
+        events: list = [
+            _Complete(n, c, "X", t, d, p, q, a)
+            for n, c, t, d, p, q, a in zip(
+                name.tolist(), cat.tolist(), ts.tolist(), dur.tolist(), pid.tolist(),
+                tid.tolist(), args.tolist(), strict=True,
+            )
+        ]
         pid_mem = KINDS.index("onchip_memory") + 1
         fill = np.array(self.fill_series(), dtype=np.int64).reshape(-1, 2)
         events += [
@@ -365,7 +355,7 @@ class TimelineRecorder:
                 "step": self.noun,
                 "step_cap": self.max_steps,
                 "event_cap": self.max_events,
-                "events": len(events) - len(self._fill),
+                "events": int(table.start.size),
                 "cut_short": self.cut_short,
                 "time_unit": "ts and dur in microseconds (holds are integer picoseconds)",
                 "cap_note": (
@@ -381,11 +371,11 @@ class TimelineRecorder:
     def write(self, path: Path, metadata: dict) -> Path:
         """Write the trace-event JSON file (see `trace_events`)."""
         # the span objects are young and many: a collection pass while they are built
-        # would walk them all (and the run's heap) for nothing, so the collector waits
+        # would walk them (and the run's heap) for nothing, so the collector waits
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            data = orjson.dumps(self.trace_events(metadata))  # ~10x the standard json's speed
+            data = msgspec.json.encode(self.trace_events(metadata))
         finally:
             if was_enabled:
                 gc.enable()
@@ -399,6 +389,21 @@ class TimelineRecorder:
         if not table.labels:
             return []
         return self._names.describe_all(table.labels)
+
+
+class _Complete(msgspec.Struct, gc=False, omit_defaults=True):
+    """One "X" (complete) event of the trace-event format, encoded as a JSON object with
+    these keys in this order (`args` left out when None). A struct, not a dict: a third of
+    the memory and half the time to make, for the hundreds of thousands a token has."""
+
+    name: str
+    cat: str
+    ph: str
+    ts: float  # us
+    dur: float  # us
+    pid: int
+    tid: int
+    args: dict | None = None
 
 
 @dataclass(frozen=True, slots=True)
