@@ -224,6 +224,70 @@ def write_timeline_figures() -> None:
             (ROOT / "docs" / "img" / f"{stem}_{variant}.png").write_bytes(files[name])
 
 
+SNN_TIMELINE = [  # docs/timeline.md: the example network spread over four Loihi cores
+    "run", "loihi", "workloads/snn/edge-cnn.nir", "--input-rate", "200", "--timesteps", "100",
+    "--set", "architecture.neuron_cores.neurons_per_core=64",
+    "--set", "architecture.neuron_cores.cores_per_unit=1",
+]
+
+
+@cache
+def snn_timeline_run() -> tuple[str, dict, dict, dict[str, bytes]]:
+    """`neurosim run NET.nir --timeline --plots`: stdout, result.json, the trace and the
+    pictures."""
+    with tempfile.TemporaryDirectory() as out:
+        text = neurosim(*SNN_TIMELINE, "--out", out, "--timeline", f"{out}/t.json",
+                        "--plots", f"{out}/plots")
+        result = json.loads((Path(out) / "result.json").read_text())
+        trace = json.loads((Path(out) / "t.json").read_text())
+        files = {p.name: p.read_bytes() for p in (Path(out) / "plots").iterdir()}
+    return text, result, trace, files
+
+
+def gen_timeline_snn() -> str:
+    """Per core of the spread example: busy share, and in how many timesteps its work ends
+    the compute phase (read from the trace file)."""
+    _, result, trace, _ = snn_timeline_run()
+    events = trace["traceEvents"]
+    names = {(e["pid"], e["tid"]): e["args"]["name"] for e in events if e["name"] == "thread_name"}
+    core_end: dict[tuple[str, str], float] = {}
+    phase_end: dict[str, float] = {}
+    for e in events:
+        if e["ph"] != "X":
+            continue
+        track, step = names[(e["pid"], e["tid"])], e["name"].rsplit(" ", 1)[-1]
+        if track.startswith("core "):
+            core_end[(track, step)] = max(core_end.get((track, step), 0.0), e["ts"] + e["dur"])
+        elif e["cat"] == "compute phase":
+            phase_end[step] = e["ts"] + e["dur"]
+    rows = ["| core | busy (% of the run) | its work ends the compute phase in |", "|---|---|---|"]
+    for core, busy in enumerate(result["core_busy_fraction"]):
+        track = f"core {core}"
+        ends = sum(abs(core_end.get((track, t), -1.0) - end) < 1e-6 for t, end in phase_end.items())
+        rows.append(f"| {track} | {100 * busy:.1f} | {ends} of {len(phase_end)} timesteps |")
+    meta = trace["otherData"]
+    link_busy = {}
+    for e in events:
+        if e["ph"] == "X" and e["cat"] == "spikes" and names[(e["pid"], e["tid"])] != "phases":
+            track = names[(e["pid"], e["tid"])]
+            link_busy[track] = link_busy.get(track, 0.0) + e["dur"]
+    hottest = max(link_busy, key=link_busy.get)
+    elapsed_us = sum(result["latency_per_timestep_s"]) * 1e6
+    rows += ["", f"Hottest link: {hottest}, {100 * link_busy[hottest] / elapsed_us:.2f} % busy; "
+             f"the file holds {meta['events']:,} spans for {meta['recorded_steps']} timesteps."]
+    return lines_of(rows)
+
+
+def write_snn_timeline_figures() -> None:
+    _, _, _, files = snn_timeline_run()
+    for name in ("timesteps.png", "timeline.png"):
+        if name not in files:
+            raise GenerationError(f"`neurosim run NET.nir --plots` wrote no {name}")
+        (ROOT / "docs" / "img" / f"snn_{name.removesuffix('.png')}_loihi.png").write_bytes(
+            files[name]
+        )
+
+
 def gen_timeline_bench() -> str:
     text = run("scripts/timeline_bench.py", "--mesh", "--presets", "vck190_nsllm", "reram_cim",
                "loihi", "--tokens", "8")
@@ -755,6 +819,7 @@ GENERATORS: dict[str, Generator] = {
     "learning-table": Generator(gen_learning_table, figures=write_learning_figure),
     "timeline-noc": Generator(gen_timeline_noc, figures=write_timeline_figures),
     "timeline-bench": Generator(gen_timeline_bench, timing=True, slow=True),
+    "timeline-snn": Generator(gen_timeline_snn, figures=write_snn_timeline_figures),
     "fidelity-table": Generator(gen_fidelity_table, slow=True),
     "snn-example": Generator(gen_snn_example),
     "multicast-table": Generator(gen_multicast_table),

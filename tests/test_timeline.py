@@ -87,6 +87,7 @@ def test_trace_has_the_required_fields_and_named_tracks(tiny_arch, tiny_workload
     # spans say what was done: the layer, and the tile in args
     assert any(e["name"].startswith("fetch b0") and "tile" in e["args"] for e in spans)
     assert trace["otherData"]["recorded_steps"] == 3
+    assert trace["otherData"]["events"] == len(spans) == rec.events
 
 
 def test_span_totals_equal_the_reported_busy_time(tiny_arch, tiny_workload, tmp_path):
@@ -119,6 +120,14 @@ def test_shared_adc_banks_get_tracks_matching_their_busy_time(
         assert total[name] == pytest.approx(
             result.utilization[name] * elapsed_us, abs=1e-6 * count[name] + 1e-9
         )
+
+
+def test_the_fill_counter_keeps_the_last_value_of_each_instant():
+    rec = TimelineRecorder(1)
+    rec.begin_step(0)
+    for ps, used in [(5, 10), (5, 30), (2, 7), (5, 20), (9, 0)]:
+        rec.fill(ps, used)
+    assert rec.fill_series() == [(2, 7), (5, 20), (9, 0)]
 
 
 def test_recording_changes_no_result(tiny_arch, tiny_workload, tmp_path):

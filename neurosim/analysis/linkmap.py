@@ -112,22 +112,43 @@ def link_map(result: Result, arch: Architecture, path: Path) -> Figure:
     chips = int(result.placement.get("chips", 1))
     routing = routing_for(arch, chips)
     util = result.utilization
+    busy = np.array(
+        [
+            100.0 * util.get(Resource.link(a, b, chip=bool(c)).display, 0.0)
+            for (a, b), c in zip(routing.links, routing.link_class == CHIP_LINK, strict=True)
+        ]
+    )
+    units = int(result.placement.get("compute_units", arch.compute.count * chips))
+    unit_busy = np.array([100.0 * util.get(Resource.compute(u).display, 0.0) for u in range(units)])
+    heading = (
+        f"{result.architecture} x {result.workload}: link and compute utilisation\n"
+        f"({result.fidelity}, {result.tokens} tokens; bottleneck {result.bottleneck}"
+    )
+    return draw_link_map(arch, chips, busy, unit_busy, heading, path)
+
+
+def draw_link_map(
+    arch: Architecture,
+    chips: int,
+    busy: np.ndarray,
+    unit_busy: np.ndarray,
+    heading: str,
+    path: Path,
+    unit_label: str = "compute unit busy (% of simulated time)",
+) -> Figure:
+    """Draw links busy `busy` % (by link of `routing_for(arch, chips)`) and compute units
+    busy `unit_busy` % (unit u on chip u // compute.count); `heading` ends in an open
+    parenthesis the chip note closes."""
+    routing = routing_for(arch, chips)
     per_chip = routing.per_chip
     link_src = np.array([a for a, _ in routing.links], dtype=np.int64)
     link_dst = np.array([b for _, b in routing.links], dtype=np.int64)
     is_chip = routing.link_class == CHIP_LINK
-    busy = np.array(
-        [
-            100.0 * util.get(Resource.link(a, b, chip=bool(c)).display, 0.0)
-            for (a, b), c in zip(routing.links, is_chip, strict=True)
-        ]
-    )
     count = arch.compute.count
     core_nodes = arch.core_nodes
-    units = int(result.placement.get("compute_units", count * chips))
+    units = unit_busy.size
     unit_chip = np.arange(units) // count
     unit_node = np.array([core_nodes[u % count] for u in range(units)], dtype=np.int64)
-    unit_busy = np.array([100.0 * util.get(Resource.compute(u).display, 0.0) for u in range(units)])
 
     topo = arch.interconnect.topology
     pos = topo.positions()
@@ -185,16 +206,12 @@ def link_map(result: Result, arch: Architecture, path: Path) -> Figure:
     )
     fig.colorbar(
         ScalarMappable(Normalize(0, 100), plt.get_cmap(UNIT_CMAP)), ax=used, shrink=0.8,
-        label="compute unit busy (% of simulated time)", pad=0.02,
+        label=unit_label, pad=0.02,
     )
     more = f"; the {len(shown)} busiest of {chips} chips" if chips > len(shown) else ""
     if chips > 1:
         more += "; chip-link panel: each chip coloured by its units' mean busy %"
-    fig.suptitle(
-        f"{result.architecture} x {result.workload}: link and compute utilisation\n"
-        f"({result.fidelity}, {result.tokens} tokens; bottleneck {result.bottleneck}{more})",
-        fontsize=10,
-    )
+    fig.suptitle(f"{heading}{more})", fontsize=10)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)

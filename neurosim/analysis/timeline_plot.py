@@ -1,4 +1,5 @@
-"""A static picture of one token's timeline, with its critical path.
+"""Static pictures of a timeline: one token's (or a few timesteps') holds with the
+critical path, and a spiking network's cores x timesteps heat map.
 
 Resources on the y-axis (the layers and spike phases, the DRAM channels, then the
 busiest compute units, ADC banks and links), time on the x-axis, each hold coloured by
@@ -20,6 +21,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from neurosim.analysis.linkmap import Figure  # noqa: E402
@@ -33,6 +35,7 @@ KIND_LABELS = {
     "adc": "ADC banks",
     "link": "NoC links",
     "chip_link": "chip links",
+    "core": "neuron cores",
 }
 ACTIVITY_COLORS = {
     "layer": "#9e9e9e",
@@ -45,8 +48,15 @@ ACTIVITY_COLORS = {
     "compute": "#2ca02c",
     "convert": "#bcbd22",
     "epilogue": "#98df8a",
+    "compute phase": "#c7e9c0",
+    "synaptic events": "#2ca02c",
+    "neuron updates": "#98df8a",
+    "spikes and messages": "#c49c94",
+    "analog emulation": "#17becf",
+    "barrier": "#7f7f7f",
 }
 PATH_COLOR = "#d62728"
+UTIL_CMAP = "Blues"
 
 
 def critical_path(spans: Sequence[Span]) -> list[Span]:
@@ -101,7 +111,8 @@ def _rows(
     rows: list[tuple[str, str]] = []
     notes: dict[str, str] = {}
     for kind in KINDS:
-        tracks = [k for k in busy if k[0] == kind and k[1] != "steps"]
+        # the schedule's first track holds the steps themselves, which frame the picture
+        tracks = [k for k in busy if k[0] == kind and not (kind == "schedule" and index[k] == 0)]
         if not tracks:
             continue
         if kind != "schedule" and len(tracks) > ROWS_PER_KIND:
@@ -119,8 +130,9 @@ def _time_unit(span_ps: int) -> tuple[float, str]:
     return 1.0, "ps"
 
 
-def token_timeline(spans: Sequence[Span], path: Path, title: str) -> Figure:
-    """Draw one token's spans (`TimelineRecorder.spans(step)`) with its critical path."""
+def token_timeline(spans: Sequence[Span], path: Path, title: str, noun: str = "token") -> Figure:
+    """Draw one token's spans (`TimelineRecorder.spans(step)`) with its critical path
+    (or the spans of a few timesteps of a spiking network, `noun` "timestep")."""
     if not spans:
         raise ValueError("no spans to draw")
     t0 = min(s.start_ps for s in spans)
@@ -162,7 +174,7 @@ def token_timeline(spans: Sequence[Span], path: Path, title: str) -> Figure:
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xlim(0, (t1 - t0) / scale)
-    ax.set_xlabel(f"time since the token started ({unit})")
+    ax.set_xlabel(f"time since the {noun} started ({unit})")
     used = sorted({a for _, a in bars}, key=lambda a: list(ACTIVITY_COLORS).index(a)
                   if a in ACTIVITY_COLORS else 99)
     handles = [Patch(color=ACTIVITY_COLORS.get(a, "0.4"), label=a) for a in used]
@@ -181,3 +193,45 @@ def token_timeline(spans: Sequence[Span], path: Path, title: str) -> Figure:
 def _first(rows: list[tuple[str, str]], kind: str) -> str | None:
     """The first row of `kind`, which carries the kind's note."""
     return next((t for k, t in rows if k == kind), None)
+
+
+MAX_HEATMAP_CORES = 64  # rows of the timestep heat map: the busiest cores beyond this
+
+
+def timestep_heatmap(
+    busy: np.ndarray, critical: np.ndarray | None, path: Path, title: str
+) -> Figure:
+    """Cores x timesteps: each core's busy share of each timestep (`busy`, (timesteps,
+    cores), fractions), the critical core of each timestep (the slowest, which sets its
+    compute phase; `critical`, None when no core does) marked with a red dot."""
+    steps, cores = busy.shape
+    if not steps or not cores:
+        raise ValueError("no core activity to draw")
+    rows = np.arange(cores)
+    note = ""
+    if cores > MAX_HEATMAP_CORES:
+        on_path = np.unique(critical) if critical is not None else np.zeros(0, np.int64)
+        rest = np.setdiff1d(np.argsort(-busy.sum(axis=0), kind="stable"), on_path,
+                            assume_unique=True)
+        keep = np.concatenate((on_path, rest))[:MAX_HEATMAP_CORES]
+        rows = np.sort(keep)
+        note = f" ({rows.size} of {cores} cores: critical, then busiest)"
+    fig, ax = plt.subplots(figsize=(11, 0.22 * rows.size + 2.4))
+    image = ax.imshow(100 * busy[:, rows].T, aspect="auto", interpolation="nearest",
+                      cmap=UTIL_CMAP, vmin=0, vmax=100,
+                      extent=(-0.5, steps - 0.5, rows.size - 0.5, -0.5))
+    if critical is not None:
+        row_of = np.full(cores, -1)
+        row_of[rows] = np.arange(rows.size)
+        shown = row_of[critical] >= 0
+        ax.scatter(np.flatnonzero(shown), row_of[critical[shown]], s=10, color=PATH_COLOR)
+        note += "\nred dot: each timestep's critical core (the slowest: it sets the compute phase)"
+    ax.set_yticks(range(rows.size), [f"core {c}" for c in rows], fontsize=7)
+    ax.set_xlabel("timestep")
+    fig.colorbar(image, ax=ax, label="core busy (% of the timestep)", pad=0.02)
+    ax.set_title(title + note, fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Figure(path, (title,))

@@ -84,6 +84,7 @@ def _pct(x: np.ndarray) -> str:
 
 def run_network(args, load_architecture) -> int:
     """Simulate, place and cost a NIR network; print and save the result."""
+    from neurosim.cli.timeline import check_network_views, network_views
     from neurosim.mapping.snn_placement import place_network
     from neurosim.simulate.snn import cost_network
     from neurosim.units import format_quantity
@@ -92,6 +93,7 @@ def run_network(args, load_architecture) -> int:
 
     if args.timesteps < 1:
         raise UsageError(f"--timesteps must be at least 1; got {args.timesteps}")
+    check_network_views(args)
     if not args.dt > 0:
         raise UsageError(f"--dt must be positive; got {args.dt:g}")
     if args.seed < 0:
@@ -182,8 +184,11 @@ def run_network(args, load_architecture) -> int:
         "layers": run.layers,
         "core_utilisation": {k: v.tolist() for k, v in util.items()},
         "latency_per_timestep_s": run.latency_s.tolist(),
+        "core_busy_fraction": (run.core_busy_s / run.elapsed_s).tolist() if run.elapsed_s else [],
     }
     path = out / "result.json"
     path.write_text(json.dumps(record, indent=2))
-    print(f"\nwrote {path}")
+    keys = ("architecture", "network", "timesteps", "dt_s", "seed", "input", "chips", "cores")
+    views = network_views(args, run, arch, {k: record[k] for k in keys})
+    print(f"\nwrote {', '.join(str(p) for p in [path, *views])}")
     return 0

@@ -77,6 +77,25 @@ class SnnRun:
     bottleneck: str
     layers: list[dict] = field(default_factory=list)
     link_utilisation_max: float = 0.0
+    # the schedule behind the phases, for timelines: each core's busy time per timestep
+    # by activity ((timesteps, cores) s each; an analog chip's cores emulate all along),
+    # each link's spike serialisation ((timesteps, links) s)
+    core_activity_s: dict[str, np.ndarray] = field(default_factory=dict)
+    link_busy_s: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    links: list[tuple[int, int]] = field(default_factory=list)
+    chip_links: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    @property
+    def elapsed_s(self) -> float:
+        """The run's simulated time."""
+        return float(self.latency_s.sum())
+
+    @property
+    def core_busy_s(self) -> np.ndarray:
+        """Each core's busy time over the run (s)."""
+        if not self.core_activity_s:
+            return np.zeros(0)
+        return sum(a.sum(axis=0) for a in self.core_activity_s.values())
 
 
 @numba.njit(cache=True)
@@ -201,7 +220,6 @@ def cost_network(
 ) -> SnnRun:
     """Time and energy of every timestep of `raster` on `arch` as placed."""
     limits = arch.neuron_cores
-    cfg = arch.compute
     T = raster.timesteps
     fabric = _Fabric(arch, placement)
     tree = limits.multicast == "tree"
@@ -241,11 +259,8 @@ def cost_network(
             _link_loads(
                 raster.indptr[i], raster.active[i], class_of, *links, latency, msgs, path_ps
             )
-    cycle_s = 1.0 / cfg.clock_hz
-    per_core_lanes = cfg.lanes / limits.cores_per_unit
-    per_core_updates = cfg.neuron_updates_per_cycle / limits.cores_per_unit
-    core_s = (events / per_core_lanes + placement.neurons[None, :] / per_core_updates) * cycle_s
-    core_s = core_s + limits.spike_busy_s(spikes_out, sent, received)
+    activity_s = core_activity_s(arch, events, placement, spikes_out, sent, received)
+    core_s = sum(activity_s.values())
     compute_s = core_s.max(axis=1) if placement.cores else np.zeros(T)
     link_s = msgs * bits * fabric.ps_per_bit[None, :] / PS_PER_S
     spikes_s = (link_s.max(axis=1) if link_s.size else np.zeros(T)) + path_ps / PS_PER_S
@@ -255,6 +270,7 @@ def cost_network(
     sync_s = np.full(T, sync)
     if limits.analog_speedup is not None:  # analog: continuous time, accelerated
         compute_s = np.full(T, raster.dt / limits.analog_speedup)
+        activity_s = {"analog emulation": np.repeat(compute_s[:, None], placement.cores, axis=1)}
         sync_s = np.zeros(T)
         latency = np.maximum(compute_s, spikes_s)
     else:
@@ -337,7 +353,43 @@ def cost_network(
         bottleneck=bottleneck,
         layers=layers,
         link_utilisation_max=link_util,
+        core_activity_s=activity_s,
+        link_busy_s=link_s,
+        links=fabric.routing.links,
+        chip_links=chip_link,
     )
+
+
+def core_activity_s(
+    arch: Architecture,
+    events: np.ndarray,
+    placement: SnnPlacement,
+    spikes_out: np.ndarray | None = None,
+    sent: np.ndarray | None = None,
+    received: np.ndarray | None = None,
+):
+    """Each core's busy time per timestep, by activity: {activity: (timesteps, cores) s}.
+
+    A digital core processes its synaptic events, then updates its neurons, at its share
+    of the unit's rates, then spends the preset's per-spike and per-message latencies on
+    the spikes it generated and the messages it sent and received; the timestep's compute
+    phase lasts the slowest core's sum. The one place per-core work is timed, so timelines
+    show what the cost counts."""
+    cfg, limits = arch.compute, arch.neuron_cores
+    cycle_s = 1.0 / cfg.clock_hz
+    per_core_lanes = cfg.lanes / limits.cores_per_unit
+    per_core_updates = cfg.neuron_updates_per_cycle / limits.cores_per_unit
+    activity = {
+        "synaptic events": events / per_core_lanes * cycle_s,
+        "neuron updates": np.broadcast_to(
+            placement.neurons[None, :] / per_core_updates * cycle_s, events.shape
+        ),
+    }
+    if spikes_out is not None:
+        messages_s = limits.spike_busy_s(spikes_out, sent, received)
+        if np.any(messages_s):
+            activity["spikes and messages"] = messages_s
+    return activity
 
 
 def _with_host(ptr: np.ndarray, dest: np.ndarray, host: int):

@@ -21,16 +21,17 @@ metadata naming one process per resource kind and one thread per resource, plus
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 import numpy as np
-import orjson
 
 from neurosim.resources import Resource
 
 # resource kinds, in the order their processes are listed (pid = position + 1)
-KINDS = ("schedule", "dram", "compute", "adc", "link", "chip_link", "onchip_memory")
+KINDS = ("schedule", "dram", "compute", "adc", "link", "chip_link", "onchip_memory", "core")
 PROCESS_NAMES = {
     "schedule": "schedule (tokens, layers, spike phases)",
     "dram": "DRAM channels",
@@ -39,6 +40,7 @@ PROCESS_NAMES = {
     "link": "NoC links",
     "chip_link": "chip links",
     "onchip_memory": "on-chip memory",
+    "core": "neuron cores",
 }
 SCHEDULE_TRACKS = ("steps", "layers", "spike phases")  # indices of the schedule's tracks
 STEPS, LAYERS, PHASES = range(3)
@@ -103,6 +105,11 @@ class TimelineRecorder:
             self._tables.append(table)
         self._names = _Names(system, planner)
 
+    def use_names(self, names) -> None:
+        """Name tracks and spans with `names` (`kind`, `track`, `describe`, as `_Names`),
+        for a run with no built system (an imported spiking network)."""
+        self._names = names
+
     def detach(self) -> None:
         """Stop listening: later holds cost nothing."""
         for table in self._tables:
@@ -135,19 +142,25 @@ class TimelineRecorder:
 
     def held_many(self, table, servers, starts, durations) -> None:
         """A reservation table granted several servers at once (arrays)."""
+        if self.recording:
+            self.span_many(self._table_kind[id(table)], servers, starts, durations)
+
+    def span_many(self, kind: str, indices, starts, durations, label: tuple | None = None):
+        """Resources (`kind`, each of `indices`) busy from `starts` for `durations` ps
+        (arrays of one length) on `label` (default: the current `label`)."""
         if not self.recording:
             return
-        # the table hands over fresh arrays: keep them as they are (empty holds and the
-        # span cap are dealt with when reading, so this stays a few microseconds)
+        # fresh arrays are kept as they are (empty holds and the span cap are dealt with
+        # when reading, so this stays a few microseconds)
         room = self.max_events - self._count
-        if servers.size > room:
-            servers, starts, durations = servers[:room], starts[:room], durations[:room]
+        if indices.size > room:
+            indices, starts, durations = indices[:room], starts[:room], durations[:room]
             self.cut_short = True
             self.recording = False
         self._records.append(
-            (self._table_kind[id(table)], servers, starts, durations, self.label, self.step)
+            (kind, indices, starts, durations, self.label if label is None else label, self.step)
         )
-        self._count += servers.size
+        self._count += indices.size
 
     def span(self, kind: str, index: int, start: int, end: int, label: tuple | None = None):
         """Resource (`kind`, `index`) busy from `start` to `end` ps on `label` (default:
@@ -178,108 +191,163 @@ class TimelineRecorder:
             for r in self._records
         )
 
-    def _columns(self, step: int | None = None):
-        """The records as parallel lists, one entry per span: track id, start, end,
-        label, step; and each track's (kind, index), by track id."""
-        tracks: dict[tuple[str, int], int] = {}
-        track, start, end, labels, steps = [], [], [], [], []
-        for kind, index, s, e, label, st in self._records:
-            if step is not None and st != step:
-                continue
-            if isinstance(index, np.ndarray):  # several servers: e holds durations
-                keep = e > 0
-                index, e = index[keep], e[keep]
-                s = np.broadcast_to(s, keep.shape)[keep]
-                ids = [tracks.setdefault((kind, i), len(tracks)) for i in index.tolist()]
-                track += ids
-                start += s.tolist()
-                end += (s + e).tolist()
-                labels += [label] * len(ids)
-                steps += [st] * len(ids)
-            else:
-                track.append(tracks.setdefault((kind, index), len(tracks)))
-                start.append(s)
-                end.append(e)
-                labels.append(label)
-                steps.append(st)
-        return track, start, end, labels, steps, list(tracks)
+    def _table(self) -> _Table:
+        """The records as numpy columns, one row per span, in recording order."""
+        if not self._records:
+            empty = np.zeros(0, dtype=np.int64)
+            return _Table(empty, empty, empty, empty, empty, empty, [])
+        kinds, indices, starts, ends, labels, steps = zip(*self._records, strict=True)
+        n = len(kinds)
+        code = {k: i for i, k in enumerate(KINDS)}
+        rec_kind = np.array([code[k] for k in kinds], dtype=np.int64)
+        rec_step = np.array(steps, dtype=np.int64)
+        distinct_ids: dict[tuple, int] = {}  # equal labels share one name
+        rec_label = np.array(
+            [distinct_ids.setdefault(label, len(distinct_ids)) for label in labels],
+            dtype=np.int64,
+        )
+        distinct = list(distinct_ids)
+        many = np.array([type(x) is np.ndarray for x in indices], dtype=bool)
+        one = np.flatnonzero(~many).tolist()
+        grouped = np.flatnonzero(many).tolist()
+        counts = np.ones(n, dtype=np.int64)
+        if grouped:
+            sizes = np.array([indices[i].size for i in grouped], dtype=np.int64)
+            m_index = np.concatenate([indices[i] for i in grouped]).astype(np.int64)
+            m_start = np.concatenate([starts[i] for i in grouped]).astype(np.int64)
+            m_dur = np.concatenate([ends[i] for i in grouped]).astype(np.int64)
+            m_rec = np.repeat(grouped, sizes)
+            keep = m_dur > 0  # empty holds are not spans
+            m_index, m_start, m_dur, m_rec = m_index[keep], m_start[keep], m_dur[keep], m_rec[keep]
+            kept = np.bincount(m_rec, minlength=n)[grouped]
+            counts[grouped] = kept
+        offsets = np.cumsum(counts) - counts
+        total = int(counts.sum())
+        rows = np.empty(total, dtype=np.int64)  # the record of each span
+        index = np.empty(total, dtype=np.int64)
+        start = np.empty(total, dtype=np.int64)
+        end = np.empty(total, dtype=np.int64)
+        at = offsets[one]
+        rows[at] = one
+        index[at] = [indices[i] for i in one]
+        start[at] = [starts[i] for i in one]
+        end[at] = [ends[i] for i in one]
+        if grouped and m_rec.size:
+            # each grouped span goes to its record's offset plus its rank in the record
+            first_of = np.cumsum(kept) - kept
+            at = np.repeat(offsets[grouped] - first_of, kept) + np.arange(m_rec.size)
+            rows[at] = m_rec
+            index[at] = m_index
+            start[at] = m_start
+            end[at] = m_start + m_dur
+        return _Table(
+            rec_kind[rows], index, start, end, rec_label[rows], rec_step[rows], distinct
+        )
 
     def spans(self, step: int | None = None) -> list[Span]:
         """Every recorded span (of one step when `step` is given), in recording order."""
-        track, start, end, labels, steps, keys = self._columns(step)
-        tracks = self._track_info(keys)
-        describe = self._describer()
+        table = self._table()
+        sel = slice(None) if step is None else table.step == step
+        kind, index = table.kind[sel].tolist(), table.index[sel].tolist()
+        label, steps = table.label[sel].tolist(), table.step[sel].tolist()
+        start, end = table.start[sel].tolist(), table.end[sel].tolist()
+        names = self._names
+        tracks: dict[tuple[int, int], tuple[str, str]] = {}
+        described = self._described(table)
         out = []
-        for t, s, e, label, st in zip(track, start, end, labels, steps, strict=True):
-            kind, name, index = tracks[t]
-            activity, what = describe(label, st)
-            out.append(Span(kind, name, s, e, what, activity, st, index, label[2]))
+        for k, i, s, e, lab, st in zip(kind, index, start, end, label, steps, strict=True):
+            found = tracks.get((k, i))
+            if found is None:
+                found = tracks[(k, i)] = (names.kind(KINDS[k], i), names.track(KINDS[k], i))
+            activity, what = described[lab]
+            if activity == self.noun:
+                what = f"{activity} {st}"
+            out.append(Span(found[0], found[1], s, e, what, activity, st, i,
+                            table.labels[lab][2]))
         return out
 
     def fill_series(self) -> list[tuple[int, int]]:
-        """(ps, stream-buffer bytes in use) in time order."""
-        return sorted(self._fill)
+        """(ps, stream-buffer bytes in use) in time order, one per instant: the fill once
+        that instant's changes are done (a counter shows only that one)."""
+        if not self._fill:
+            return []
+        fill = np.array(self._fill, dtype=np.int64)
+        fill = fill[np.argsort(fill[:, 0], kind="stable")]  # same instant: recording order
+        last = np.append(fill[1:, 0] != fill[:-1, 0], True)
+        return [(t, used) for t, used in fill[last].tolist()]
 
     def trace_events(self, metadata: dict) -> dict:
-        """The trace-event JSON object: spans, the fill counter, process and thread names."""
+        """The trace-event JSON object: spans, the fill counter, process and thread names.
+
+        Built column-wise: numpy works out every span's track, times and name, then one
+        pass makes the span objects (the only per-span Python work)."""
+        table = self._table()
         names = self._names
-        describe = self._describer()
         noun = self.noun
-        lookup: dict[tuple[str, int], tuple[int, int]] = {}
-        tracks: list[tuple[str, str, int]] = []  # (kind, display name, index) by tid - 1
-
-        def track(kind: str, index: int) -> tuple[int, int]:
-            """(pid, tid) of a resource, numbering tracks as they first appear."""
-            found = lookup.get((kind, index))
-            if found is None:
-                shown = names.kind(kind, index)
-                tracks.append((shown, names.track(kind, index), index))
-                found = lookup[(kind, index)] = (KINDS.index(shown) + 1, len(tracks))
-            return found
-
-        events: list[dict] = []
-        for kind, index, start, end, label, step in self._records:
-            activity, name = describe(label, step)
-            if isinstance(index, np.ndarray):  # several servers at once: end holds durations
-                keep = end > 0
-                starts = np.broadcast_to(start, keep.shape)[keep]
-                ts = np.round(starts / PS_PER_US, 6).tolist()
-                dur = np.round(end[keep] / PS_PER_US, 6).tolist()
-                ids = [lookup.get((kind, i)) or track(kind, i) for i in index[keep].tolist()]
-                events += [
-                    {"name": name, "cat": activity, "ph": "X", "ts": t, "dur": d,
-                     "pid": pt[0], "tid": pt[1]}
-                    for t, d, pt in zip(ts, dur, ids, strict=True)
-                ]
-                continue
-            pid, tid = lookup.get((kind, index)) or track(kind, index)
-            event = {"name": name, "cat": activity, "ph": "X", "ts": _us(start),
-                     "dur": _us(end - start), "pid": pid, "tid": tid}
-            if label[2] >= 0:
-                event["args"] = {noun: step, "tile": label[2]}
-            events.append(event)
-        pid_mem = KINDS.index("onchip_memory") + 1
-        for ps, used in self.fill_series():
-            events.append(
-                {
-                    "name": "stream buffer fill",
-                    "ph": "C",
-                    "ts": _us(ps),
-                    "pid": pid_mem,
-                    "args": {"bytes in use": used},
-                }
+        # tracks: one per (kind, index) used, numbered by kind then index
+        width = int(table.index.max()) + 1 if table.index.size else 1
+        used = np.zeros(len(KINDS) * width, dtype=bool)
+        key = table.kind * width + table.index
+        used[key] = True
+        track_keys = np.flatnonzero(used)
+        tid_of = np.zeros(used.size, dtype=np.int64)
+        tid_of[track_keys] = np.arange(1, track_keys.size + 1)
+        tracks: list[tuple[str, str, int]] = []  # (shown kind, display name, index) by tid - 1
+        for k, i in zip(*np.divmod(track_keys, width), strict=True):
+            kind, i = KINDS[int(k)], int(i)
+            tracks.append((names.kind(kind, i), names.track(kind, i), i))
+        pid_of_track = np.array([0] + [KINDS.index(kind) + 1 for kind, _, _ in tracks])
+        tid = tid_of[key]
+        pid = pid_of_track[tid]
+        # names: one per label, the step spans named after their step
+        described = self._described(table)
+        label_name = np.array([what for _, what in described] or [""], dtype=object)
+        label_cat = np.array([activity for activity, _ in described] or [""], dtype=object)
+        name = label_name[table.label]
+        cat = label_cat[table.label]
+        is_step = np.array([a == noun for a, _ in described] or [False])[table.label]
+        if is_step.any():
+            name[is_step] = [f"{noun} {st}" for st in table.step[is_step].tolist()]
+        tile = np.array([lab[2] for lab in table.labels] or [-1], dtype=np.int64)[table.label]
+        ts = table.start / PS_PER_US  # exact: the nearest double to ps / 10^6
+        dur = (table.end - table.start) / PS_PER_US
+        # args: one object per (label, step) of a tile's work, shared by its spans; None
+        # (left out) for the rest
+        args = np.full(tile.size, None, dtype=object)
+        tiled = tile >= 0
+        if tiled.any():
+            pair = table.label[tiled] * (int(table.step.max()) + 1) + table.step[tiled]
+            _, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+            shared = [{noun: s, "tile": k} for k, s in zip(
+                tile[tiled][first].tolist(), table.step[tiled][first].tolist(), strict=True
+            )]
+            args[tiled] = np.array(shared, dtype=object)[inverse.ravel()]
+        events: list = [
+            _Complete(n, c, "X", t, d, p, q, a)
+            for n, c, t, d, p, q, a in zip(
+                name.tolist(), cat.tolist(), ts.tolist(), dur.tolist(), pid.tolist(),
+                tid.tolist(), args.tolist(), strict=True,
             )
+        ]
+        pid_mem = KINDS.index("onchip_memory") + 1
+        fill = np.array(self.fill_series(), dtype=np.int64).reshape(-1, 2)
+        events += [
+            {"name": "stream buffer fill", "ph": "C", "ts": t, "pid": pid_mem,
+             "args": {"bytes in use": used}}
+            for t, used in zip((fill[:, 0] / PS_PER_US).tolist(), fill[:, 1].tolist(),
+                               strict=True)
+        ]
         meta: list[dict] = []
         used_kinds = {kind for kind, _, _ in tracks} | ({"onchip_memory"} if self._fill else set())
         for kind in KINDS:
             if kind in used_kinds:
-                pid = KINDS.index(kind) + 1
-                meta.append(_meta("process_name", pid, None, {"name": PROCESS_NAMES[kind]}))
-                meta.append(_meta("process_sort_index", pid, None, {"sort_index": pid}))
-        for tid, (kind, name, index) in enumerate(tracks, start=1):
-            pid = KINDS.index(kind) + 1
-            meta.append(_meta("thread_name", pid, tid, {"name": name}))
-            meta.append(_meta("thread_sort_index", pid, tid, {"sort_index": index}))
+                p = KINDS.index(kind) + 1
+                meta.append(_meta("process_name", p, None, {"name": PROCESS_NAMES[kind]}))
+                meta.append(_meta("process_sort_index", p, None, {"sort_index": p}))
+        for t, (kind, shown, index) in enumerate(tracks, start=1):
+            p = KINDS.index(kind) + 1
+            meta.append(_meta("thread_name", p, t, {"name": shown}))
+            meta.append(_meta("thread_sort_index", p, t, {"sort_index": index}))
         other = dict(metadata)
         other.update(
             {
@@ -287,7 +355,7 @@ class TimelineRecorder:
                 "step": self.noun,
                 "step_cap": self.max_steps,
                 "event_cap": self.max_events,
-                "events": self.events,
+                "events": int(table.start.size),
                 "cut_short": self.cut_short,
                 "time_unit": "ts and dur in microseconds (holds are integer picoseconds)",
                 "cap_note": (
@@ -302,36 +370,53 @@ class TimelineRecorder:
 
     def write(self, path: Path, metadata: dict) -> Path:
         """Write the trace-event JSON file (see `trace_events`)."""
-        data = orjson.dumps(self.trace_events(metadata))  # ~10x the standard json's speed
+        # the span objects are young and many: a collection pass while they are built
+        # would walk them (and the run's heap) for nothing, so the collector waits
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            data = msgspec.json.encode(self.trace_events(metadata))
+        finally:
+            if was_enabled:
+                gc.enable()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         return path
 
-    def _track_info(self, keys: list[tuple[str, int]]) -> list[tuple[str, str, int]]:
-        """(kind, display name, index) of each (kind, index) in `keys`."""
-        names = self._names
-        return [(names.kind(kind, index), names.track(kind, index), index) for kind, index in keys]
-
-    def _describer(self):
-        """`describe(label, step)` -> (activity, span name), remembered per label."""
-        names = self._names
-        cache: dict[int, tuple[str, str]] = {}
-
-        def describe(label: tuple, step: int) -> tuple[str, str]:
-            if label[0] in ("token", "timestep"):
-                return label[0], f"{label[0]} {step}"
-            # labels are kept alive by the recorder, so their ids are unique keys
-            found = cache.get(id(label))
-            if found is None:
-                found = cache[id(label)] = names.describe(label)
-            return found
-
-        return describe
+    def _described(self, table: _Table) -> list[tuple[str, str]]:
+        """(activity, span name) of each of the table's distinct labels (a step's own
+        label is named after its step when written)."""
+        if not table.labels:
+            return []
+        return self._names.describe_all(table.labels)
 
 
-def _us(ps: int) -> float:
-    """Picoseconds as microseconds, exact to the picosecond."""
-    return round(ps / PS_PER_US, 6)
+class _Complete(msgspec.Struct, gc=False, omit_defaults=True):
+    """One "X" (complete) event of the trace-event format, encoded as a JSON object with
+    these keys in this order (`args` left out when None). A struct, not a dict: a third of
+    the memory and half the time to make, for the hundreds of thousands a token has."""
+
+    name: str
+    cat: str
+    ph: str
+    ts: float  # us
+    dur: float  # us
+    pid: int
+    tid: int
+    args: dict | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """Every recorded span as numpy columns (see `TimelineRecorder._table`)."""
+
+    kind: np.ndarray  # position in KINDS of the kind recorded (links not yet split)
+    index: np.ndarray
+    start: np.ndarray  # ps
+    end: np.ndarray  # ps
+    label: np.ndarray  # position in `labels`
+    step: np.ndarray
+    labels: list[tuple]
 
 
 def _meta(name: str, pid: int, tid: int | None, args: dict) -> dict:
@@ -372,9 +457,29 @@ class _Names:
         a, b = self.routing.links[index]
         return Resource.link(a, b, chip=bool(self.routing.link_class[index])).display
 
+    def describe_all(self, labels: list[tuple]) -> list[tuple[str, str]]:
+        """`describe` of each label, worked out once per name: labels that differ only in
+        their tile, of one linear, share it."""
+        acts, groups, tiles, t0, t1 = (np.asarray(c) for c in zip(*labels, strict=True))
+        codes: dict[str, int] = {}
+        act = np.array([codes.setdefault(a, len(codes)) for a in acts.tolist()])
+        n_groups = len(self.groups)
+        linear = self.tile_linear[np.maximum(tiles, 0)].astype(np.int64)
+        what = np.where(tiles >= 0, n_groups + 1 + linear, groups + 1)  # 0: neither
+        columns = (act, what, t0 + 1, t1 + 1)
+        try:
+            key = np.ravel_multi_index(columns, tuple(int(c.max()) + 1 for c in columns))
+        except ValueError:  # too many combinations for one integer key: one by one
+            return [self.describe(label) for label in labels]
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        named = [self.describe(labels[i]) for i in first.tolist()]
+        return [named[i] for i in inverse.ravel().tolist()]
+
     def describe(self, label: tuple) -> tuple[str, str]:
         """(activity, span name) of a label (activity, group, tile, t0, t1)."""
         activity, g, k, t0, t1 = label
+        if activity in ("token", "timestep"):  # a step: named after its number when written
+            return activity, activity
         if k >= 0:
             what = self.linears[int(self.tile_linear[k])]
         elif g >= 0:
