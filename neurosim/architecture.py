@@ -90,6 +90,22 @@ class MappingConfig(StrictModel):
         description="where softmax attention's KV cache lives: auto fills the on-chip memory "
         "left after weights and state, then spills to DRAM; onchip or dram force one",
     )
+    chip_partition: Literal["columns", "layers"] = Field(
+        default="columns",
+        description="how a multi-chip system shares the model: columns: every linear's "
+        "output columns split over all chips' units; layers: whole groups, in execution "
+        "order, on consecutive chips balanced by bytes (a group larger than a chip spans "
+        "the fewest chips that hold it), so spikes cross chips only between layers",
+    )
+
+    @model_serializer(mode="wrap")
+    def _columns_dumps_as_before(self, handler, info):
+        """`chip_partition: columns` (the default) is left out of the JSON dump, so config
+        hashes and stored sweep points are what they were before the option."""
+        data = handler(self)
+        if info.mode == "json" and self.chip_partition == "columns" and isinstance(data, dict):
+            data.pop("chip_partition", None)
+        return data
 
 
 PowerKind = Literal["dynamic_onchip", "dynamic_system", "total_onchip", "board", "wall"]

@@ -748,6 +748,11 @@ def gen_snn_example() -> str:
     return lines_of(rows)
 
 
+def gen_chip_partition_table() -> str:
+    """scripts/chip_partition_table.py: multi-chip presets with columns against layers."""
+    return run("scripts/chip_partition_table.py")
+
+
 def gen_multicast_table() -> str:
     """scripts/multicast_table.py: presets that multicast, unicast (before) against tree."""
     return run("scripts/multicast_table.py")
@@ -823,6 +828,7 @@ GENERATORS: dict[str, Generator] = {
     "fidelity-table": Generator(gen_fidelity_table, slow=True),
     "snn-example": Generator(gen_snn_example),
     "multicast-table": Generator(gen_multicast_table),
+    "chip-partition-table": Generator(gen_chip_partition_table, slow=True),
     "gpu-validation": Generator(gen_gpu_validation),
     "gpu-modes": Generator(gen_gpu_modes),
     "accelerator-validation": Generator(gen_accelerator_validation),

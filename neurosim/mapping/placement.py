@@ -5,13 +5,18 @@ unit's share is cut into tiles of at most `mapping.tile_bytes`. Tiles that fit s
 resident on chip (pinned in priority order); the rest stream from DRAM each token,
 assigned to the channel that would finish them earliest. Site neurons are owned by
 compute units in even contiguous slices; a site's spikes are multicast from their
-owners to every unit (every unit holds a slice of every layer).
+owners to the units holding the next group.
+
+On a multi-chip system `mapping.chip_partition` says what each chip holds: `columns`
+splits every linear over all chips' units (every chip holds a slice of every layer);
+`layers` gives whole groups, in execution order, to consecutive chips balanced by bytes,
+so spikes cross chips only where one chip's last group feeds the next chip's first.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
@@ -65,6 +70,9 @@ class Placement:
     array_chunk: np.ndarray | None = None  # (arrays,) row chunk within its group
     array_phys_cols: np.ndarray | None = None  # (arrays,) physical columns in use
     array_slot: np.ndarray | None = None  # (arrays,) global slot: unit * arrays_per_tile + i
+    chip_partition: str = "columns"
+    group_chips: np.ndarray | None = None  # (groups, 2) first chip and chip count (layers)
+    chips_added_for_layers: int = 0  # chips beyond `chips_needed` that layer granularity needs
 
     @property
     def n_tiles(self) -> int:
@@ -81,6 +89,12 @@ class Placement:
             self.tile_core, weights=self.tile_bytes, minlength=arch.compute.count
         )
         extra = {"arrays": self.arrays, "array_rows": self.array_row_chunk} if self.arrays else {}
+        if self.chip_partition != "columns":
+            extra |= {
+                "chip_partition": self.chip_partition,
+                "groups_per_chip": groups_per_chip(self.group_chips, self.chips),
+                "chips_added_for_layers": self.chips_added_for_layers,
+            }
         return extra | {
             "chips": self.chips,
             "compute_units": self.units,
@@ -94,6 +108,78 @@ class Placement:
             "onchip_capacity_bytes": self.onchip_capacity_bytes,
             "stream_buffer_bytes": self.stream_buffer_bytes,
         }
+
+
+def groups_per_chip(group_chips: np.ndarray, chips: int) -> list[str]:
+    """Per chip, the groups (positions in execution order) it holds as compact ranges
+    ("0-5", "6", "7-9,12"), or "" for a chip that holds none."""
+    held: list[list[int]] = [[] for _ in range(chips)]
+    for g, (first, span) in enumerate(group_chips):
+        for c in range(int(first), int(first + span)):
+            held[c].append(g)
+    out = []
+    for groups in held:
+        runs: list[str] = []
+        for g in groups:
+            if runs and int(runs[-1].split("-")[-1]) == g - 1:
+                runs[-1] = f"{runs[-1].split('-')[0]}-{g}"
+            else:
+                runs.append(str(g))
+        out.append(",".join(runs))
+    return out
+
+
+def _fill(sizes: np.ndarray, limit: int) -> np.ndarray:
+    """Groups of `sizes` filled in order onto chips of `limit` each: a group that does
+    not fit what is left starts the next chip; one larger than `limit` takes
+    ceil(size / limit) chips of its own. Returns (groups, 2) first chip and chip count."""
+    spans = np.zeros((sizes.size, 2), dtype=np.int64)
+    chip, load = 0, 0
+    for g, size in enumerate(int(b) for b in sizes):
+        if size > limit:
+            chip += 1 if load else 0
+            span = -(-size // limit)
+            spans[g] = chip, span
+            chip, load = chip + span, 0
+            continue
+        if load + size > limit:
+            chip, load = chip + 1, 0
+        spans[g] = chip, 1
+        load += size
+    return spans
+
+
+def _chips_used(spans: np.ndarray) -> int:
+    return int((spans[:, 0] + spans[:, 1]).max(initial=1))
+
+
+def partition_layers(
+    sizes: np.ndarray, chips: int, capacity: int | None
+) -> tuple[np.ndarray, int]:
+    """Contiguous groups per chip with the smallest largest chip load (bytes or arrays)
+    that fits `capacity` per chip (None: no limit) on `chips` chips, or on the fewest
+    more chips if whole groups need them. Returns (groups, 2) first chip and chip count,
+    and the chips used."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    total = max(1, int(sizes.sum()))
+    hi = total if capacity is None else max(1, int(capacity))
+    chips = max(chips, _chips_used(_fill(sizes, hi)))
+    lo = max(1, -(-total // chips))
+    while lo < hi:  # the fill's chip count never grows with the limit
+        mid = (lo + hi) // 2
+        if _chips_used(_fill(sizes, mid)) <= chips:
+            hi = mid
+        else:
+            lo = mid + 1
+    return _fill(sizes, hi), chips
+
+
+def _group_units(graph: ModelGraph, per_chip: int, group_chips: np.ndarray | None, cores: int):
+    """Per group, (first unit, unit count) its linears are split over."""
+    n = len(graph.groups)
+    if group_chips is None:
+        return np.zeros(n, dtype=np.int64), np.full(n, cores, dtype=np.int64)
+    return group_chips[:, 0] * per_chip, group_chips[:, 1] * per_chip
 
 
 def _expected_fetch_fraction(graph: ModelGraph, sparse: bool) -> np.ndarray:
@@ -242,11 +328,13 @@ def linear_bits(graph: ModelGraph) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def _cut_tiles(graph: ModelGraph, cores: int, tile_bits: int):
+def _cut_tiles(
+    graph: ModelGraph, first_unit: np.ndarray, unit_count: np.ndarray, tile_bits: int
+):
     """The tiles of every group, in execution order: each linear's output columns split
-    evenly over the cores, each core's share cut into tiles of at most `tile_bits`; a
-    group's tiles go round by round (every core's r-th tile, core by core), and a core's
-    tiles in a group follow its linears in order.
+    evenly over its group's units (`unit_count[g]` from `first_unit[g]`), each unit's
+    share cut into tiles of at most `tile_bits`; a group's tiles go round by round (every
+    unit's r-th tile, unit by unit), and a unit's tiles in a group follow its linears.
 
     Returns per tile its columns, core, linear and group, then the group offsets and the
     linear names.
@@ -257,8 +345,11 @@ def _cut_tiles(graph: ModelGraph, cores: int, tile_bits: int):
     group_index = np.array([g.index for g in graph.groups], dtype=np.int64)
     out_f = np.array([lin.out_features for _, lin in linears], dtype=np.int64)
     in_f = np.array([lin.in_features for _, lin in linears], dtype=np.int64)
-    bounds = (np.arange(cores + 1, dtype=np.int64)[None, :] * out_f[:, None]) // cores
-    widths = np.diff(bounds, axis=1)  # (linears, cores)
+    count = unit_count[position]  # (linears,) units each linear is split over
+    cores = int(unit_count.max(initial=1))  # columns of the (linear, local unit) tables
+    local = np.minimum(np.arange(cores + 1, dtype=np.int64)[None, :], count[:, None])
+    bounds = (local * out_f[:, None]) // count[:, None]
+    widths = np.diff(bounds, axis=1)  # (linears, cores): 0 past a linear's own units
     num, den = linear_bits(graph)
     max_cols = np.maximum(1, tile_bits * den // (in_f * num))  # (linears,)
     per_core = -(-widths // max_cols[:, None])
@@ -277,6 +368,7 @@ def _cut_tiles(graph: ModelGraph, cores: int, tile_bits: int):
     cols = np.minimum(max_cols[linear], widths[linear, core] - j * max_cols[linear])
     rounds = before[linear, core] + j
     order = np.lexsort((core, rounds, position[linear]))  # by group, round, then core
+    core = core + first_unit[position[linear]]
     tile_position = position[linear[order]]
     group_tiles = np.concatenate(([0], np.cumsum(np.bincount(tile_position, minlength=n_groups))))
     return (
@@ -317,6 +409,19 @@ def place(
     """
     where = source or arch.name
     chips = chips_needed(arch, graph, where, sequences)
+    group_chips, added = None, 0
+    if arch.mapping.chip_partition == "layers":
+        group_chips, layered = _layer_chips(arch, graph, chips, sequences)
+        added = layered - chips
+        if added and arch.chips is not None and arch.chips.count != "auto":
+            raise ConfigError.single(
+                where,
+                "chips.count",
+                f"with mapping.chip_partition: layers, whole groups of {graph.workload.name} "
+                f"need {layered} chips but chips.count is {arch.chips.count}; raise it, "
+                "set it to auto, or use chip_partition: columns",
+            )
+        chips = layered
     units = chips * arch.compute.count
     if units > MAX_SIMULATED_UNITS:
         raise SimulationError(
@@ -327,12 +432,14 @@ def place(
         )
     _check_size(arch, graph, chips, where)
     if is_array_kind(arch):
-        return _place_arrays(arch, graph, chips)
+        placement = _place_arrays(arch, graph, chips, group_chips)
+        return replace(placement, **_partition_fields(arch, group_chips, added))
     cores = arch.compute.count * chips
     zero_fraction = graph.workload.weights.zero_fraction
     mapping = arch.mapping
+    first_unit, unit_count = _group_units(graph, arch.compute.count, group_chips, cores)
     cols, core, linear, group_of, group_tiles, linear_names = _cut_tiles(
-        graph, cores, int(mapping.tile_bytes * 8)
+        graph, first_unit, unit_count, int(mapping.tile_bytes * 8)
     )
     rows = np.array([g.width for g in graph.groups], dtype=np.int64)[group_of]
     num, den = linear_bits(graph)
@@ -352,18 +459,28 @@ def place(
             "mapping.stream_buffer_bytes",
             f"stream buffer ({buffer} B) is larger than on-chip memory ({capacity} B)",
         )
-    budget = capacity - buffer
-    state_bytes = graph.state_bytes * sequences
-    state_resident = state_bytes <= budget
+    if group_chips is None:  # the whole system's memory is one pool
+        budget = np.array([capacity - buffer], dtype=np.int64)
+        state = np.array([graph.state_bytes * sequences], dtype=np.int64)
+        tile_pool = np.zeros(rows.size, dtype=np.int64)
+    else:  # each chip pins its own groups' tiles next to its own groups' state
+        per_chip = int(arch.onchip_memory.capacity_bytes)
+        budget = np.full(chips, per_chip - buffer // chips, dtype=np.int64)
+        state = _chip_shares(_group_state_bytes(graph, sequences), group_chips, chips)
+        tile_pool = core // arch.compute.count
+    state_resident = bool(np.all(state <= budget))
     if state_resident:
-        budget -= state_bytes
+        budget = budget - state
 
     resident = np.zeros(rows.size, dtype=bool)
     if mapping.pin_weights:
         priority = _expected_fetch_fraction(graph, mapping.sparse_weight_fetch)[tile_group]
-        order = np.lexsort((np.arange(rows.size), -priority))
+        order = np.lexsort((np.arange(rows.size), -priority, tile_pool))
         cumulative = np.cumsum(tile_bytes[order])
-        resident[order[cumulative <= budget]] = True
+        pool = tile_pool[order]
+        pool_start = np.searchsorted(pool, pool)  # first position of each tile's pool
+        before = np.where(pool_start > 0, cumulative[pool_start - 1], 0)
+        resident[order[cumulative - before <= budget[pool]]] = True
 
     streamed = ~resident
     if streamed.any():
@@ -408,15 +525,80 @@ def place(
         streamed_weight_bytes=int(tile_bytes[streamed].sum()),
         onchip_capacity_bytes=capacity,
         stream_buffer_bytes=buffer,
+        **_partition_fields(arch, group_chips, added),
     )
 
 
-def _place_arrays(arch: Architecture, graph: ModelGraph, chips: int) -> Placement:
+def _partition_fields(arch: Architecture, group_chips: np.ndarray | None, added: int) -> dict:
+    if group_chips is None:
+        return {}
+    return {
+        "chip_partition": arch.mapping.chip_partition,
+        "group_chips": group_chips,
+        "chips_added_for_layers": added,
+    }
+
+
+def _group_state_bytes(graph: ModelGraph, sequences: int) -> np.ndarray:
+    """Recurrent-state bytes each group's block keeps for `sequences` sequences."""
+    return np.array(
+        [0 if g.state is None else g.state.bytes * sequences for g in graph.groups],
+        dtype=np.int64,
+    )
+
+
+def _chip_shares(per_group: np.ndarray, group_chips: np.ndarray, chips: int) -> np.ndarray:
+    """Bytes per chip when each group's bytes are split evenly over its chips."""
+    out = np.zeros(chips, dtype=np.int64)
+    for b, (first, span) in zip(per_group, group_chips, strict=True):
+        out[first : first + span] += -(-int(b) // int(span))
+    return out
+
+
+def _layer_chips(
+    arch: Architecture, graph: ModelGraph, chips: int, sequences: int
+) -> tuple[np.ndarray, int]:
+    """Chips of every group under `chip_partition: layers`, and the chips that takes:
+    balanced by arrays on in-memory-compute tiles (each chip holds its arrays), else by
+    weight bytes plus, without DRAM to hold it, recurrent state (each chip's must fit)."""
+    if is_array_kind(arch):
+        sizes = np.array(
+            [
+                sum(
+                    n_rows * col_chunks.size
+                    for lin in g.linears
+                    for n_rows, col_chunks in [
+                        _linear_arrays(arch, lin.in_features, lin.out_features, lin.bits)
+                    ]
+                )
+                for g in graph.groups
+            ],
+            dtype=np.int64,
+        )
+        per_chip_arrays = arch.compute.count * arch.compute.arrays_per_tile
+        # arrays fill their chips in order, so a group takes consecutive slots from its
+        # chip's first free one: pack to the chip's capacity (no balancing) so they match
+        spans = _fill(sizes, per_chip_arrays)
+        return spans, max(chips, _chips_used(spans))
+    sizes = np.array(
+        [sum(lin.weight_bytes for lin in g.linears) for g in graph.groups], dtype=np.int64
+    )
+    if arch.dram is not None:
+        return partition_layers(sizes, chips, None)
+    sizes = sizes + _group_state_bytes(graph, sequences)
+    return partition_layers(sizes, chips, int(arch.onchip_memory.capacity_bytes))
+
+
+def _place_arrays(
+    arch: Architecture, graph: ModelGraph, chips: int, group_chips: np.ndarray | None = None
+) -> Placement:
     """Weight-stationary placement on in-memory-compute arrays.
 
     Each linear is cut into arrays (row chunks x column chunks of bit-sliced weights);
-    arrays fill the tiles in execution order, `arrays_per_tile` per tile. One planner tile
-    stands for all arrays of one group on one compute unit: they read in parallel.
+    arrays fill the tiles in execution order, `arrays_per_tile` per tile, so groups are
+    already contiguous but may straddle a chip boundary. With `group_chips` (layers) a
+    group starts on its own first chip instead. One planner tile stands for all arrays of
+    one group on one compute unit: they read in parallel.
     """
     cfg = arch.compute
     R = cfg.rows
@@ -424,10 +606,13 @@ def _place_arrays(arch: Architecture, graph: ModelGraph, chips: int) -> Placemen
     cursor = 0
     tile_group, tile_core, tile_bytes, tile_cols, tile_rows = [], [], [], [], []
     array_cols, array_counts = [], []
-    a_unit, a_group, a_chunk, a_cols = [], [], [], []
+    a_unit, a_group, a_chunk, a_cols, a_slot = [], [], [], [], []
     group_tiles = [0]
     linear_names: list[str] = []
-    for group in graph.groups:
+    per_chip_arrays = cfg.count * cfg.arrays_per_tile
+    for position, group in enumerate(graph.groups):
+        if group_chips is not None:
+            cursor = max(cursor, int(group_chips[position, 0]) * per_chip_arrays)
         chunks = -(-group.width // R)
         unit_cols: dict[int, np.ndarray] = {}
         unit_counts: dict[int, np.ndarray] = {}
@@ -440,6 +625,7 @@ def _place_arrays(arch: Architecture, graph: ModelGraph, chips: int) -> Placemen
                 rows_here = min(R, lin.in_features - r * R)
                 for pc in col_chunks:
                     u = cursor // cfg.arrays_per_tile
+                    a_slot.append(cursor)
                     cursor += 1
                     a_unit.append(u)
                     a_group.append(group.index)
@@ -495,9 +681,9 @@ def _place_arrays(arch: Architecture, graph: ModelGraph, chips: int) -> Placemen
         array_cols=tuple(array_cols),
         array_counts=tuple(array_counts),
         array_row_chunk=R,
-        arrays=cursor,
+        arrays=len(a_slot),
         array_tile=array_tile,
         array_chunk=np.array(a_chunk, dtype=np.int64),
         array_phys_cols=np.array(a_cols, dtype=np.int64),
-        array_slot=np.arange(cursor, dtype=np.int64),
+        array_slot=np.array(a_slot, dtype=np.int64),
     )

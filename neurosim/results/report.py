@@ -111,6 +111,8 @@ def placement_table(pl: dict) -> str:
         ("weights streamed per token", format_quantity(pl["streamed_weight_bytes"], "bytes")),
         ("recurrent state", "on chip" if pl["recurrent_state_on_chip"] else "in DRAM"),
     ]
+    if "groups_per_chip" in pl:
+        rows.append(("chip partition", _layers_text(pl)))
     rows += [
         (f"streamed from {name}", format_quantity(v, "bytes"))
         for name, v in pl["streamed_bytes_per_channel"].items()
@@ -127,6 +129,17 @@ def placement_table(pl: dict) -> str:
             ("KV cache in DRAM", format_quantity(pl["kv_cache_dram_bytes"], "bytes")),
         ]
     return _rows_to_text(rows, "Placement")
+
+
+def _layers_text(pl: dict, shown: int = 8) -> str:
+    """`layers: 0-3 | 4-8` (groups in execution order per chip), the first `shown` chips."""
+    chips = [g or "-" for g in pl["groups_per_chip"]]
+    text = " | ".join(chips[:shown])
+    if len(chips) > shown:
+        text += f" | ... ({len(chips)} chips)"
+    added = pl.get("chips_added_for_layers", 0)
+    more = f" (+{added} chip(s) for whole layers)" if added else ""
+    return f"{pl['chip_partition']}: groups {text}{more}"
 
 
 _DECIMALS = {"tokens/s": 1, "W": 3, "J": 4, "s": 5}
