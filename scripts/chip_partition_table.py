@@ -33,7 +33,7 @@ class Case:
 
 
 CASES = (
-    # the shapes of scripts/chip_validation_rows.py's NorthPole and Loihi 2 rows
+    # the shapes of scripts/accelerator_validation.py's NorthPole and Loihi 2 rows
     Case("northpole_rack", "granite-3.3-8b-northpole", batch=28, tokens=1, context_tokens=2048),
     Case("loihi2_matmulfree", "matmulfree-lm-370m-loihi2", tokens=16),
     # the README's comparison shape (2 tokens, batch 1)

@@ -58,7 +58,8 @@ class BusyMeter:
         self.item_core = np.repeat(p.tile_core, np.diff(planner.item_offsets))
         self.n_channels = len(arch.dram_channels)
         self.channel_of_tile = np.where(p.tile_channel >= 0, p.tile_channel, self.n_channels)
-        self.onchip_ps_per_byte = PS_PER_S / arch.onchip_memory.bandwidth_bytes_per_s
+        # every chip has its own on-chip memory: the system's banks serve all chips' bytes
+        self.onchip_ps_per_byte = PS_PER_S / (arch.onchip_memory.bandwidth_bytes_per_s * p.chips)
         routing = planner.routing
         self.resources = [Resource.compute(c) for c in range(planner.cores)]
         # a bank of one array's own converters is never shared: its busy time is part of

@@ -201,7 +201,8 @@ class WorkPlanner:
         )
         self.core_nodes = nodes
         mem = arch.onchip_memory
-        self.core_mem_ps_per_byte = PS_PER_S / (mem.bandwidth_bytes_per_s / self.cores)
+        # a chip's memory bandwidth is shared by that chip's units only
+        self.core_mem_ps_per_byte = PS_PER_S / (mem.bandwidth_bytes_per_s / core.count)
         self._plan_spike_routes()
         self._plan_arrays()
         self._plan_tiles()
