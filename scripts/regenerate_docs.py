@@ -457,18 +457,27 @@ def gen_extract_bench() -> str:
 
 
 def gen_accuracy_bench() -> str:
-    """`neurosim accuracy reram_cim --tokens 64` in a fresh process: wall time and peak RSS
-    (the child's ru_maxrss: it is the only child this measurement waits for)."""
-    import resource
+    """`neurosim accuracy reram_cim --tokens 64` in a fresh process: wall time and that
+    process's own peak RSS (os.wait4's rusage: RUSAGE_CHILDREN would report the largest of
+    every child this generator ran before, e.g. a sweep's, under --all)."""
     import tempfile
     import time
 
-    with tempfile.TemporaryDirectory() as out:
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    with tempfile.TemporaryDirectory() as out, tempfile.TemporaryFile("w+") as err:
+        args = [sys.executable, "-m", "neurosim.cli.app", "accuracy",
+                "architectures/reram_cim.yaml", "--tokens", "64", "--out", out]
         t0 = time.perf_counter()
-        neurosim("accuracy", "architectures/reram_cim.yaml", "--tokens", "64", "--out", out)
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise GenerationError(f"`neurosim accuracy` exited {proc.returncode}:\n"
+                                  f"{err.read()[-2000:]}")
         report = json.loads((Path(out) / "result.json").read_text())
-    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    peak_gb = usage.ru_maxrss / 2**20
     metrics = report["metrics"]
     rows = ["| command | wall s | peak RSS GB | agreement | perplexity |", "|---|---|---|---|---|",
             "| `.venv/bin/neurosim accuracy architectures/reram_cim.yaml --tokens 64` | "
