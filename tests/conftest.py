@@ -19,6 +19,16 @@ TINY_ARCH = FIXTURES / "tiny_arch.yaml"
 TINY_WORKLOAD = FIXTURES / "tiny_workload.yaml"
 VCK190_ARCH = REPO / "architectures" / "vck190_nsllm.yaml"
 NSLLM_WORKLOAD = REPO / "workloads" / "nsllm-1.5b.yaml"
+TWO_CHIPS = {
+    "count": 2,
+    "topology": "mesh",
+    "gateway_node": 0,
+    "link_bandwidth_bytes_per_s": "1 GB/s",
+    "link_latency_s": "100 ns",
+    "energy_j_per_bit": "10 pJ/bit",
+    "static_power_w": 0.0,
+}
+"""A `chips` section joining two tiny chips by a 1 GB/s link (multi-chip test cases)."""
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import variant
+from conftest import TWO_CHIPS, variant
 
 from neurosim.errors import ConfigError
 from neurosim.mapping.placement import groups_per_chip, partition_layers
@@ -15,15 +15,7 @@ from neurosim.results.report import placement_table
 from neurosim.simulate.run import prepare, simulate
 from neurosim.workload.spikes import TokenSpikes
 
-CHIPS = {
-    "count": 2,
-    "topology": "mesh",
-    "gateway_node": 0,
-    "link_bandwidth_bytes_per_s": "1 GB/s",
-    "link_latency_s": "100 ns",
-    "energy_j_per_bit": "10 pJ/bit",
-    "static_power_w": 0.0,
-}
+CHIPS = TWO_CHIPS
 
 # The tiny workload's groups in execution order, weight bytes (2-bit weights: in x out / 4)
 # plus the linear attention's state (2 heads x 8 x 8 x 16 bits = 256 B) where it has one:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import REPO, variant
+from conftest import REPO, TWO_CHIPS, variant
 
 from neurosim.architecture import Architecture
 from neurosim.config.loader import load_config
@@ -96,15 +96,7 @@ def test_one_spike_over_two_chips(tiny_arch, tiny_workload, multicast, on_chip, 
     arch = variant(
         _mesh_2x2(tiny_arch, multicast),
         {
-            "chips": {
-                "count": 2,
-                "topology": "mesh",
-                "gateway_node": 0,
-                "link_bandwidth_bytes_per_s": "1 GB/s",
-                "link_latency_s": "100 ns",
-                "energy_j_per_bit": "10 pJ/bit",
-                "static_power_w": 0.0,
-            }
+            "chips": TWO_CHIPS
         },
     )
     prep = prepare(arch, tiny_workload)
