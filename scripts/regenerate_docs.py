@@ -56,11 +56,15 @@ class GenerationError(RuntimeError):
 # ---------------------------------------------------------------- running commands
 
 
+def child_env() -> dict[str, str]:
+    """The environment of a child `python`: this checkout first on its path."""
+    return {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+
+
 def run(*args: str) -> str:
     """stdout of `python ARGS` run from the repository root with this checkout importable."""
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True)
+    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=child_env(),
+                          capture_output=True, text=True)
     if proc.returncode != 0:
         raise GenerationError(f"`python {' '.join(args)}` exited {proc.returncode}:\n"
                               f"{proc.stderr.strip()[-2000:]}")
@@ -463,12 +467,12 @@ def gen_accuracy_bench() -> str:
     import tempfile
     import time
 
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     with tempfile.TemporaryDirectory() as out, tempfile.TemporaryFile("w+") as err:
         args = [sys.executable, "-m", "neurosim.cli.app", "accuracy",
                 "architectures/reram_cim.yaml", "--tokens", "64", "--out", out]
         t0 = time.perf_counter()
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(args, cwd=ROOT, env=child_env(), stdout=subprocess.DEVNULL,
+                                stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
