@@ -121,6 +121,7 @@ class ReservationTable:
         self.busy_time = np.zeros(size, dtype=np.int64)
         self.contention = contention
         self.recorder = None  # a timeline recorder told of every hold (None: off, no cost)
+        self.record_as = ""  # the kind of resource the recorder files this table's holds under
 
     def reserve(self, now: int, servers: np.ndarray, durations: np.ndarray) -> int:
         """Reserve `servers` for `durations` (ps) from `now`; return the latest finish time.
@@ -137,7 +138,7 @@ class ReservationTable:
                 start = np.maximum(self.busy_until[servers], now)
             else:
                 start = np.full(servers.size, now, dtype=np.int64)
-            self.recorder.held_many(self, servers, start, durations)
+            self.recorder.span_many(self.record_as, servers, start, durations)
         return int(
             _reserve_all(
                 self.busy_until, self.busy_time, servers, durations, now, self.contention
@@ -155,5 +156,5 @@ class ReservationTable:
             start = now
         self.busy_time[server] += duration
         if self.recorder is not None:
-            self.recorder.held(self, server, start, duration)
+            self.recorder.span(self.record_as, server, start, start + duration)
         return start + duration

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
+import numpy as np
 import pytest
 
 from neurosim.config.overrides import with_overrides
 from neurosim.errors import SimulationError
+from neurosim.simulate import timeline
 from neurosim.simulate.run import simulate
 from neurosim.simulate.timeline import TimelineRecorder
 
@@ -172,3 +174,79 @@ def test_same_config_and_seed_write_the_same_file(tiny_arch, tiny_workload, tmp_
         _record(tiny_arch, tiny_workload, tmp_path / str(run), tokens=2)
         texts.append((tmp_path / str(run) / "timeline.json").read_text())
     assert texts[0] == texts[1]
+
+
+class _PlainNames:
+    """Track and span names for a recorder fed by hand (no built system)."""
+
+    def kind(self, kind, index):
+        return kind
+
+    def track(self, kind, index):
+        return f"{kind} {index}"
+
+    def describe_all(self, labels):
+        return [(label[0], f"{label[0]} {label[1]}") for label in labels]
+
+
+def _hand_recording() -> TimelineRecorder:
+    """Single holds and several-server bookings interleaved, one of them empty."""
+    rec = TimelineRecorder(1)
+    rec.use_names(_PlainNames())
+    rec.begin_step(0)
+    rec.span("compute", 0, 0, 10, ("compute", 1, -1, -1, -1))
+    rec.label = ("spikes", 2, -1, 0, 1)
+    rec.span_many("link", np.array([3, 4, 5]), np.array([10, 10, 12]), np.array([5, 0, 7]))
+    rec.span("dram", 1, 4, 9)  # the current label
+    rec.span("compute", 0, 20, 20, ("compute", 3, -1, -1, -1))  # empty: not kept
+    rec.span_many("link", np.array([6]), np.array([30]), np.array([2]), ("spikes", 4, -1, 1, 2))
+    rec.span("compute", 1, 30, 40, ("compute", 5, -1, -1, -1))
+    rec.end_step(50)
+    return rec
+
+
+def test_spans_come_back_in_recording_order_without_empty_holds():
+    spans = _hand_recording().spans()
+    assert [(s.kind, s.index, s.start_ps, s.end_ps, s.name) for s in spans] == [
+        ("compute", 0, 0, 10, "compute 1"),
+        ("link", 3, 10, 15, "spikes 2"),
+        ("link", 5, 12, 19, "spikes 2"),
+        ("dram", 1, 4, 9, "spikes 2"),
+        ("link", 6, 30, 32, "spikes 4"),
+        ("compute", 1, 30, 40, "compute 5"),
+        ("schedule", 0, 0, 50, "token 0"),
+    ]
+
+
+def test_writing_in_chunks_gives_the_file_written_at_once(tmp_path, monkeypatch):
+    rec = _hand_recording()
+    whole = json.loads(rec.write(tmp_path / "whole.json", {}).read_text())
+    monkeypatch.setattr(timeline, "SPAN_CHUNK", 2)
+    chunked = json.loads(rec.write(tmp_path / "chunked.json", {}).read_text())
+    assert chunked == whole
+    spans = [e for e in whole["traceEvents"] if e["ph"] == "X"]
+    assert [(e["name"], e["ts"] * 1e6) for e in spans] == [
+        (s.name, s.start_ps) for s in rec.spans()
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chunked.json", "whole.json"]
+
+
+def test_an_empty_recording_writes_a_valid_file(tmp_path):
+    rec = TimelineRecorder(1)
+    rec.use_names(_PlainNames())
+    trace = json.loads(rec.write(tmp_path / "t.json", {"architecture": "x"}).read_text())
+    assert trace["traceEvents"] == []
+    assert trace["otherData"]["events"] == 0 and trace["otherData"]["architecture"] == "x"
+
+
+def test_a_write_that_fails_leaves_no_file(tmp_path, monkeypatch):
+    rec = _hand_recording()
+
+    def broken(self):
+        yield [timeline._Complete("x", "x", "X", 0.0, 1.0, 1, 1)]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(timeline._Trace, "span_chunks", broken)
+    with pytest.raises(OSError, match="No space"):
+        rec.write(tmp_path / "t.json", {})
+    assert list(tmp_path.iterdir()) == []

@@ -22,7 +22,9 @@ metadata naming one process per resource kind and one thread per resource, plus
 from __future__ import annotations
 
 import gc
+from array import array
 from dataclasses import dataclass
+from itertools import chain, repeat
 from pathlib import Path
 
 import msgspec
@@ -42,6 +44,7 @@ PROCESS_NAMES = {
     "onchip_memory": "on-chip memory",
     "core": "neuron cores",
 }
+KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
 SCHEDULE_TRACKS = ("steps", "layers", "spike phases")  # indices of the schedule's tracks
 STEPS, LAYERS, PHASES = range(3)
 PS_PER_US = 1_000_000
@@ -79,12 +82,17 @@ class TimelineRecorder:
         self.steps_run = 0
         self.noun = "token"
         self._step_start = 0
-        # (kind, index, start, end, label, step); a table granting several servers at
-        # once leaves one record of arrays: servers, starts and durations (not ends)
-        self._records: list[tuple] = []
+        # Holds are kept as integers, not objects (a third of the memory, and nothing for
+        # the garbage collector to walk): one hold is six integers in `_single` (kind,
+        # index, start, end, label number, step); a table granting several servers at
+        # once leaves one entry in `_grouped` with its arrays (servers, starts, durations)
+        # and the number of single holds before it (the recording order).
+        self._single = array("q")
+        self._grouped: list[tuple] = []  # (singles before, kind, indices, starts, durations,
+        #                                    label number, step)
+        self._label_ids: dict[tuple, int] = {}  # each distinct label, numbered as first seen
         self._count = 0  # spans in the records
-        self._fill: list[tuple[int, int]] = []  # (ps, stream-buffer bytes in use)
-        self._table_kind: dict[int, str] = {}
+        self._fill = array("q")  # (ps, stream-buffer bytes in use), flattened
         self._tables: list = []
         self._names = None
 
@@ -100,8 +108,7 @@ class TimelineRecorder:
             # resource of its own (as in the run's utilization)
             tables.append((system.adc.table, "adc"))
         for table, kind in tables:
-            self._table_kind[id(table)] = kind
-            table.recorder = self
+            table.recorder, table.record_as = self, kind
             self._tables.append(table)
         self._names = _Names(system, planner)
 
@@ -135,16 +142,6 @@ class TimelineRecorder:
 
     # ---- holds --------------------------------------------------------------------
 
-    def held(self, table, server: int, start: int, duration: int) -> None:
-        """A reservation table granted `server` from `start` for `duration` ps."""
-        if self.recording and duration:
-            self.span(self._table_kind[id(table)], server, start, start + duration)
-
-    def held_many(self, table, servers, starts, durations) -> None:
-        """A reservation table granted several servers at once (arrays)."""
-        if self.recording:
-            self.span_many(self._table_kind[id(table)], servers, starts, durations)
-
     def span_many(self, kind: str, indices, starts, durations, label: tuple | None = None):
         """Resources (`kind`, each of `indices`) busy from `starts` for `durations` ps
         (arrays of one length) on `label` (default: the current `label`)."""
@@ -157,9 +154,8 @@ class TimelineRecorder:
             indices, starts, durations = indices[:room], starts[:room], durations[:room]
             self.cut_short = True
             self.recording = False
-        self._records.append(
-            (kind, indices, starts, durations, self.label if label is None else label, self.step)
-        )
+        self._grouped.append((len(self._single) // 6, KIND_CODE[kind], indices, starts,
+                              durations, self._label_id(label), self.step))
         self._count += indices.size
 
     def span(self, kind: str, index: int, start: int, end: int, label: tuple | None = None):
@@ -171,78 +167,76 @@ class TimelineRecorder:
             self.cut_short = True
             self.recording = False
             return
-        self._records.append(
-            (kind, index, start, end, self.label if label is None else label, self.step)
+        self._single.extend(
+            (KIND_CODE[kind], index, start, end, self._label_id(label), self.step)
         )
         self._count += 1
+
+    def _label_id(self, label: tuple | None) -> int:
+        """The number of `label` (default: the current `label`), given when first seen."""
+        if label is None:
+            label = self.label
+        found = self._label_ids.get(label)
+        if found is None:
+            found = self._label_ids[label] = len(self._label_ids)
+        return found
 
     def fill(self, now: int, used_bytes: int) -> None:
         """The stream buffer holds `used_bytes` from `now` on."""
         if self.recording:
-            self._fill.append((now, used_bytes))
+            self._fill.extend((now, used_bytes))
 
     # ---- reading ------------------------------------------------------------------
 
     @property
     def events(self) -> int:
         """Spans recorded so far (holds of no duration left out)."""
-        return sum(
-            int(np.count_nonzero(r[3])) if isinstance(r[1], np.ndarray) else 1
-            for r in self._records
+        return len(self._single) // 6 + sum(
+            int(np.count_nonzero(g[4])) for g in self._grouped
         )
 
     def _table(self) -> _Table:
         """The records as numpy columns, one row per span, in recording order."""
-        if not self._records:
-            empty = np.zeros(0, dtype=np.int64)
-            return _Table(empty, empty, empty, empty, empty, empty, [])
-        kinds, indices, starts, ends, labels, steps = zip(*self._records, strict=True)
-        n = len(kinds)
-        code = {k: i for i, k in enumerate(KINDS)}
-        rec_kind = np.array([code[k] for k in kinds], dtype=np.int64)
-        rec_step = np.array(steps, dtype=np.int64)
-        distinct_ids: dict[tuple, int] = {}  # equal labels share one name
-        rec_label = np.array(
-            [distinct_ids.setdefault(label, len(distinct_ids)) for label in labels],
-            dtype=np.int64,
+        single = np.frombuffer(self._single, dtype=np.int64).reshape(-1, 6).copy()
+        labels = list(self._label_ids)
+        if not self._grouped:
+            kind, index, start, end, label, step = single.T
+            return _Table(kind, index, start, end, label, step, labels)
+        before, g_kind, indices, starts, durations, g_label, g_step = zip(
+            *self._grouped, strict=True
         )
-        distinct = list(distinct_ids)
-        many = np.array([type(x) is np.ndarray for x in indices], dtype=bool)
-        one = np.flatnonzero(~many).tolist()
-        grouped = np.flatnonzero(many).tolist()
-        counts = np.ones(n, dtype=np.int64)
-        if grouped:
-            sizes = np.array([indices[i].size for i in grouped], dtype=np.int64)
-            m_index = np.concatenate([indices[i] for i in grouped]).astype(np.int64)
-            m_start = np.concatenate([starts[i] for i in grouped]).astype(np.int64)
-            m_dur = np.concatenate([ends[i] for i in grouped]).astype(np.int64)
-            m_rec = np.repeat(grouped, sizes)
-            keep = m_dur > 0  # empty holds are not spans
-            m_index, m_start, m_dur, m_rec = m_index[keep], m_start[keep], m_dur[keep], m_rec[keep]
-            kept = np.bincount(m_rec, minlength=n)[grouped]
-            counts[grouped] = kept
-        offsets = np.cumsum(counts) - counts
-        total = int(counts.sum())
-        rows = np.empty(total, dtype=np.int64)  # the record of each span
-        index = np.empty(total, dtype=np.int64)
-        start = np.empty(total, dtype=np.int64)
-        end = np.empty(total, dtype=np.int64)
-        at = offsets[one]
-        rows[at] = one
-        index[at] = [indices[i] for i in one]
-        start[at] = [starts[i] for i in one]
-        end[at] = [ends[i] for i in one]
-        if grouped and m_rec.size:
-            # each grouped span goes to its record's offset plus its rank in the record
-            first_of = np.cumsum(kept) - kept
-            at = np.repeat(offsets[grouped] - first_of, kept) + np.arange(m_rec.size)
-            rows[at] = m_rec
-            index[at] = m_index
-            start[at] = m_start
-            end[at] = m_start + m_dur
-        return _Table(
-            rec_kind[rows], index, start, end, rec_label[rows], rec_step[rows], distinct
+        sizes = np.array([a.size for a in indices], dtype=np.int64)
+        dur = np.concatenate(durations).astype(np.int64)
+        keep = dur > 0  # empty holds are not spans
+        member = np.repeat(np.arange(len(sizes)), sizes)[keep]
+        kept = np.bincount(member, minlength=len(sizes))
+        n_single, n_grouped = single.shape[0], int(kept.sum())
+        # places in recording order: a single hold comes after the grouped spans of every
+        # group recorded before it; a group's spans after the single holds before it
+        before = np.array(before, dtype=np.int64)
+        kept_before = np.cumsum(kept) - kept  # grouped spans of the earlier groups
+        grouped_before_single = np.concatenate(([0], np.cumsum(kept)))[
+            np.searchsorted(before, np.arange(n_single), side="right")
+        ]
+        at_single = np.arange(n_single) + grouped_before_single
+        rank = np.arange(n_grouped) - np.repeat(kept_before, kept)
+        at_grouped = np.repeat(before + kept_before, kept) + rank
+        g_start = np.concatenate(starts).astype(np.int64)[keep]
+        grouped_columns = (
+            np.repeat(np.array(g_kind, dtype=np.int64), kept),
+            np.concatenate(indices).astype(np.int64)[keep],
+            g_start,
+            g_start + dur[keep],
+            np.repeat(np.array(g_label, dtype=np.int64), kept),
+            np.repeat(np.array(g_step, dtype=np.int64), kept),
         )
+        columns = []
+        for i, grouped in enumerate(grouped_columns):
+            column = np.empty(n_single + n_grouped, dtype=np.int64)
+            column[at_single] = single[:, i]
+            column[at_grouped] = grouped
+            columns.append(column)
+        return _Table(*columns, labels)
 
     def spans(self, step: int | None = None) -> list[Span]:
         """Every recorded span (of one step when `step` is given), in recording order."""
@@ -271,16 +265,17 @@ class TimelineRecorder:
         that instant's changes are done (a counter shows only that one)."""
         if not self._fill:
             return []
-        fill = np.array(self._fill, dtype=np.int64)
+        fill = np.frombuffer(self._fill, dtype=np.int64).reshape(-1, 2).copy()
         fill = fill[np.argsort(fill[:, 0], kind="stable")]  # same instant: recording order
         last = np.append(fill[1:, 0] != fill[:-1, 0], True)
         return [(t, used) for t, used in fill[last].tolist()]
 
-    def trace_events(self, metadata: dict) -> dict:
-        """The trace-event JSON object: spans, the fill counter, process and thread names.
+    def _trace(self, metadata: dict) -> _Trace:
+        """The trace-event file's parts: spans as columns, the fill counter, process and
+        thread names, and `otherData`.
 
-        Built column-wise: numpy works out every span's track, times and name, then one
-        pass makes the span objects (the only per-span Python work)."""
+        Built column-wise: numpy works out every span's track, times and name; the span
+        objects are made chunk by chunk when written (the only per-span Python work)."""
         table = self._table()
         names = self._names
         noun = self.noun
@@ -322,16 +317,10 @@ class TimelineRecorder:
                 tile[tiled][first].tolist(), table.step[tiled][first].tolist(), strict=True
             )]
             args[tiled] = np.array(shared, dtype=object)[inverse.ravel()]
-        events: list = [
-            _Complete(n, c, "X", t, d, p, q, a)
-            for n, c, t, d, p, q, a in zip(
-                name.tolist(), cat.tolist(), ts.tolist(), dur.tolist(), pid.tolist(),
-                tid.tolist(), args.tolist(), strict=True,
-            )
-        ]
+        spans = (name, cat, ts, dur, pid, tid, args)
         pid_mem = KINDS.index("onchip_memory") + 1
         fill = np.array(self.fill_series(), dtype=np.int64).reshape(-1, 2)
-        events += [
+        counters = [
             {"name": "stream buffer fill", "ph": "C", "ts": t, "pid": pid_mem,
              "args": {"bytes in use": used}}
             for t, used in zip((fill[:, 0] / PS_PER_US).tolist(), fill[:, 1].tolist(),
@@ -366,21 +355,46 @@ class TimelineRecorder:
                 ),
             }
         )
-        return {"traceEvents": meta + events, "displayTimeUnit": "ns", "otherData": other}
+        return _Trace(meta, spans, counters, other)
 
     def write(self, path: Path, metadata: dict) -> Path:
-        """Write the trace-event JSON file (see `trace_events`)."""
+        """Write the trace-event JSON object: `displayTimeUnit`, `otherData` and
+        `traceEvents` (names of processes and threads, then spans, then the fill counter).
+
+        msgspec encodes every value; the file is written as it is encoded. The object is
+        encoded with its event array empty, and the events go in that array's place: the
+        spans a chunk at a time (a chunk's objects are made, encoded and freed while they
+        are in the cache), each chunk encoded as an array whose items join the others.
+        A write that fails part way leaves no file behind."""
         # the span objects are young and many: a collection pass while they are built
         # would walk them (and the run's heap) for nothing, so the collector waits
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            data = msgspec.json.encode(self.trace_events(metadata))
+            trace = self._trace(metadata)
+            encoder = msgspec.json.Encoder()
+            envelope = encoder.encode(
+                {"displayTimeUnit": "ns", "otherData": trace.other, "traceEvents": []}
+            )
+            assert envelope.endswith(b"[]}")  # the empty event array, then the object's end
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with path.open("wb") as out:
+                    out.write(envelope[:-3])
+                    opening = b"["  # before the first item; a comma before each later one
+                    for items in chain([trace.meta], trace.span_chunks(), [trace.counters]):
+                        if items:
+                            out.write(opening)
+                            out.write(memoryview(encoder.encode(items))[1:-1])  # the items
+                            opening = b","
+                    out.write(b"[]}" if opening == b"[" else b"]}")
+            except BaseException:
+                if path.is_file():  # a file cut off part way is no trace: none is left
+                    path.unlink()
+                raise
         finally:
             if was_enabled:
                 gc.enable()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
         return path
 
     def _described(self, table: _Table) -> list[tuple[str, str]]:
@@ -404,6 +418,29 @@ class _Complete(msgspec.Struct, gc=False, omit_defaults=True):
     pid: int
     tid: int
     args: dict | None = None
+
+
+SPAN_CHUNK = 8192  # spans made and encoded at a time when writing
+
+
+@dataclass(frozen=True, slots=True)
+class _Trace:
+    """A trace-event file's parts (see `TimelineRecorder._trace`)."""
+
+    meta: list[dict]  # "M" events naming processes and threads
+    spans: tuple  # columns of the "X" events: name, cat, ts, dur, pid, tid, args
+    counters: list[dict]  # "C" events
+    other: dict  # otherData
+
+    def span_chunks(self):
+        """The "X" events, `SPAN_CHUNK` at a time."""
+        n = self.spans[0].size
+        for at in range(0, n, SPAN_CHUNK):
+            name, cat, ts, dur, pid, tid, args = (c[at : at + SPAN_CHUNK] for c in self.spans)
+            yield list(map(
+                _Complete, name.tolist(), cat.tolist(), repeat("X", name.size), ts.tolist(),
+                dur.tolist(), pid.tolist(), tid.tolist(), args.tolist(),
+            ))
 
 
 @dataclass(frozen=True, slots=True)
