@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from conftest import variant
 
+from neurosim.components.dram import transfer_ps as dram_transfer_ps
 from neurosim.errors import CapabilityError
 from neurosim.mapping.kv import place_kv
 from neurosim.simulate.run import kv_placement, prepare, simulate
@@ -189,12 +190,27 @@ def test_batch_shares_weights_but_keeps_a_state_per_sequence(tiny_arch, tiny_wor
     assert prepare(tiny_arch, tiny_workload, batch=1).placement.state_resident
     step = planner.plan_step(_tokens(prep, 32), vectors=32, sequences=32)
     streamed = int(planner.dense_fetch_bytes.sum())
-    state = planner.blocks_with_state * planner.state_fetch_bytes
     emb = planner.embedding_fetch_bytes
-    assert planner.state_fetch_bytes == 2 * 8 * 8 * 2  # heads x key x value x 2 B
-    assert sum(step.dram_read_bytes.values()) == streamed + 32 * state + 32 * emb
-    assert sum(step.dram_write_bytes.values()) == 32 * state
-    assert np.array_equal(step.extra_ps, 32 * planner.extra)
+    channels = tiny_arch.dram_channels
+    exact = 32 * 2 * 8 * 8 * 2  # sequences x heads x key x value x 2 B, per block with state
+    with_state = planner.group_state_bytes > 0
+    assert int(with_state.sum()) == planner.blocks_with_state
+    for g in np.flatnonzero(with_state):
+        moved = step.state_bytes[g]
+        # interleaved by sustained bandwidth, in whole bursts
+        burst = max(ch.burst_bytes for ch in channels)
+        assert exact <= moved.sum() < exact + len(channels) * burst
+        bandwidth = np.array([ch.sustained_bandwidth_bytes_per_s for ch in channels])
+        assert moved == pytest.approx(exact * bandwidth / bandwidth.sum(), abs=burst)
+        # read, then written back: each channel its share at once
+        ps = [int(dram_transfer_ps(ch, int(m))) for ch, m in zip(channels, moved, strict=True)]
+        assert step.state_ps[g].tolist() == ps and step.extra_ps[g] == 2 * max(ps)
+    assert not step.state_bytes[~with_state].any() and not step.extra_ps[~with_state].any()
+    state = int(step.state_bytes.sum())
+    assert sum(step.dram_read_bytes.values()) == streamed + state + 32 * emb
+    assert sum(step.dram_write_bytes.values()) == state
+    for ci, ch in enumerate(channels):
+        assert step.dram_write_bytes[ch.name] == int(step.state_bytes[:, ci].sum())
 
 
 def test_batch_raises_throughput_and_reports_prefill_metrics(tiny_arch, tiny_workload) -> None:
@@ -308,3 +324,16 @@ def test_a_chip_without_dram_grows_to_hold_every_sequence_state(tiny_crossbar, t
     batch = 16 * per_chip // state  # sixteen chips' worth of states
     many = prepare(tiny_crossbar, tiny_workload, batch=batch).placement.chips
     assert one < 16 and many == 16
+
+
+@pytest.mark.parametrize("fidelity", ["analytic", "des"])
+def test_off_chip_state_is_charged_to_every_channel_by_its_share(
+    tiny_arch, tiny_workload, fidelity
+) -> None:
+    prep = prepare(tiny_arch, tiny_workload, batch=32)
+    step = prep.planner.plan_step(_tokens(prep, 32), vectors=32, sequences=32)
+    result = simulate(tiny_arch, tiny_workload, n_tokens=1, seed=0, fidelity=fidelity, batch=32)
+    for ci, ch in enumerate(tiny_arch.dram_channels):
+        state_bits = 8 * int(step.state_bytes[:, ci].sum())
+        assert state_bits > 0
+        assert result.event_counts[f"dram.{ch.name}/write_bit"] == state_bits

@@ -15,6 +15,7 @@ import numpy as np
 
 from neurosim.architecture import Architecture
 from neurosim.errors import CapabilityError
+from neurosim.mapping.interleave import bandwidth_share
 from neurosim.mapping.placement import Placement, is_array_kind
 from neurosim.workload.attention import KvShape
 
@@ -87,8 +88,7 @@ def place_kv(
         ],
         dtype=float,
     )
-    bandwidth = np.array([ch.sustained_bandwidth_bytes_per_s for ch in channels], dtype=float)
-    share = bandwidth / bandwidth.sum() if channels else np.zeros(0)
+    share = bandwidth_share(channels)
     mode = arch.mapping.kv_cache
     need = (
         f"a KV cache of {total / 2**20:.4g} MiB ({shape.bytes_per_token:g} B per token x "

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurosim.architecture import Architecture
-from neurosim.components.dram import bytes_moved
 from neurosim.components.dram import transfer_ps as dram_transfer_ps
 from neurosim.engine import PS_PER_S
+from neurosim.mapping.interleave import interleaved_bytes
 from neurosim.mapping.kv import KvPlacement
 from neurosim.workload.attention import attended_pairs
 from neurosim.workload.model import ModelGraph
@@ -54,12 +54,7 @@ def _split(arch: Architecture, kv: KvPlacement, layer_bits: int) -> tuple[int, n
     `layer_bits` of K and V."""
     onchip_bits = int(round(layer_bits * kv.onchip_fraction))
     dram_bytes = math.ceil((layer_bits - onchip_bits) / 8)
-    per_channel = np.zeros(len(arch.dram_channels), dtype=np.int64)
-    if dram_bytes:
-        shares = np.floor(kv.channel_share * dram_bytes).astype(np.int64)
-        shares[int(np.argmax(kv.channel_share))] += dram_bytes - int(shares.sum())
-        for ci, ch in enumerate(arch.dram_channels):
-            per_channel[ci] = bytes_moved(ch, int(shares[ci])) if shares[ci] else 0
+    per_channel = interleaved_bytes(arch.dram_channels, kv.channel_share, dram_bytes)
     return onchip_bits, per_channel
 
 

@@ -93,7 +93,9 @@ class BusyMeter:
             self.channel_of_tile, weights=work.tile_dram_ps, minlength=self.n_channels + 1
         )[: self.n_channels]
         if self.n_channels:
-            dram[0] += work.prologue_ps + work.extra_ps.sum()
+            dram[0] += work.prologue_ps
+            if work.state_ps is not None:  # the off-chip state, read and written back
+                dram += 2 * work.state_ps.sum(axis=0)
         attention = np.zeros(self.n_engines)
         if work.kv is not None:
             dram += work.kv.read_ps.sum(axis=0) + work.kv.write_ps.sum(axis=0)

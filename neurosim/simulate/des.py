@@ -91,12 +91,9 @@ class DesTokenRunner:
             ]
             yield simpy.AllOf(env, procs)
             if work.extra_ps[g]:
-                state_bits = int(self.planner.group_state_fetch_bytes[g]) * 8 * work.state_copies
-                half = int(work.extra_ps[g]) // 2
                 if rec is not None:
                     rec.label = ("state", g, -1, -1, -1)
-                yield from sys.channels[0].transfer(half, read_bits=state_bits)
-                yield from sys.channels[0].transfer(half, write_bits=state_bits)
+                yield from self._state_traffic(work, g)
             if work.kv is not None and work.kv.group_ps[g]:
                 if rec is not None:
                     rec.label = ("kv cache", g, -1, -1, -1)
@@ -106,6 +103,18 @@ class DesTokenRunner:
         if env.now < start + floor_ps:
             yield env.timeout(start + floor_ps - env.now)
         return start
+
+    def _state_traffic(self, work: TokenWork, g: int):
+        """Group g's recurrent states, kept off chip: every channel reads its interleaved
+        share at once, then writes it back."""
+        env = self.env
+        moved, ps = work.state_bytes[g].tolist(), work.state_ps[g].tolist()
+        for direction in ("read_bits", "write_bits"):
+            yield simpy.AllOf(env, [
+                env.process(channel.transfer(ps[ci], **{direction: moved[ci] * 8}))
+                for ci, channel in enumerate(self.system.channels)
+                if moved[ci]
+            ])
 
     def _attention(self, kv: KvWork, g: int):
         """Softmax attention after group g: the engine scores, normalises and sums while

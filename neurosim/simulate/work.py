@@ -19,6 +19,7 @@ from neurosim.components.interconnect import link_parameters, route_latency_ps
 from neurosim.components.routing import CHIP_LINK, Routing
 from neurosim.engine import PS_PER_S, seconds_to_ps
 from neurosim.errors import TraceError
+from neurosim.mapping.interleave import bandwidth_share, interleaved_bytes
 from neurosim.mapping.kv import KvPlacement
 from neurosim.mapping.placement import Placement, even_split, is_array_kind, linear_bits
 from neurosim.simulate.attention_work import KvWork, plan_kv
@@ -105,7 +106,10 @@ class TokenWork:
     onchip_write_bytes: int = 0
     noc_bytes: int = 0
     chip_link_bytes: int = 0
-    state_copies: int = 1  # recurrent states moved to and from DRAM per group (sequences)
+    # the recurrent state kept off chip: (G, channels) bytes each channel moves each way,
+    # and the time that takes (empty rows for groups without, or with their state on chip)
+    state_bytes: np.ndarray | None = None
+    state_ps: np.ndarray | None = None
     vectors: int = 1  # token vectors the step processes (prompt tokens x sequences, batch)
     kv: KvWork | None = None  # softmax attention after each block's first group
 
@@ -417,12 +421,8 @@ class WorkPlanner:
         self.embedding_fetch_bytes = (
             bytes_moved(channels[0], self.embedding_row_bytes) if channels else 0
         )
-        self.group_state_fetch_bytes = np.array(
-            [bytes_moved(channels[0], int(b)) if channels and b else 0
-             for b in self.group_state_bytes],
-            dtype=np.int64,
-        )
-        self.state_fetch_bytes = int(self.group_state_fetch_bytes.max(initial=0))
+        self._channel_share = bandwidth_share(channels)
+        self._state_traffic: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         head_tiles = self.placement.tile_group == len(g.groups) - 1
         head_resident = g.head_on_chip and bool(self.placement.tile_resident[head_tiles].all())
         on_host = "embedding" in self.arch.host.runs  # the host looks the row up
@@ -476,11 +476,9 @@ class WorkPlanner:
         epilogue = np.zeros((n_groups, self.cores), dtype=np.int64)
         self.neuron_updates_gc = np.zeros((n_groups, self.cores), dtype=np.int64)
         self.state_updates_gc = np.zeros((n_groups, self.cores), dtype=np.int64)
-        extra = np.zeros(n_groups, dtype=np.int64)
         self.neuron_updates = 0
         self.state_updates = 0
         self.state_onchip_bytes = 0
-        channels = arch.dram_channels
         # neuron updates and fill/drain of every (group, unit) at once
         nu = np.bincount(self.global_owner, minlength=n_groups * self.cores)
         nu = nu.reshape(n_groups, self.cores) * self.group_T[:, None]
@@ -510,12 +508,8 @@ class WorkPlanner:
                 epilogue[g] += (-(-share // lanes)) * self.cycle_ps
                 if p.state_resident:
                     self.state_onchip_bytes += int(self.group_state_bytes[g])
-                elif channels:
-                    nbytes = np.array([self.group_state_bytes[g]])
-                    extra[g] = 2 * int(self._dram_ps(0, nbytes)[0])
         self.epilogue = epilogue
         self._epilogues: dict[int, np.ndarray] = {1: epilogue}
-        self.extra = extra
         self.blocks_with_state = int(sum(1 for g in groups if g.state is not None))
 
     def _sparse_fetch_bytes(self, token: TokenSpikes, counts_raw: np.ndarray) -> np.ndarray:
@@ -615,10 +609,10 @@ class WorkPlanner:
         tile_fetch, tile_dram, tile_noc, weight_chip_bits, weight_bit_hops = fetch[:5]
         read_bytes, write_bytes = dict(fetch[5]), dict.fromkeys(fetch[5], 0)
         ch0 = arch.dram_channels[0].name if arch.dram_channels else ""
-        if not p.state_resident:
-            state_bytes = int(self.group_state_fetch_bytes.sum()) * sequences
-            read_bytes[ch0] += state_bytes
-            write_bytes[ch0] += state_bytes
+        state_moved, state_ps = self.state_traffic(sequences)
+        for ci, ch in enumerate(arch.dram_channels):
+            read_bytes[ch.name] += int(state_moved[:, ci].sum())
+            write_bytes[ch.name] += int(state_moved[:, ci].sum())
         prologue = 0
         if self.embedding_from_dram:
             rows = n_vectors * self.embedding_fetch_bytes
@@ -673,7 +667,7 @@ class WorkPlanner:
             item_events=item_events,
             adc=adc_requests,
             epilogue_ps=self.epilogue_for(n_vectors),
-            extra_ps=self.extra * sequences,
+            extra_ps=2 * state_ps.max(axis=1, initial=0),  # read, then written back
             prologue_ps=prologue,
             counts=counts,
             spikes=int(round(sum(q.spikes for q in parts) * scale)),
@@ -684,10 +678,32 @@ class WorkPlanner:
             onchip_write_bytes=onchip_write,
             noc_bytes=(spike_bit_hops + weight_bit_hops) // 8,
             chip_link_bytes=(spike_chip_bits + weight_chip_bits) // 8,
-            state_copies=sequences,
+            state_bytes=state_moved,
+            state_ps=state_ps,
             vectors=n_vectors,
             kv=kv_work,
         )
+
+    def state_traffic(self, sequences: int) -> tuple[np.ndarray, np.ndarray]:
+        """(G, channels) bytes moved each way by the recurrent states of `sequences`
+        sequences when they are kept off chip, and the time each channel takes for them
+        (one transfer each way). The states are interleaved over the channels by
+        bandwidth, as the KV cache is, so the channels move their shares at once."""
+        cached = self._state_traffic.get(sequences)
+        if cached is None:
+            channels = self.arch.dram_channels
+            moved = np.zeros((self.group_state_bytes.size, len(channels)), dtype=np.int64)
+            ps = np.zeros_like(moved)
+            if not self.placement.state_resident:
+                for g, nbytes in enumerate(self.group_state_bytes.tolist()):
+                    if nbytes:
+                        moved[g] = interleaved_bytes(
+                            channels, self._channel_share, nbytes * sequences
+                        )
+                        ps[g] = [int(self._dram_ps(ci, np.array([m]))[0])
+                                 for ci, m in enumerate(moved[g].tolist())]
+            cached = self._state_traffic[sequences] = (moved, ps)
+        return cached
 
     def epilogue_for(self, vectors: int) -> np.ndarray:
         """(G, units) fill/drain, neuron updates and state ops of a step of `vectors`
