@@ -6,6 +6,7 @@ Owns its config section, its transfer timing, its prices and its SimPy model.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from pydantic import Field, model_serializer, model_validator
@@ -115,6 +116,16 @@ def transfer_ps(cfg: DramChannelConfig, nbytes: np.ndarray | int) -> np.ndarray:
 def bytes_moved(cfg: DramChannelConfig, nbytes: int) -> int:
     """Bytes actually moved for a request of `nbytes` (rounded up to bursts)."""
     return math.ceil(nbytes / cfg.burst_bytes) * cfg.burst_bytes
+
+
+def transfer_ps_per_channel(
+    channels: Sequence[DramChannelConfig], nbytes: Sequence[int] | np.ndarray
+) -> np.ndarray:
+    """(channels,) time of one transfer of `nbytes[i]` on each channel i (0 for none)."""
+    return np.array(
+        [int(transfer_ps(ch, int(n))) for ch, n in zip(channels, nbytes, strict=True)],
+        dtype=np.int64,
+    )
 
 
 class DramChannel:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurosim.architecture import Architecture
-from neurosim.components.dram import transfer_ps as dram_transfer_ps
+from neurosim.components.dram import transfer_ps_per_channel
 from neurosim.engine import PS_PER_S
 from neurosim.mapping.interleave import interleaved_bytes
 from neurosim.mapping.kv import KvPlacement
@@ -93,14 +93,9 @@ def plan_kv(
         out[rows] = value
         return out
 
-    def channel_ps(nbytes: np.ndarray) -> np.ndarray:
-        channels = arch.dram_channels
-        ps = [int(dram_transfer_ps(ch, int(nbytes[ci]))) for ci, ch in enumerate(channels)]
-        return np.array(ps, dtype=np.int64)
-
     return KvWork(
-        read_ps=per_group(channel_ps(read_ch), n_ch),
-        write_ps=per_group(channel_ps(write_ch), n_ch),
+        read_ps=per_group(transfer_ps_per_channel(arch.dram_channels, read_ch), n_ch),
+        write_ps=per_group(transfer_ps_per_channel(arch.dram_channels, write_ch), n_ch),
         read_bits=per_group(read_ch * 8, n_ch),
         write_bits=per_group(write_ch * 8, n_ch),
         onchip_read_bits=per_group(read_onchip),

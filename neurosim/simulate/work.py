@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from neurosim.architecture import Architecture
-from neurosim.components.dram import bytes_moved
+from neurosim.components.dram import bytes_moved, transfer_ps_per_channel
 from neurosim.components.dram import transfer_ps as dram_transfer_ps
 from neurosim.components.interconnect import link_parameters, route_latency_ps
 from neurosim.components.routing import CHIP_LINK, Routing
@@ -700,8 +700,7 @@ class WorkPlanner:
                         moved[g] = interleaved_bytes(
                             channels, self._channel_share, nbytes * sequences
                         )
-                        ps[g] = [int(self._dram_ps(ci, np.array([m]))[0])
-                                 for ci, m in enumerate(moved[g].tolist())]
+                        ps[g] = transfer_ps_per_channel(channels, moved[g])
             cached = self._state_traffic[sequences] = (moved, ps)
         return cached
 
