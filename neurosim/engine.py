@@ -6,6 +6,9 @@ through `seconds_to_ps` and `ps_to_seconds` here (results are in seconds).
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +30,20 @@ def seconds_to_ps(seconds: float) -> int:
 def ps_to_seconds(ps: float) -> float:
     """Picoseconds as seconds."""
     return ps / PS_PER_S
+
+
+@contextmanager
+def young_objects_only() -> Iterator[None]:
+    """While a run goes on, the garbage collector looks only at objects made since it
+    began (`gc.freeze` before, `gc.unfreeze` after). A DES run makes events by the
+    hundred thousand, which trigger full collections; each would walk everything loaded
+    before the run (numba, numpy, the configs and plans), none of it garbage. Measured on
+    an 8-token VCK190 run: 6-9 % of its wall time."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 class CountingEnvironment(simpy.Environment):

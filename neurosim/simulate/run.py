@@ -11,7 +11,7 @@ from neurosim.architecture import Architecture
 from neurosim.components.host import HostWork, TokenShape, host_work
 from neurosim.components.routing import build_routing, chip_topology
 from neurosim.config.workload import Workload
-from neurosim.engine import ps_to_seconds, seconds_to_ps
+from neurosim.engine import ps_to_seconds, seconds_to_ps, young_objects_only
 from neurosim.errors import CapabilityError, SimulationError, UsageError
 from neurosim.ledger import Ledger
 from neurosim.mapping.kv import KvPlacement, place_kv
@@ -371,7 +371,8 @@ def simulate(
                 if runner.recorder is not None:
                     runner.recorder.begin_step(start)
                 proc = env.process(runner.token(work, floor_ps=busy.onchip if contention else 0))
-                env.run(until=proc)
+                with young_objects_only():  # the collector skips what was loaded before
+                    env.run(until=proc)
                 writes = learner.after_token(work, drawn_step[0], index) if learner else None
                 if writes is not None:
                     written = env.now
